@@ -1,0 +1,84 @@
+"""codesign: hardware/software co-design space exploration of low-bit DNN accelerators.
+
+Public API::
+
+    import codesign
+    problem = codesign.make_problem("digits-accel")
+    result = codesign.run(problem, agent="tpe", budget=100, seed=0, store="runs/demo")
+
+Heavy dependencies (torch, optuna, botorch) load lazily, so ``import codesign`` stays fast.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from codesign.builtins import register_builtins
+from codesign.errors import (
+    CodesignError,
+    ConfigError,
+    EvaluationError,
+    InfeasibleDesign,
+    RegistryError,
+    SpaceError,
+    StoreError,
+    WorkloadError,
+)
+from codesign.registry import (
+    load_plugin,
+    make_agent,
+    make_env,
+    make_evaluator,
+    make_pe,
+    make_problem,
+    make_space,
+    make_workload,
+    register_agent,
+    register_env,
+    register_evaluator,
+    register_pe,
+    register_problem,
+    register_space,
+    register_workload,
+    registry,
+)
+from codesign.types import Design, EvalRecord, EvalState, Metrics, Objective
+
+__version__ = "0.1.0"
+
+register_builtins()
+
+
+def run(*args: Any, **kwargs: Any) -> Any:
+    """Run a search; see :func:`codesign.runner.run`."""
+    from codesign.runner import run as _run
+
+    return _run(*args, **kwargs)
+
+
+def __getattr__(name: str) -> Any:
+    # lazy re-exports of the heavier modules
+    lazy = {
+        "Space": "codesign.spaces.space",
+        "Constraint": "codesign.spaces.space",
+        "compose": "codesign.spaces.space",
+        "Problem": "codesign.evaluators.composite",
+        "Workload": "codesign.workloads.layer",
+        "Layer": "codesign.workloads.layer",
+        "open_store": "codesign.results.store",
+    }
+    if name in lazy:
+        import importlib
+
+        return getattr(importlib.import_module(lazy[name]), name)
+    raise AttributeError(f"module 'codesign' has no attribute {name!r}")
+
+
+__all__ = [
+    "CodesignError", "ConfigError", "EvaluationError", "InfeasibleDesign", "RegistryError",
+    "SpaceError", "StoreError", "WorkloadError", "Design", "EvalRecord", "EvalState", "Metrics",
+    "Objective", "load_plugin", "registry", "run",
+    "make_agent", "make_env", "make_evaluator", "make_pe", "make_problem", "make_space", "make_workload",
+    "register_agent", "register_env", "register_evaluator", "register_pe", "register_problem",
+    "register_space", "register_workload",
+]

@@ -1,0 +1,59 @@
+"""Registration of every built-in catalogue entry, as lazy ``"module:attr"`` references.
+
+Importing this module imports none of the referenced modules; each loads on first ``make``.
+"""
+
+from __future__ import annotations
+
+from codesign.registry import REGISTRIES
+
+_BUILTINS: dict[str, dict[str, tuple[str, str]]] = {
+    "workload": {
+        "digits-cnn": ("codesign.workloads.zoo:digits_cnn", "4-layer CNN of the digits accuracy probe (8x8 images)"),
+        "resnet18": ("codesign.workloads.zoo:resnet18", "ResNet-18, ImageNet 224x224 (He et al. 2016)"),
+        "mobilenetv2": ("codesign.workloads.zoo:mobilenetv2", "MobileNetV2 1.0, ImageNet 224x224 (Sandler et al. 2018)"),
+        "llama2-7b": ("codesign.workloads.zoo:llama2_7b", "Llama-2-7B decoder, prefill of `tokens` tokens"),
+        "mixtral-8x7b": ("codesign.workloads.zoo:mixtral_8x7b", "Mixtral-8x7B MoE decoder (8 experts, top-2)"),
+        "deepseek-v2-lite": ("codesign.workloads.zoo:deepseek_v2_lite", "DeepSeek-V2-Lite MoE (64 experts, 2 shared, top-6)"),
+        "qwen1.5-moe-a2.7b": ("codesign.workloads.zoo:qwen15_moe_a27b", "Qwen1.5-MoE-A2.7B (60 experts, 1 shared, top-4)"),
+        "olmoe-1b-7b": ("codesign.workloads.zoo:olmoe_1b_7b", "OLMoE-1B-7B (64 experts, top-8)"),
+    },
+    "space": {
+        "quant": ("codesign.spaces.builders:quant_space", "per-layer / per-expert weight and activation bit widths"),
+        "hw": ("codesign.spaces.builders:hardware_space", "accelerator: PE type, array, buffers, DRAM bandwidth, clock"),
+        "mapping": ("codesign.spaces.builders:mapping_space", "per-layer dataflow and tile factors"),
+        "joint": ("codesign.spaces.builders:joint_space", "quant x hw (x mapping) joint space of a workload"),
+        "digits-accel": ("codesign.spaces.catalog:digits_accel_space", "default: digits-CNN bits x accelerator"),
+    },
+    "evaluator": {
+        "roofline": ("codesign.evaluators.roofline:RooflineEvaluator", "per-layer max(compute, memory) accelerator model"),
+        "digits-probe": ("codesign.evaluators.accuracy.digits:DigitsProbe", "real quantized accuracy of a CNN on scikit-learn digits"),
+    },
+    "agent": {
+        "random": ("codesign.agents.random:RandomAgent", "uniform random sampling of valid designs"),
+        "tpe": ("codesign.agents.optuna_agents:TPEAgent", "optuna TPE (multi-objective)"),
+        "nsga2": ("codesign.agents.optuna_agents:NSGA2Agent", "optuna NSGA-II genetic algorithm"),
+    },
+    "problem": {
+        "digits-accel": ("codesign.evaluators.problems:digits_accel", "default: digits CNN x accelerator; accuracy, latency, energy, area"),
+        "digits-accel-small": ("codesign.evaluators.problems:digits_accel_small", "small enumerable variant of the default problem"),
+    },
+    "env": {
+        "codesign/Design-v0": ("codesign.envs.design:DesignEnv", "one full design per step (gymnasium)"),
+        "codesign/Layerwise-v0": ("codesign.envs.layerwise:LayerwiseEnv", "one decision per step, HAQ-style (gymnasium)"),
+        "codesign/MultiAgent-v0": ("codesign.envs.multiagent:MultiAgentDesignEnv", "one agent per subsystem (PettingZoo ParallelEnv)"),
+    },
+    "pe": {
+        "bit_parallel": ("codesign.rtl_sim.characterize:bit_parallel", "bit-parallel MAC (baseline)"),
+        "bit_serial": ("codesign.rtl_sim.characterize:bit_serial", "weight bit-serial PE (BISMO/BitMoD style)"),
+        "lut": ("codesign.rtl_sim.characterize:lut", "LUT PE over weight bit-planes (T-MAC style)"),
+    },
+}
+
+
+def register_builtins() -> None:
+    for kind, entries in _BUILTINS.items():
+        reg = REGISTRIES[kind]
+        for name, (ref, summary) in entries.items():
+            if name not in reg:
+                reg.register(name, ref, summary=summary)

@@ -1,0 +1,155 @@
+"""Safe arithmetic/boolean expressions over named values.
+
+Used for named space constraints (``"array_rows * array_cols <= 4096"``) and for problem
+constraints on metrics (``"area_mm2 <= 2.0"``). Expressions are plain strings, so spaces and
+problems stay value objects with a JSON form. Only literals, names, arithmetic, comparisons,
+``and``/``or``/``not``, conditional expressions and a few functions are allowed; anything else
+is rejected when the expression is compiled, not when it is evaluated.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import operator
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+from typing import Any
+
+from codesign.errors import ConfigError
+
+_BINOPS: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
+_CMPOPS: dict[type, Callable[[Any, Any], bool]] = {
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
+}
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "min": min,
+    "max": max,
+    "abs": abs,
+    "log2": math.log2,
+    "ceil": math.ceil,
+    "floor": math.floor,
+    "int": int,
+}
+
+
+class Expr:
+    """A compiled safe expression; ``names`` are the free variables it reads."""
+
+    def __init__(self, source: str) -> None:
+        if not isinstance(source, str) or not source.strip():
+            raise ConfigError(f"expression must be a non-empty string, but got {source!r}")
+        self.source = source.strip()
+        self._tree, self.names = _compile(self.source)
+
+    def __call__(self, env: Mapping[str, Any]) -> Any:
+        return _eval(self._tree.body, env, self.source)
+
+    def __repr__(self) -> str:
+        return f"Expr({self.source!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Expr) and other.source == self.source
+
+    def __hash__(self) -> int:
+        return hash(self.source)
+
+    def slack(self, env: Mapping[str, Any]) -> float:
+        """For a single comparison ``lhs OP rhs``: the amount of violation (0 when it holds).
+
+        Other expressions give 0 when true and 1 when false.
+        """
+        node = self._tree.body
+        if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in (
+            ast.Lt, ast.LtE, ast.Gt, ast.GtE
+        ):
+            lhs = float(_eval(node.left, env, self.source))
+            rhs = float(_eval(node.comparators[0], env, self.source))
+            if isinstance(node.ops[0], (ast.Lt, ast.LtE)):
+                gap = lhs - rhs
+            else:
+                gap = rhs - lhs
+            if _CMPOPS[type(node.ops[0])](lhs, rhs):
+                return 0.0
+            return max(gap, 1e-12)
+        return 0.0 if self(env) else 1.0
+
+
+@lru_cache(maxsize=1024)
+def _compile(source: str) -> tuple[ast.Expression, frozenset[str]]:
+    try:
+        tree = ast.parse(source, mode="eval")
+    except SyntaxError as exc:
+        raise ConfigError(f"expression {source!r} is not valid: {exc.msg}") from None
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            if node.id not in FUNCTIONS:
+                names.add(node.id)
+        elif isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS or node.keywords:
+                raise ConfigError(
+                    f"expression {source!r} may only call {sorted(FUNCTIONS)} with positional arguments"
+                )
+        elif not isinstance(
+            node,
+            (ast.Expression, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare, ast.IfExp, ast.Constant,
+             ast.Load, ast.Tuple, ast.List, ast.And, ast.Or, ast.Not, ast.USub, ast.UAdd)
+            + tuple(_BINOPS) + tuple(_CMPOPS),
+        ):
+            raise ConfigError(f"expression {source!r} uses {type(node).__name__}, which is not allowed")
+    return tree, frozenset(names)
+
+
+def _eval(node: ast.AST, env: Mapping[str, Any], source: str) -> Any:
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Name):
+        if node.id in FUNCTIONS:
+            return FUNCTIONS[node.id]
+        try:
+            return env[node.id]
+        except KeyError:
+            raise ConfigError(f"expression {source!r} reads {node.id!r}, which is not defined") from None
+    if isinstance(node, ast.BinOp):
+        return _BINOPS[type(node.op)](_eval(node.left, env, source), _eval(node.right, env, source))
+    if isinstance(node, ast.UnaryOp):
+        v = _eval(node.operand, env, source)
+        if isinstance(node.op, ast.Not):
+            return not v
+        return -v if isinstance(node.op, ast.USub) else +v
+    if isinstance(node, ast.BoolOp):
+        if isinstance(node.op, ast.And):
+            return all(_eval(v, env, source) for v in node.values)
+        return any(_eval(v, env, source) for v in node.values)
+    if isinstance(node, ast.Compare):
+        left = _eval(node.left, env, source)
+        for op, comp in zip(node.ops, node.comparators):
+            right = _eval(comp, env, source)
+            if not _CMPOPS[type(op)](left, right):
+                return False
+            left = right
+        return True
+    if isinstance(node, ast.IfExp):
+        return _eval(node.body if _eval(node.test, env, source) else node.orelse, env, source)
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return tuple(_eval(e, env, source) for e in node.elts)
+    if isinstance(node, ast.Call):
+        func = FUNCTIONS[node.func.id]  # type: ignore[attr-defined]
+        return func(*(_eval(a, env, source) for a in node.args))
+    raise ConfigError(f"expression {source!r} uses {type(node).__name__}, which is not allowed")
