@@ -234,7 +234,7 @@ class EvalRecord:
     eval_seconds: float = 0.0
     error: str | None = None
     number: int | None = None
-    ask_index: int | None = None
+    cached: bool = False
 
     @property
     def ok(self) -> bool:
@@ -251,6 +251,7 @@ class EvalRecord:
             "eval_seconds": self.eval_seconds,
             "error": self.error,
             "number": self.number,
+            "cached": self.cached,
         }
 
     @classmethod
@@ -264,4 +265,5 @@ class EvalRecord:
             eval_seconds=float(data.get("eval_seconds", 0.0)),
             error=data.get("error"),
             number=data.get("number"),
+            cached=bool(data.get("cached", False)),
         )

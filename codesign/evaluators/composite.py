@@ -123,6 +123,11 @@ class Problem:
     def objective_values(self, metrics: Metrics) -> list[float]:
         return metrics.objective_values(self.objectives)
 
+    def with_space(self, space: Space, name: str | None = None) -> Problem:
+        """The same evaluators and objectives over another space (e.g. a user's registered one)."""
+        return Problem(name or f"{self.name}[{space.name}]", space, self.evaluators, self.objectives,
+                       [c.source for c in self.constraints], self.workload, self.description)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,

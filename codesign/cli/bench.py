@@ -1,0 +1,35 @@
+"""``codesign bench``: benchmarks that measure codesign against a peer in the same run."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from typing import Any
+
+# target -> (module, function adding its arguments, handler)
+BENCHES = {
+    "sim": ("codesign.cli.sim", "add_bench_arguments", "bench_sim_command"),
+}
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser("bench", help="benchmarks (with the peer or baseline measured in the same run)")
+    sub = p.add_subparsers(dest="bench", metavar="TARGET", parser_class=type(p))
+    for target, (module_name, add_args, handler) in BENCHES.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue
+            raise
+        if not hasattr(module, handler):
+            continue
+        b = sub.add_parser(target, help=f"benchmark: {target}")
+        getattr(module, add_args)(b)
+        b.set_defaults(handler=getattr(module, handler))
+    p.set_defaults(handler=lambda args: _missing(p))
+
+
+def _missing(p: argparse.ArgumentParser) -> int:
+    p.print_usage()
+    return 2

@@ -1,0 +1,41 @@
+"""``codesign list``: the registered spaces, workloads, evaluators, agents, problems, envs, PEs."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+PLURALS = {"spaces": "space", "workloads": "workload", "evaluators": "evaluator", "agents": "agent",
+           "problems": "problem", "envs": "env", "pes": "pe"}
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser("list", help="list registered spaces, workloads, evaluators, agents, problems, envs, pes")
+    p.add_argument("kind", nargs="?", choices=sorted(PLURALS), help="one catalogue (default all)")
+    p.add_argument("--plugin", action="append", default=[], metavar="FILE.py", help="load a plugin first")
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from codesign.cli.common import console, print_json
+    from codesign.registry import REGISTRIES, load_plugin
+
+    for plugin in args.plugin:
+        load_plugin(plugin)
+    kinds = [args.kind] if args.kind else list(PLURALS)
+    doc = {k: [{"name": s.name, "summary": s.describe()} for s in REGISTRIES[PLURALS[k]].specs()] for k in kinds}
+    if args.json:
+        print_json(doc)
+        return 0
+    from rich.table import Table
+
+    con = console()
+    for kind, entries in doc.items():
+        table = Table(title=kind, title_justify="left", show_header=False)
+        table.add_column("name", style="bold")
+        table.add_column("summary")
+        for e in entries:
+            table.add_row(e["name"], e["summary"])
+        con.print(table)
+    return 0

@@ -1,0 +1,58 @@
+"""Helpers shared by the subcommands: JSON output, YAML configs, tables."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+from codesign.errors import ConfigError
+
+
+def print_json(doc: Any) -> None:
+    """Exactly one JSON document on stdout."""
+    sys.stdout.write(json.dumps(doc, indent=1, default=_default) + "\n")
+    sys.stdout.flush()
+
+
+def _default(obj: Any) -> Any:
+    item = getattr(obj, "item", None)
+    if callable(item):
+        return item()
+    if hasattr(obj, "to_dict"):
+        return obj.to_dict()
+    return str(obj)
+
+
+def load_yaml(path: str) -> dict[str, Any]:
+    """Load a YAML mapping, with one-line errors for a missing or malformed file."""
+    import yaml
+
+    if not os.path.isfile(path):
+        raise ConfigError(f"config must be an existing YAML file, but {path!r} does not exist")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "syntax error"
+        raise ConfigError(f"config {path!r} is not valid YAML{where}: {problem}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config {path!r} cannot be read: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"config {path!r} must be a YAML mapping, but holds {type(data).__name__}")
+    return data
+
+
+def console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)

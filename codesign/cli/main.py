@@ -1,0 +1,79 @@
+"""The ``codesign`` command.
+
+Subcommands live in their own modules, each exposing ``add_parser(subparsers)`` which adds
+a subparser and sets ``handler=func`` (``func(args) -> int``). User errors
+(:class:`~codesign.errors.CodesignError`, argparse usage errors) print one line on stderr
+and exit with code 2; ``--json`` prints exactly one JSON document on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+SUBCOMMANDS = (
+    "codesign.cli.run",
+    "codesign.cli.catalog",
+    "codesign.cli.show",
+    "codesign.cli.sim",
+    "codesign.cli.bench",
+)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors (exit 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"{self.prog}: error: {one_line(message)}\n")
+        raise SystemExit(2)
+
+
+def one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def build_parser() -> Parser:
+    from codesign import __version__
+
+    parser = Parser(prog="codesign", description="Co-design space exploration of low-bit DNN accelerators.")
+    parser.add_argument("--version", action="version", version=f"codesign {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    for module_name in SUBCOMMANDS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:  # optional subcommand module not present
+                continue
+            raise
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from codesign.errors import CodesignError
+
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if not getattr(args, "handler", None):
+            parser.print_help(sys.stderr)
+            return 2
+        return int(args.handler(args) or 0)
+    except SystemExit as exc:
+        return int(exc.code) if isinstance(exc.code, int) else 2
+    except CodesignError as exc:
+        sys.stderr.write(f"codesign: error: {one_line(exc)}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("codesign: interrupted\n")
+        return 130
+
+
+def entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    entry()

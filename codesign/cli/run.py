@@ -1,0 +1,178 @@
+"""``codesign run``: search a problem with an agent, recording into a store."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+from codesign.errors import ConfigError
+
+CONFIG_KEYS = {"problem", "space", "agent", "agent_kwargs", "budget", "seed", "store", "batch_size", "plugins", "name",
+               "executor", "workers"}
+DEFAULT_PROBLEM = "digits-accel"
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "run", help="run a co-design search",
+        description="Search a problem (the built-in default, a registered name, or a YAML config) with an agent; "
+        "every evaluation is recorded in the store. An existing run of the same name resumes.",
+    )
+    p.add_argument("config", nargs="?", help="YAML config (problem, agent, budget, ...); flags override it")
+    p.add_argument("--problem", help=f"registered problem name (default {DEFAULT_PROBLEM})")
+    p.add_argument("--space", help="search this registered space (e.g. from --plugin) with the problem's evaluators")
+    p.add_argument("--agent", help="agent name (default random; see `codesign list agents`)")
+    p.add_argument("--agent-opt", action="append", default=[], metavar="KEY=VALUE",
+                   help="agent hyper-parameter (YAML value), repeatable")
+    p.add_argument("--budget", type=int, help="total evaluations of the run (default 100)")
+    p.add_argument("--seed", type=int, help="seed (default 0)")
+    p.add_argument("--store", help="store directory (embedded) or database URL (default runs/default)")
+    p.add_argument("--plugin", action="append", default=[], metavar="FILE.py",
+                   help="Python file that registers spaces/problems/agents, repeatable")
+    p.add_argument("--batch-size", type=int, help="designs per ask (default 1)")
+    p.add_argument("--executor", choices=("inline", "process"), help="where evaluations run (default inline)")
+    p.add_argument("--workers", type=int, help="workers of the process executor")
+    p.add_argument("--name", help="run name (default <problem>/<agent>/seed<seed>)")
+    p.add_argument("--json", action="store_true", help="print one JSON document (summary and Pareto front)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=handle)
+
+
+def _parse_opts(items: list[str]) -> dict[str, Any]:
+    import yaml
+
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--agent-opt must be KEY=VALUE, but got {item!r}")
+        try:
+            out[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError:
+            out[key.strip()] = value
+    return out
+
+
+def resolve(args: argparse.Namespace) -> dict[str, Any]:
+    """Merge the YAML config and the flags; validate types. Writes nothing."""
+    from codesign.cli.common import load_yaml
+
+    cfg: dict[str, Any] = {}
+    if args.config:
+        cfg = load_yaml(args.config)
+        unknown = sorted(set(cfg) - CONFIG_KEYS)
+        if unknown:
+            raise ConfigError(f"config keys must be among {sorted(CONFIG_KEYS)}, but got unknown {unknown}")
+    flags = {
+        "problem": args.problem, "space": args.space, "agent": args.agent, "budget": args.budget, "seed": args.seed,
+        "store": args.store, "batch_size": args.batch_size, "name": args.name,
+        "executor": args.executor, "workers": args.workers,
+    }
+    for k, v in flags.items():
+        if v is not None:
+            cfg[k] = v
+    agent = cfg.get("agent", "random")
+    if isinstance(agent, dict):
+        cfg["agent_kwargs"] = {**(agent.get("kwargs") or {}), **(cfg.get("agent_kwargs") or {})}
+        agent = agent.get("name")
+    cfg["agent"] = agent
+    cfg["agent_kwargs"] = {**(cfg.get("agent_kwargs") or {}), **_parse_opts(args.agent_opt)}
+    if not isinstance(cfg["agent_kwargs"], dict):
+        raise ConfigError(f"agent_kwargs must be a mapping, but got {cfg['agent_kwargs']!r}")
+    plugins = cfg.get("plugins") or []
+    if isinstance(plugins, str):
+        plugins = [plugins]
+    cfg["plugins"] = list(plugins) + list(args.plugin)
+    cfg.setdefault("problem", DEFAULT_PROBLEM)
+    cfg.setdefault("budget", 100)
+    cfg.setdefault("seed", 0)
+    cfg.setdefault("store", "runs/default")
+    cfg.setdefault("batch_size", 1)
+    cfg.setdefault("executor", "inline")
+    cfg.setdefault("workers", 1)
+    for key, low in (("budget", 1), ("seed", 0), ("batch_size", 1), ("workers", 1)):
+        v = cfg[key]
+        if isinstance(v, bool) or not isinstance(v, int) or v < low:
+            raise ConfigError(f"{key} must be an integer >= {low}, but got {v!r}")
+    if not isinstance(cfg["agent"], str):
+        raise ConfigError(f"agent must be a name, but got {cfg['agent']!r}")
+    if not isinstance(cfg["store"], str) or not cfg["store"].strip():
+        raise ConfigError(f"store must be a directory path or URL, but got {cfg['store']!r}")
+    return cfg
+
+
+def build_problem(cfg: dict[str, Any]) -> tuple[Any, tuple[str, dict[str, Any], tuple[str, ...]] | None]:
+    from codesign.evaluators.composite import problem_from_config
+    from codesign.registry import REGISTRIES
+
+    spec = cfg["problem"]
+    if isinstance(spec, str):
+        problem, pspec = REGISTRIES["problem"].make(spec), (spec, {}, tuple(cfg["plugins"]))
+    elif isinstance(spec, dict) and set(spec) <= {"name", "kwargs"} and "name" in spec:
+        kwargs = dict(spec.get("kwargs") or {})
+        problem = REGISTRIES["problem"].make(str(spec["name"]), **kwargs)
+        pspec = (str(spec["name"]), kwargs, tuple(cfg["plugins"]))
+    else:
+        problem, pspec = problem_from_config(spec), None
+    if cfg.get("space"):
+        from codesign.evaluators.composite import build
+        from codesign.spaces.space import Space
+
+        space = build("space", cfg["space"], problem.workload)
+        if not isinstance(space, Space):
+            raise ConfigError(f"space {cfg['space']!r} must build a Space, but built {type(space).__name__}")
+        problem, pspec = problem.with_space(space), None
+    return problem, pspec
+
+
+def handle(args: argparse.Namespace) -> int:
+    from codesign.cli.common import console, print_json
+    from codesign.executors import make_executor
+    from codesign.registry import REGISTRIES, load_plugin
+    from codesign.runner import run
+
+    cfg = resolve(args)
+    for plugin in cfg["plugins"]:
+        load_plugin(plugin)
+    REGISTRIES["agent"].spec(cfg["agent"])  # unknown agent -> error before anything runs
+    problem, spec = build_problem(cfg)
+    executor = make_executor(cfg["executor"], cfg["workers"], spec)
+    out = console(stderr=True)
+    show_progress = not args.json and not args.quiet
+    progress = None
+    on_record = None
+    if show_progress:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                            TimeElapsedColumn(), console=out, transient=False)
+        task = progress.add_task(f"{problem.name} / {cfg['agent']}", total=cfg["budget"])
+
+        def on_record(rec: Any, done: int, budget: int) -> None:
+            progress.update(task, completed=done)
+
+        progress.start()
+    t0 = time.perf_counter()
+    try:
+        result = run(problem, cfg["agent"], cfg["budget"], cfg["seed"], cfg["store"], batch_size=cfg["batch_size"],
+                     agent_kwargs=cfg["agent_kwargs"], name=cfg.get("name"), executor=executor, on_record=on_record)
+    finally:
+        if progress is not None:
+            progress.stop()
+        executor.close()
+    wall = time.perf_counter() - t0
+    from codesign.cli.show import front_document, print_front
+    from codesign.results.store import Store
+
+    doc = front_document(Store(result.store, create=False), [result.name])
+    doc.update({"run": result.name, "resumed_from": result.resumed, "wall_seconds": round(wall, 3)})
+    if args.json:
+        print_json(doc)
+        return 0
+    if result.resumed:
+        out.print(f"resumed run {result.name!r} at {result.resumed} evaluations")
+    print_front(doc, console())
+    console().print(f"\n{len(result.records)} evaluations in {wall:.1f} s; store: {result.store} "
+                    f"(inspect with `codesign show --store {result.store}`)")
+    return 0

@@ -1,0 +1,244 @@
+"""The results store: every evaluation of every run, on disk, readable by optuna.
+
+System of record: an **optuna study per run**. On one machine the storage is optuna's
+journal file (``<store dir>/optuna.journal``; appends under a file lock, so several
+processes can write one store, unlike SQLite which is safe only with a single writer); a
+URL (``postgresql://...``, ``sqlite:///...``) selects optuna's RDB storage for a server.
+Because the store *is* an optuna storage, ``optuna-dashboard <store>/optuna.journal`` and
+``optuna.load_study`` open our runs directly.
+
+Each evaluation is one optuna trial:
+
+- ``params`` / ``distributions``: the design in optuna form (:mod:`codesign.spaces.convert.optuna_dists`);
+- ``values``: the objective values in the problem's objective order (complete and
+  infeasible records; optuna's ``constraints`` hold the violation amounts, so optuna treats
+  infeasible trials as such);
+- state ``COMPLETE`` (complete / infeasible) or ``FAIL`` (failed, with the reason);
+- user attribute ``codesign``: the full :class:`~codesign.types.EvalRecord` as JSON
+  (design, metrics with breakdowns, state, agent, seed, timing, error).
+
+Records are validated before writing: optuna silently fails a trial whose values contain
+NaN or have the wrong length, so such a record is written as failed with that reason.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from codesign.errors import StoreError
+from codesign.types import EvalRecord, EvalState, Objective
+
+JOURNAL = "optuna.journal"
+_URL_SCHEMES = ("postgresql://", "postgresql+psycopg2://", "mysql://", "sqlite:///")
+
+
+def _optuna() -> Any:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna
+
+
+def is_url(location: str) -> bool:
+    return any(location.startswith(s) for s in _URL_SCHEMES)
+
+
+@dataclass
+class RunInfo:
+    """Summary of one run in a store."""
+
+    name: str
+    problem: str
+    agent: str
+    seed: int | None
+    budget: int | None
+    objectives: list[Objective]
+    n_records: int
+    space: dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+class Run:
+    """One run (one optuna study) of a store."""
+
+    def __init__(self, store: Store, study: Any) -> None:
+        self.store = store
+        self.study = study
+        attrs = study.user_attrs
+        self.name: str = study.study_name
+        self.meta: dict[str, Any] = dict(attrs.get("codesign_run", {}))
+        self.objectives = [Objective.parse(o) for o in self.meta.get("objectives", [])]
+        self._space_json = self.meta.get("space")
+        self._space = None
+        self._dists = None
+
+    @property
+    def space(self) -> Any:
+        if self._space is None and self._space_json is not None:
+            from codesign.spaces.space import Space
+
+            self._space = Space.from_dict(self._space_json)
+        return self._space
+
+    def _distributions(self) -> dict[str, Any]:
+        if self._dists is None:
+            from codesign.spaces.convert.optuna_dists import to_optuna
+
+            self._dists = to_optuna(self.space)
+        return self._dists
+
+    def info(self) -> RunInfo:
+        return RunInfo(
+            self.name, self.meta.get("problem", ""), self.meta.get("agent", ""), self.meta.get("seed"),
+            self.meta.get("budget"), self.objectives, len(self.study.get_trials(deepcopy=False)),
+            self._space_json or {}, self.meta,
+        )
+
+    def append(self, record: EvalRecord) -> EvalRecord:
+        """Write one record as one optuna trial; returns it with ``number`` set."""
+        optuna = _optuna()
+        from codesign.spaces.convert.optuna_dists import optuna_encode
+
+        record = _validated(record, self.objectives)
+        values = None
+        constraints = None
+        state = optuna.trial.TrialState.FAIL
+        if record.state in (EvalState.COMPLETE, EvalState.INFEASIBLE):
+            values = record.metrics.objective_values(self.objectives)
+            state = optuna.trial.TrialState.COMPLETE
+            constraints = {k: float(v) for k, v in record.metrics.violations.items()} or {"violation": 0.0}
+        try:
+            params = optuna_encode(self.space, record.design)
+            dists = {k: self._distributions()[k] for k in params}
+        except Exception:  # a design outside the space is still recorded, without params
+            params, dists = {}, {}
+        number = len(self.study.get_trials(deepcopy=False))
+        record.number = number
+        payload = record.to_dict()
+        trial = optuna.trial.create_trial(
+            state=state, values=values, params=params, distributions=dists,
+            user_attrs={"codesign": payload}, constraints=constraints,
+        )
+        try:
+            self.study.add_trial(trial)
+        except Exception as exc:  # pragma: no cover - storage failure
+            raise StoreError(f"could not write to store {self.store.location!r}: {exc}") from exc
+        return record
+
+    def records(self) -> list[EvalRecord]:
+        out = []
+        for t in self.study.get_trials(deepcopy=False):
+            payload = t.user_attrs.get("codesign")
+            if payload is None:
+                continue
+            rec = EvalRecord.from_dict(payload)
+            rec.number = t.number
+            out.append(rec)
+        return out
+
+
+def _validated(record: EvalRecord, objectives: list[Objective]) -> EvalRecord:
+    if record.state in (EvalState.COMPLETE, EvalState.INFEASIBLE):
+        bad = [o.name for o in objectives
+               if o.name not in record.metrics.values or not math.isfinite(float(record.metrics.values[o.name]))]
+        if bad:
+            record.state = EvalState.FAILED
+            record.error = f"objectives {bad} missing or not finite"
+    return record
+
+
+class Store:
+    """A results store at a directory path (embedded, journal file) or a database URL."""
+
+    def __init__(self, location: str, create: bool = True) -> None:
+        if not isinstance(location, str) or not location.strip():
+            raise StoreError(f"--store must be a directory path or a database URL, but got {location!r}")
+        self.location = location
+        self._storage: Any = None
+        self._create = create
+        if not is_url(location):
+            if os.path.exists(location) and not os.path.isdir(location):
+                raise StoreError(f"--store must be a directory (the embedded store), but {location!r} is a file")
+            if not create and not os.path.isfile(os.path.join(location, JOURNAL)):
+                raise StoreError(f"no codesign store at {location!r} (expected {os.path.join(location, JOURNAL)})")
+
+    @property
+    def journal_path(self) -> str | None:
+        return None if is_url(self.location) else os.path.join(self.location, JOURNAL)
+
+    @property
+    def storage(self) -> Any:
+        if self._storage is None:
+            optuna = _optuna()
+            if is_url(self.location):
+                try:
+                    self._storage = optuna.storages.RDBStorage(self.location)
+                except Exception as exc:
+                    raise StoreError(f"cannot open store {self.location!r}: {exc}") from None
+            else:
+                os.makedirs(self.location, exist_ok=True)
+                from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
+
+                path = os.path.join(self.location, JOURNAL)
+                self._storage = optuna.storages.JournalStorage(
+                    JournalFileBackend(path, lock_obj=JournalFileOpenLock(path))
+                )
+        return self._storage
+
+    def run_names(self) -> list[str]:
+        if self.journal_path is not None and not os.path.isfile(self.journal_path):
+            return []
+        return [s.study_name for s in self.storage.get_all_studies()
+                if "codesign_run" in s.user_attrs]
+
+    def open_run(self, name: str) -> Run:
+        optuna = _optuna()
+        try:
+            study = optuna.load_study(study_name=name, storage=self.storage)
+        except KeyError:
+            import difflib
+
+            names = self.run_names()
+            close = difflib.get_close_matches(name, names, n=3)
+            hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+            raise StoreError(f"store {self.location!r} has no run {name!r}{hint} (runs: {names or 'none'})") from None
+        return Run(self, study)
+
+    def runs(self) -> list[Run]:
+        return [self.open_run(n) for n in self.run_names()]
+
+    def create_run(self, name: str, meta: Mapping[str, Any]) -> tuple[Run, bool]:
+        """Open run ``name``, creating it if needed; returns ``(run, resumed)``.
+
+        An existing run is resumed only if its problem, space and objectives match ``meta``.
+        """
+        optuna = _optuna()
+        objectives = [Objective.parse(o) for o in meta["objectives"]]
+        if name in self.run_names():
+            run = self.open_run(name)
+            for key in ("problem", "space", "objectives", "agent", "seed"):
+                if json.dumps(run.meta.get(key), sort_keys=True) != json.dumps(meta.get(key), sort_keys=True):
+                    raise StoreError(
+                        f"run {name!r} in {self.location!r} exists with a different {key}; "
+                        f"use another --name (or another --store) for a new run"
+                    )
+            return run, True
+        study = optuna.create_study(
+            study_name=name, storage=self.storage,
+            directions=["minimize" if o.direction.value == "min" else "maximize" for o in objectives],
+        )
+        full = dict(meta)
+        full.setdefault("created", time.strftime("%Y-%m-%dT%H:%M:%S"))
+        study.set_user_attr("codesign_run", json.loads(json.dumps(full, default=str)))
+        return Run(self, study), False
+
+
+def open_store(location: str, create: bool = False) -> Store:
+    """Open an existing store (``create=False``) or create one on first write."""
+    return Store(location, create=create)
