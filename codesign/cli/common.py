@@ -49,7 +49,10 @@ def load_yaml(path: str) -> dict[str, Any]:
 def console(stderr: bool = False) -> Any:
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    con = Console(stderr=stderr, highlight=False, soft_wrap=False)
+    if not con.is_terminal:
+        con = Console(stderr=stderr, highlight=False, soft_wrap=False, width=120)
+    return con
 
 
 def fmt(value: Any) -> str:

@@ -149,10 +149,13 @@ def handle(args: argparse.Namespace) -> int:
                             TimeElapsedColumn(), console=out, transient=False)
         task = progress.add_task(f"{problem.name} / {cfg['agent']}", total=cfg["budget"])
 
-        def on_record(rec: Any, done: int, budget: int) -> None:
-            progress.update(task, completed=done)
+        started = []
 
-        progress.start()
+        def on_record(rec: Any, done: int, budget: int) -> None:
+            if not started:  # start at the first record, after every check has passed
+                progress.start()
+                started.append(True)
+            progress.update(task, completed=done)
     t0 = time.perf_counter()
     try:
         result = run(problem, cfg["agent"], cfg["budget"], cfg["seed"], cfg["store"], batch_size=cfg["batch_size"],

@@ -73,16 +73,25 @@ def print_front(doc: dict[str, Any], con: Any, max_rows: int = 30) -> None:
         front = prob["pareto_front"]
         table = Table(title=f"Pareto front ({len(front)} designs)", title_justify="left")
         hw_cols = [c for c in ("pe_type", "array_rows", "array_cols", "glb_kb") if front and c in front[0]["design"]]
-        for col in ["#"] + objs + hw_cols + ["bits (w/a)"]:
-            table.add_column(col, justify="left" if col in ("pe_type", "bits (w/a)") else "right")
+        headers = {"array_rows": "rows", "array_cols": "cols", "pe_type": "pe"}
+        for col in ["#"] + objs + hw_cols + ["w bits", "a bits"]:
+            table.add_column(headers.get(col, col), no_wrap=True,
+                             justify="left" if col in ("pe_type", "w bits", "a bits") else "right")
         for p in front[:max_rows]:
             d = p["design"]
-            bits = " ".join(f"{d[k]}/{d['a_bits.' + k[7:]]}" for k in d if k.startswith("w_bits.") and "a_bits." + k[7:] in d)
+            w = [str(d[k]) for k in d if k.startswith("w_bits.")]
+            a = [str(d[k]) for k in d if k.startswith("a_bits.")]
             table.add_row(str(p["number"]), *(fmt(p["objectives"][o]) for o in objs), *(fmt(d[c]) for c in hw_cols),
-                          bits[:40])
+                          _bits(w), _bits(a))
         con.print(table)
         if len(front) > max_rows:
             con.print(f"... {len(front) - max_rows} more (use --json or `codesign export`)")
+
+
+def _bits(values: list[str], limit: int = 12) -> str:
+    """Per-layer bits compactly: ``5.7.5.6`` (first ``limit`` layers)."""
+    text = ".".join(values[:limit])
+    return text + ("..." if len(values) > limit else "")
 
 
 def handle_show(args: argparse.Namespace) -> int:

@@ -2,7 +2,8 @@
 
 Used for named space constraints (``"array_rows * array_cols <= 4096"``) and for problem
 constraints on metrics (``"area_mm2 <= 2.0"``). Expressions are plain strings, so spaces and
-problems stay value objects with a JSON form. Only literals, names, arithmetic, comparisons,
+problems stay value objects with a JSON form. Only literals, names (dotted names such as ``w_bits.conv1`` are one name; ``p("name")``
+reads any parameter name), arithmetic, comparisons,
 ``and``/``or``/``not``, conditional expressions and a few functions are allowed; anything else
 is rejected when the expression is compiled, not when it is evaluated.
 """
@@ -18,14 +19,34 @@ from typing import Any
 
 from codesign.errors import ConfigError
 
+MAX_POW_BITS = 4096  # bound on int ** int results: ``10 ** 10 ** 10`` must not hang the process
+
+
+def _numbers_only(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """Arithmetic on numbers only (``"a" * 10**9`` would exhaust memory)."""
+
+    def checked(a: Any, b: Any) -> Any:
+        if isinstance(a, (str, bytes, tuple, list)) or isinstance(b, (str, bytes, tuple, list)):
+            raise ConfigError(f"arithmetic needs numbers, but got {type(a).__name__} and {type(b).__name__}")
+        return op(a, b)
+
+    return checked
+
+
+def _bounded_pow(a: Any, b: Any) -> Any:
+    if isinstance(a, int) and isinstance(b, int) and b > 0 and abs(a) > 1 and abs(a).bit_length() * b > MAX_POW_BITS:
+        raise ConfigError(f"power results must have at most {MAX_POW_BITS} bits, but got {a!r} ** {b!r}")
+    return operator.pow(a, b)
+
+
 _BINOPS: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv,
-    ast.Mod: operator.mod,
-    ast.Pow: operator.pow,
+    ast.Add: _numbers_only(operator.add),
+    ast.Sub: _numbers_only(operator.sub),
+    ast.Mult: _numbers_only(operator.mul),
+    ast.Div: _numbers_only(operator.truediv),
+    ast.FloorDiv: _numbers_only(operator.floordiv),
+    ast.Mod: _numbers_only(operator.mod),
+    ast.Pow: _numbers_only(_bounded_pow),
 }
 _CMPOPS: dict[type, Callable[[Any, Any], bool]] = {
     ast.Lt: operator.lt,
@@ -90,6 +111,10 @@ class Expr:
         return 0.0 if self(env) else 1.0
 
 
+_ALLOWED_NODES = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare, ast.IfExp, ast.Constant,
+                  ast.Load, ast.Tuple, ast.List, ast.And, ast.Or, ast.Not, ast.USub, ast.UAdd) + tuple(_BINOPS) + tuple(_CMPOPS)
+
+
 @lru_cache(maxsize=1024)
 def _compile(source: str) -> tuple[ast.Expression, frozenset[str]]:
     try:
@@ -97,35 +122,78 @@ def _compile(source: str) -> tuple[ast.Expression, frozenset[str]]:
     except SyntaxError as exc:
         raise ConfigError(f"expression {source!r} is not valid: {exc.msg}") from None
     names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            if node.id not in FUNCTIONS:
-                names.add(node.id)
-        elif isinstance(node, ast.Call):
-            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS or node.keywords:
-                raise ConfigError(
-                    f"expression {source!r} may only call {sorted(FUNCTIONS)} with positional arguments"
-                )
-        elif not isinstance(
-            node,
-            (ast.Expression, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare, ast.IfExp, ast.Constant,
-             ast.Load, ast.Tuple, ast.List, ast.And, ast.Or, ast.Not, ast.USub, ast.UAdd)
-            + tuple(_BINOPS) + tuple(_CMPOPS),
-        ):
-            raise ConfigError(f"expression {source!r} uses {type(node).__name__}, which is not allowed")
+    _check(tree, source, names)
     return tree, frozenset(names)
+
+
+def _check(node: ast.AST, source: str, names: set[str]) -> None:
+    """Validate ``node`` recursively and collect the names it reads."""
+    dotted = _dotted(node)
+    if dotted is not None:
+        if "__" in dotted:
+            raise ConfigError(f"expression {source!r} reads {dotted!r}; names with '__' are not allowed")
+        if dotted not in FUNCTIONS:
+            names.add(dotted)
+        return
+    if isinstance(node, ast.Call):
+        ref = _param_ref(node)
+        if ref is not None:
+            names.add(ref)
+            return
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS or node.keywords:
+            raise ConfigError(
+                f"expression {source!r} may only call {sorted(FUNCTIONS)} (and p('name')) with positional arguments"
+            )
+        for arg in node.args:
+            _check(arg, source, names)
+        return
+    if not isinstance(node, _ALLOWED_NODES):
+        raise ConfigError(f"expression {source!r} uses {type(node).__name__}, which is not allowed")
+    for child in ast.iter_child_nodes(node):
+        _check(child, source, names)
+
+
+def _dotted(node: ast.AST) -> str | None:
+    """``a.b.c`` (a chain of attributes on a name) as the single dotted name ``"a.b.c"``.
+
+    Parameter names such as ``w_bits.conv1`` read naturally in expressions; no attribute is
+    ever accessed on an object, the whole dotted string is looked up as one name.
+    """
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def _param_ref(node: ast.Call) -> str | None:
+    """``p("any.name-with.0.dots")``: a parameter whose name is not a Python dotted name."""
+    if (isinstance(node.func, ast.Name) and node.func.id == "p" and len(node.args) == 1 and not node.keywords
+            and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+        return node.args[0].value
+    return None
+
+
+def _lookup(name: str, env: Mapping[str, Any], source: str) -> Any:
+    if name in FUNCTIONS:
+        return FUNCTIONS[name]
+    try:
+        return env[name]
+    except KeyError:
+        raise ConfigError(f"expression {source!r} reads {name!r}, which is not defined") from None
 
 
 def _eval(node: ast.AST, env: Mapping[str, Any], source: str) -> Any:
     if isinstance(node, ast.Constant):
         return node.value
-    if isinstance(node, ast.Name):
-        if node.id in FUNCTIONS:
-            return FUNCTIONS[node.id]
-        try:
-            return env[node.id]
-        except KeyError:
-            raise ConfigError(f"expression {source!r} reads {node.id!r}, which is not defined") from None
+    dotted = _dotted(node)
+    if dotted is not None:
+        return _lookup(dotted, env, source)
+    if isinstance(node, ast.Call) and _param_ref(node) is not None:
+        return _lookup(_param_ref(node), env, source)  # type: ignore[arg-type]
     if isinstance(node, ast.BinOp):
         return _BINOPS[type(node.op)](_eval(node.left, env, source), _eval(node.right, env, source))
     if isinstance(node, ast.UnaryOp):

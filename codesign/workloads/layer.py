@@ -16,6 +16,7 @@ decoder blocks of Llama-2-7B share one entry with ``count=32``).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -190,8 +191,8 @@ class Workload:
         self.meta = dict(meta or {})
         if not self.layers:
             raise WorkloadError(f"workload {name!r} must have at least one layer")
-        names = [l.name for l in self.layers]
-        dup = sorted({n for n in names if names.count(n) > 1})
+        counts = Counter(l.name for l in self.layers)
+        dup = sorted(n for n, c in counts.items() if c > 1)
         if dup:
             raise WorkloadError(f"workload {name!r}: layer names must be unique, but {dup} repeat")
         self._by_name = {l.name: l for l in self.layers}

@@ -1,0 +1,76 @@
+"""DESIGN.md's one-way data flow, enforced on the source tree (AST of every module)."""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2] / "codesign"
+
+# package -> codesign packages it may import (besides itself). Keys are first path components
+# (or module stems at the top level).
+ALLOWED: dict[str, set[str]] = {
+    "types": {"errors"},
+    "errors": set(),
+    "registry": {"errors"},
+    "workloads": {"types", "errors"},
+    "rtl_sim": {"types", "errors"},
+    "spaces": {"types", "errors", "workloads"},
+    "evaluators": {"types", "errors", "registry", "workloads", "spaces", "rtl_sim"},
+    "envs": {"types", "errors", "registry", "spaces", "workloads", "evaluators.composite", "evaluators.base", "results.pareto"},
+    "agents": {"types", "errors", "registry", "spaces", "workloads", "envs", "evaluators.composite", "evaluators.base",
+               "results.pareto"},
+    "results": {"types", "errors", "spaces", "results"},
+    "dashboard": {"types", "errors", "results", "spaces"},
+}
+FORBIDDEN_EVERYWHERE_BUT = {"runner": {"runner", "cli", "executors", "__init__", "testing"}}
+
+
+def _imports(path: pathlib.Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out.extend(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            out.append(node.module)
+    return [m for m in out if m == "codesign" or m.startswith("codesign.")]
+
+
+def _owner(path: pathlib.Path) -> str:
+    rel = path.relative_to(ROOT)
+    return rel.parts[0] if len(rel.parts) > 1 else rel.stem
+
+
+MODULES = sorted(p for p in ROOT.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_import_rules(path: pathlib.Path) -> None:
+    owner = _owner(path)
+    if owner not in ALLOWED:
+        return  # top-level glue (runner, cli, executors, builtins, __init__) may import anything
+    allowed = ALLOWED[owner] | {owner}
+    for mod in _imports(path):
+        target = mod.split(".", 1)[1] if "." in mod else ""
+        if not target:
+            pytest.fail(f"{path.relative_to(ROOT)} imports the codesign package root (import the module instead)")
+        ok = any(target == a or target.startswith(a + ".") for a in allowed)
+        assert ok, f"{path.relative_to(ROOT)} ({owner}) imports {mod}, which DESIGN.md does not allow"
+
+
+def test_runner_is_the_only_joiner() -> None:
+    for path in MODULES:
+        owner = _owner(path)
+        if owner in FORBIDDEN_EVERYWHERE_BUT["runner"]:
+            continue
+        for mod in _imports(path):
+            assert mod != "codesign.runner", f"{path.relative_to(ROOT)} imports the runner"
+
+
+def test_rules_cover_the_tree() -> None:
+    owners = {_owner(p) for p in MODULES}
+    glue = {"__init__", "builtins", "runner", "executors", "cli", "testing"}
+    assert owners - set(ALLOWED) - glue == set(), "a new package needs an import rule here"
