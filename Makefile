@@ -21,6 +21,7 @@ demo: $(STAMP)
 	$(VENV)/bin/codesign run --budget 120 --seed 0 --store runs/demo
 
 test: $(STAMP)
+	sh scripts/install-system-deps.sh
 	$(PY) -m pytest -q
 
 clean:

@@ -11,6 +11,7 @@ first and the budget counts what is already there.
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,10 +29,17 @@ OnRecord = Callable[[EvalRecord, int, int], None]
 
 class Recorder:
     """Evaluates designs through an executor, with a cache by design key, and records each
-    evaluation once in the run's store."""
+    evaluation once in the run's store.
 
-    def __init__(self, problem: Problem, run: Run, agent: str, seed: int,
-                 executor: Any = None, on_record: OnRecord | None = None, budget: int = 0) -> None:
+    Each evaluation is first written as an in-flight (RUNNING) record, then completed, so a
+    process killed mid-batch leaves its in-flight records behind; when the same worker
+    resumes, they are marked ``orphaned`` and their designs are evaluated again, once
+    (:meth:`recover`). The budget counts this worker's finished, non-orphaned records.
+    """
+
+    def __init__(self, problem: Problem, run: Run, agent: str, seed: int, executor: Any = None,
+                 on_record: OnRecord | None = None, budget: int = 0, worker: str = "main",
+                 cache: dict[str, Metrics] | None = None) -> None:
         self.problem = problem
         self.run = run
         self.agent = agent
@@ -39,55 +47,64 @@ class Recorder:
         self.executor = executor or InlineExecutor()
         self.on_record = on_record
         self.budget = budget
-        self.records: list[EvalRecord] = run.records()
-        self.cache: dict[str, Metrics] = {
-            r.design.key: r.metrics for r in self.records if r.state is not EvalState.FAILED
-        }
+        self.worker = worker
+        self.records: list[EvalRecord] = [r for r in run.records() if not r.orphaned]
+        self.cache: dict[str, Metrics] = dict(cache or {})
+        self.cache.update({r.design.key: r.metrics for r in self.records if r.state is not EvalState.FAILED})
 
     @property
     def done(self) -> int:
-        return len(self.records)
+        return sum(1 for r in self.records if r.worker == self.worker)
 
     @property
     def remaining(self) -> int:
         return max(0, self.budget - self.done)
 
+    def recover(self) -> list[EvalRecord]:
+        """Redo the evaluations this worker had in flight when it last stopped."""
+        orphans = self.run.in_flight(self.worker)
+        for trial_id, rec in orphans:
+            self.run.mark_orphaned(trial_id, rec)
+        designs = [rec.design for _, rec in orphans][: self.remaining]
+        return self.evaluate(designs) if designs else []
+
     def evaluate(self, designs: Sequence[Design]) -> list[EvalRecord]:
         """Evaluate and record ``designs`` (in order); returns their records."""
-        todo = [d for d in designs if d.key not in self.cache]
-        unique: dict[str, Design] = {d.key: d for d in todo}
+        reserved: list[tuple[Design, int | None]] = []
+        unique: dict[str, Design] = {}
+        for d in designs:
+            if d.key in self.cache or d.key in unique:
+                reserved.append((d, None))
+            else:
+                unique[d.key] = d
+                rec = EvalRecord(d, Metrics(), EvalState.RUNNING, self.agent, self.seed, worker=self.worker)
+                reserved.append((d, self.run.reserve(rec)))
         t0 = time.perf_counter()
         outcomes: dict[str, Outcome] = {}
         if unique:
             results = self.executor.evaluate(self.problem, list(unique.values()))
             outcomes = dict(zip(unique, results))
         per_design = (time.perf_counter() - t0) / max(1, len(unique))
-        out = []
-        seen_now: set[str] = set()
-        for d in designs:
-            if d.key in outcomes and d.key not in seen_now:
-                seen_now.add(d.key)
-                rec = self._record(d, outcomes[d.key], per_design, cached=False)
-            else:
-                rec = self._record(d, self.cache[d.key], 0.0, cached=True)
-            out.append(rec)
-        return out
+        return [self._record(d, trial_id, outcomes.get(d.key), per_design) for d, trial_id in reserved]
 
     def evaluate_metrics(self, designs: Sequence[Design]) -> list[Metrics]:
         """Env hook: evaluate and record, return the metrics (failed -> violations)."""
         return [r.metrics if r.state is not EvalState.FAILED else Metrics(violations={"failed": 1.0})
                 for r in self.evaluate(designs)]
 
-    def _record(self, design: Design, outcome: Outcome, seconds: float, cached: bool) -> EvalRecord:
+    def _record(self, design: Design, trial_id: int | None, outcome: Outcome | None, seconds: float) -> EvalRecord:
+        cached = trial_id is None
+        if cached:
+            outcome, seconds = self.cache[design.key], 0.0
         if isinstance(outcome, Metrics):
             state = EvalState.COMPLETE if outcome.feasible else EvalState.INFEASIBLE
-            rec = EvalRecord(design, outcome, state, self.agent, self.seed, seconds, cached=cached)
+            rec = EvalRecord(design, outcome, state, self.agent, self.seed, seconds, cached=cached, worker=self.worker)
             self.cache[design.key] = outcome
         else:
             msg = str(outcome).splitlines()[0] if str(outcome) else type(outcome).__name__
             rec = EvalRecord(design, Metrics(), EvalState.FAILED, self.agent, self.seed, seconds,
-                             error=f"{type(outcome).__name__}: {msg}")
-        rec = self.run.append(rec)
+                             error=f"{type(outcome).__name__}: {msg}", worker=self.worker)
+        rec = self.run.append(rec) if cached else self.run.finish(trial_id, rec)  # type: ignore[arg-type]
         self.records.append(rec)
         if self.on_record:
             self.on_record(rec, self.done, self.budget)
@@ -112,6 +129,14 @@ class RunResult:
         return pareto_records(self.records, self.problem.objectives)
 
 
+def _takes_problem(factory: Any) -> bool:
+    """Whether an agent factory has a ``problem`` parameter (it then receives the Problem)."""
+    try:
+        return "problem" in inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 def run_name(problem: Problem, agent: str, seed: int) -> str:
     return f"{problem.name}/{agent}/seed{seed}"
 
@@ -129,6 +154,8 @@ def run(
     executor: Any = None,
     on_record: OnRecord | None = None,
     meta: Mapping[str, Any] | None = None,
+    worker: str = "main",
+    share_cache: bool = True,
 ) -> RunResult:
     """Search ``problem`` with ``agent`` for ``budget`` evaluations, recording into ``store``.
 
@@ -143,6 +170,10 @@ def run(
         name: run name (default ``<problem>/<agent>/seed<seed>``); an existing run resumes.
         executor: an executor (default inline).
         on_record: callback ``(record, done, budget)`` after each record (progress bars).
+        worker: name of this process within the run; several workers (processes, machines on
+            a server store) may share one run, each evaluating ``budget`` designs.
+        share_cache: reuse metrics of identical designs from every run of the same problem
+            version in the store (evaluators are pure), so repeated runs do not pay twice.
     """
     if isinstance(problem, str):
         problem = REGISTRIES["problem"].make(problem)
@@ -150,21 +181,31 @@ def run(
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ConfigError(f"{label} must be an integer >= {low}, but got {value!r}")
     kwargs = dict(agent_kwargs or {})
-    the_agent = REGISTRIES["agent"].make(agent, space=problem.space, objectives=list(problem.objectives), seed=seed, **kwargs)
+    make_kwargs = dict(kwargs)
+    if _takes_problem(REGISTRIES["agent"].spec(agent).load()):
+        make_kwargs["problem"] = problem  # agents that build an env (RL) or nest searches
+    the_agent = REGISTRIES["agent"].make(agent, space=problem.space, objectives=list(problem.objectives), seed=seed, **make_kwargs)
     the_store = store if isinstance(store, Store) else Store(store)
     name = name or run_name(problem, agent, seed)
     run_meta = {
         "problem": problem.name, "agent": agent, "seed": seed, "budget": budget,
         "agent_kwargs": kwargs, "space": problem.space.to_dict(),
         "objectives": [o.to_dict() for o in problem.objectives], "problem_detail": problem.to_dict(),
+        "problem_version": problem.version,
         **dict(meta or {}),
     }
+    if not isinstance(worker, str) or not worker.strip():
+        raise ConfigError(f"worker must be a non-empty name, but got {worker!r}")
     the_run, _ = the_store.create_run(name, run_meta)
-    recorder = Recorder(problem, the_run, agent, seed, executor, on_record, budget)
+    cache = the_store.metrics_cache(problem.version) if share_cache else {}
+    recorder = Recorder(problem, the_run, agent, seed, executor, on_record, budget, worker, cache)
     resumed = recorder.done
     t0 = time.perf_counter()
     if recorder.records:
         the_agent.tell(list(recorder.records))
+    redone = recorder.recover()
+    if redone:
+        the_agent.tell(redone)
     if hasattr(the_agent, "drive"):
         the_agent.drive(recorder)  # agents that own their loop (RL through an env)
     while recorder.remaining > 0:

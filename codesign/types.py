@@ -78,7 +78,7 @@ class Design(Mapping[str, Scalar]):
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Design):
-            return self._items == other._items
+            return self.key == other.key  # True and 1 differ, as their keys do
         if isinstance(other, Mapping):
             return self._items == dict(other)
         return NotImplemented
@@ -224,7 +224,12 @@ class EvalState(str, enum.Enum):
 
 @dataclass
 class EvalRecord:
-    """One evaluation of one design by one agent, as recorded in the store."""
+    """One evaluation of one design by one agent, as recorded in the store.
+
+    ``worker`` names the process that made it (several workers may share one run);
+    ``orphaned`` marks an evaluation that was in flight when its process died (it is redone);
+    ``cached`` marks one served from the cache of identical designs.
+    """
 
     design: Design
     metrics: Metrics
@@ -235,6 +240,8 @@ class EvalRecord:
     error: str | None = None
     number: int | None = None
     cached: bool = False
+    worker: str = ""
+    orphaned: bool = False
 
     @property
     def ok(self) -> bool:
@@ -252,6 +259,8 @@ class EvalRecord:
             "error": self.error,
             "number": self.number,
             "cached": self.cached,
+            "worker": self.worker,
+            "orphaned": self.orphaned,
         }
 
     @classmethod
@@ -266,4 +275,6 @@ class EvalRecord:
             error=data.get("error"),
             number=data.get("number"),
             cached=bool(data.get("cached", False)),
+            worker=str(data.get("worker", "")),
+            orphaned=bool(data.get("orphaned", False)),
         )

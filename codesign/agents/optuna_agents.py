@@ -115,3 +115,28 @@ class NSGA2Agent(OptunaAgent):
 
     def _make_sampler(self, seed: int, **kwargs: Any) -> Any:
         return self._optuna.samplers.NSGAIISampler(seed=seed, **kwargs)
+
+
+class GPAgent(OptunaAgent):
+    """optuna's Gaussian-process sampler (``GPSampler``; multi-objective via log-EHVI in optuna,
+    infeasible designs through the trial constraint the base class sets, which optuna 5's
+    ``GPSampler`` models with its own constraint GP).
+
+    Args:
+        n_startup_trials: random designs before the GP is used (default 10).
+        deterministic_objective: treat evaluations as noise-free (default True: evaluators are
+            pure functions of the design).
+    """
+
+    name = "optuna-gp"
+    # optuna's GP sampler costs ~1 s per trial on 2 cores; the conformance checks test the
+    # contract with the GP used only in their 40-evaluation loop
+    conformance_kwargs = {"n_startup_trials": 30}
+
+    def __init__(self, space: Space, objectives: Sequence[Objective | str], seed: int = 0,
+                 n_startup_trials: int = 10, deterministic_objective: bool = True) -> None:
+        super().__init__(space, objectives, seed, n_startup_trials=n_startup_trials,
+                         deterministic_objective=deterministic_objective)
+
+    def _make_sampler(self, seed: int, **kwargs: Any) -> Any:
+        return self._optuna.samplers.GPSampler(seed=seed, **kwargs)

@@ -9,6 +9,8 @@ from typing import Any
 # target -> (module, function adding its arguments, handler)
 BENCHES = {
     "sim": ("codesign.cli.sim", "add_bench_arguments", "bench_sim_command"),
+    "agents": ("codesign.cli.agents_bench", "add_bench_arguments", "bench_agents_command"),
+    "cost": ("codesign.cli.cost", "add_bench_arguments", "bench_cost_command"),
 }
 
 

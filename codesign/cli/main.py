@@ -19,6 +19,8 @@ SUBCOMMANDS = (
     "codesign.cli.show",
     "codesign.cli.sim",
     "codesign.cli.bench",
+    "codesign.cli.validate",
+    "codesign.cli.dashboard",
 )
 
 

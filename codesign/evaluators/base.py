@@ -21,6 +21,8 @@ class Evaluator(Protocol):
         name: registry name (``roofline``, ``digits-probe``, ...).
         version: bumped whenever results for the same design change; part of the cache key.
         metrics: names of the values it reports (units in the names).
+        cache_key: (optional attribute) a string of the settings that change results for the
+            same design (e.g. an evaluation-set size); part of the problem's cache key.
     """
 
     name: str

@@ -75,8 +75,16 @@ class Problem:
 
     @property
     def version(self) -> str:
-        """Cache key part: every evaluator's name and version."""
-        return ";".join(f"{e.name}@{e.version}" for e in self.evaluators)
+        """Cache key part: every evaluator's name and version, plus a digest of what else
+        changes results: the constraints (space and metric, which decide the recorded
+        violations), the workload, and each evaluator's optional ``cache_key`` (its settings)."""
+        import hashlib
+
+        cons = [c.to_dict() for c in self.space.constraints] + [c.source for c in self.constraints]
+        config = [getattr(e, "cache_key", "") for e in self.evaluators]
+        workload = self.workload.to_dict() if self.workload is not None else None
+        digest = hashlib.sha1(repr((cons, config, workload)).encode()).hexdigest()[:10]
+        return ";".join(f"{e.name}@{e.version}" for e in self.evaluators) + f";config@{digest}"
 
     @property
     def directions(self) -> list[str]:

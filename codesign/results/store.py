@@ -100,44 +100,97 @@ class Run:
             self._space_json or {}, self.meta,
         )
 
-    def append(self, record: EvalRecord) -> EvalRecord:
-        """Write one record as one optuna trial; returns it with ``number`` set."""
-        optuna = _optuna()
+    # --- writing -------------------------------------------------------------------------
+    def _params(self, design: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         from codesign.spaces.convert.optuna_dists import optuna_encode
 
+        try:
+            params = optuna_encode(self.space, design)
+            return params, {k: self._distributions()[k] for k in params}
+        except Exception:  # a design outside the space is still recorded, without params
+            return {}, {}
+
+    def reserve(self, record: EvalRecord) -> int:
+        """Write ``record`` as a RUNNING trial (an evaluation in flight); returns its trial id.
+
+        If the process dies before :meth:`finish`, the trial stays RUNNING and is found by
+        :meth:`in_flight` when the run resumes.
+        """
+        optuna = _optuna()
+        params, dists = self._params(record.design)
+        record.state = EvalState.RUNNING
+        template = optuna.trial.FrozenTrial(
+            number=-1, state=optuna.trial.TrialState.RUNNING, value=None, values=None,
+            datetime_start=None, datetime_complete=None, params=params, distributions=dists,
+            user_attrs={"codesign": record.to_dict()}, system_attrs={}, intermediate_values={}, trial_id=-1,
+        )
+        try:
+            trial_id = self.store.storage.create_new_trial(self._study_id, template_trial=template)
+        except Exception as exc:  # pragma: no cover - storage failure
+            raise StoreError(f"could not write to store {self.store.location!r}: {exc}") from exc
+        record.number = self.store.storage.get_trial_number_from_id(trial_id)
+        return trial_id
+
+    def finish(self, trial_id: int, record: EvalRecord) -> EvalRecord:
+        """Complete a reserved trial with the evaluation's outcome."""
+        optuna = _optuna()
+        from optuna.study._constrained_optimization import _CONSTRAINTS_KEY
+
+        storage = self.store.storage
         record = _validated(record, self.objectives)
+        record.number = storage.get_trial_number_from_id(trial_id)
         values = None
-        constraints = None
         state = optuna.trial.TrialState.FAIL
         if record.state in (EvalState.COMPLETE, EvalState.INFEASIBLE):
             values = record.metrics.objective_values(self.objectives)
             state = optuna.trial.TrialState.COMPLETE
             constraints = {k: float(v) for k, v in record.metrics.violations.items()} or {"violation": 0.0}
-        try:
-            params = optuna_encode(self.space, record.design)
-            dists = {k: self._distributions()[k] for k in params}
-        except Exception:  # a design outside the space is still recorded, without params
-            params, dists = {}, {}
-        number = len(self.study.get_trials(deepcopy=False))
-        record.number = number
-        payload = record.to_dict()
-        trial = optuna.trial.create_trial(
-            state=state, values=values, params=params, distributions=dists,
-            user_attrs={"codesign": payload}, constraints=constraints,
-        )
-        try:
-            self.study.add_trial(trial)
-        except Exception as exc:  # pragma: no cover - storage failure
-            raise StoreError(f"could not write to store {self.store.location!r}: {exc}") from exc
+            for key, value in constraints.items():
+                storage.set_trial_system_attr(trial_id, f"{_CONSTRAINTS_KEY}:{key}", value)
+        storage.set_trial_user_attr(trial_id, "codesign", record.to_dict())
+        storage.set_trial_state_values(trial_id, state, values)
         return record
 
-    def records(self) -> list[EvalRecord]:
+    def append(self, record: EvalRecord) -> EvalRecord:
+        """Write one finished record as one optuna trial; returns it with ``number`` set."""
+        state = record.state
+        trial_id = self.reserve(record)
+        record.state = state
+        return self.finish(trial_id, record)
+
+    def in_flight(self, worker: str | None = None) -> list[tuple[int, EvalRecord]]:
+        """``(trial id, record)`` of RUNNING trials (of ``worker`` if given)."""
+        optuna = _optuna()
+        out = []
+        for t in self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+            payload = t.user_attrs.get("codesign")
+            if payload is None or (worker is not None and payload.get("worker", "") != worker):
+                continue
+            rec = EvalRecord.from_dict(payload)
+            rec.number = t.number
+            out.append((t._trial_id, rec))
+        return out
+
+    def mark_orphaned(self, trial_id: int, record: EvalRecord) -> None:
+        """Close an in-flight trial of a dead process: FAIL, flagged ``orphaned`` (it is redone)."""
+        record.state = EvalState.FAILED
+        record.orphaned = True
+        record.error = "orphaned: in flight when the run stopped; evaluated again on resume"
+        self.finish(trial_id, record)
+
+    @property
+    def _study_id(self) -> int:
+        return self.study._study_id
+
+    def records(self, include_running: bool = False) -> list[EvalRecord]:
         out = []
         for t in self.study.get_trials(deepcopy=False):
             payload = t.user_attrs.get("codesign")
             if payload is None:
                 continue
             rec = EvalRecord.from_dict(payload)
+            if rec.state is EvalState.RUNNING and not include_running:
+                continue
             rec.number = t.number
             out.append(rec)
         return out
@@ -186,6 +239,7 @@ class Store:
                 from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
 
                 path = os.path.join(self.location, JOURNAL)
+                repair_journal(path)
                 self._storage = optuna.storages.JournalStorage(
                     JournalFileBackend(path, lock_obj=JournalFileOpenLock(path))
                 )
@@ -213,6 +267,17 @@ class Store:
     def runs(self) -> list[Run]:
         return [self.open_run(n) for n in self.run_names()]
 
+    def metrics_cache(self, problem_version: str) -> dict[str, Any]:
+        """Metrics by design key from every run whose problem version equals ``problem_version``."""
+        cache: dict[str, Any] = {}
+        for run in self.runs():
+            if run.meta.get("problem_version") != problem_version:
+                continue
+            for rec in run.records():
+                if rec.state in (EvalState.COMPLETE, EvalState.INFEASIBLE) and not rec.cached:
+                    cache.setdefault(rec.design.key, rec.metrics)
+        return cache
+
     def create_run(self, name: str, meta: Mapping[str, Any]) -> tuple[Run, bool]:
         """Open run ``name``, creating it if needed; returns ``(run, resumed)``.
 
@@ -237,6 +302,42 @@ class Store:
         full.setdefault("created", time.strftime("%Y-%m-%dT%H:%M:%S"))
         study.set_user_attr("codesign_run", json.loads(json.dumps(full, default=str)))
         return Run(self, study), False
+
+
+def repair_journal(path: str) -> int:
+    """Drop a torn last line of a journal file (a writer killed mid-write); returns bytes cut.
+
+    Journal appends are whole lines; a process killed during a large write can leave a
+    partial last line, which would corrupt the next append. Runs under the journal's lock.
+    """
+    if not os.path.isfile(path):
+        return 0
+    from optuna.storages.journal import JournalFileOpenLock
+
+    lock = JournalFileOpenLock(path)
+    lock.acquire()
+    try:
+        with open(path, "rb+") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            if size == 0:
+                return 0
+            fh.seek(size - 1)
+            if fh.read(1) == b"\n":
+                return 0
+            block = min(size, 1 << 20)
+            while True:
+                fh.seek(size - block)
+                data = fh.read(block)
+                cut = data.rfind(b"\n")
+                if cut >= 0 or block == size:
+                    keep = size - block + cut + 1 if cut >= 0 else 0
+                    break
+                block = min(size, block * 2)
+            fh.truncate(keep)
+            return size - keep
+    finally:
+        lock.release()
 
 
 def open_store(location: str, create: bool = False) -> Store:

@@ -73,8 +73,10 @@ def quant_space(
     """Per-layer (or per-expert, or uniform) weight and activation bit widths.
 
     Layers in ``skip`` (e.g. a first/last layer kept at fixed precision) get no parameter and
-    :func:`layer_bits` returns ``None`` for them.
+    :func:`layer_bits` returns ``None`` for them; ``skip`` needs ``granularity="layer"``.
     """
+    if skip and granularity != "layer":
+        raise SpaceError(f"skip needs granularity 'layer', but got granularity {granularity!r}")
     wl, wh = _bits_range(w_bits, "w_bits")
     al, ah = _bits_range(a_bits, "a_bits")
     params: list[Param] = []
@@ -122,6 +124,11 @@ def hardware_space(
     bad = [p for p in pe_types if p not in PE_TYPES]
     if bad or not pe_types:
         raise SpaceError(f"pe_types must be a non-empty subset of {PE_TYPES}, but got {list(pe_types)}")
+    for label, pair in (("rows", rows), ("cols", cols), ("glb_kb", glb_kb), ("pe_buf_bytes", pe_buf_bytes)):
+        if isinstance(pair, (str, bytes)) or not hasattr(pair, "__len__") or len(pair) != 2:
+            raise SpaceError(f"{label} must be a (low, high) pair of powers of two, but got {pair!r}")
+    if max_pes is not None and (isinstance(max_pes, bool) or not isinstance(max_pes, int) or max_pes < 1):
+        raise SpaceError(f"max_pes must be an integer >= 1, but got {max_pes!r}")
     params: list[Param] = [
         Categorical("pe_type", "hw", tuple(pe_types)),
         PowerOfTwo("array_rows", "hw", *rows),
@@ -131,7 +138,7 @@ def hardware_space(
         Ordinal("dram_gbps", "hw", tuple(dram_gbps)),
         Ordinal("clock_mhz", "hw", tuple(clock_mhz)),
     ]
-    cons = [Constraint("max_pes", f"array_rows * array_cols <= {int(max_pes)}")] if max_pes else []
+    cons = [Constraint("max_pes", f"array_rows * array_cols <= {int(max_pes)}")] if max_pes is not None else []
     return Space(params, cons, name="hw")
 
 

@@ -79,7 +79,12 @@ class Expr:
         self._tree, self.names = _compile(self.source)
 
     def __call__(self, env: Mapping[str, Any]) -> Any:
-        return _eval(self._tree.body, env, self.source)
+        try:
+            return _eval(self._tree.body, env, self.source)
+        except (ArithmeticError, TypeError, ValueError) as exc:
+            if isinstance(exc, ConfigError):
+                raise
+            raise ConfigError(f"expression {self.source!r} cannot be evaluated: {exc}") from None
 
     def __repr__(self) -> str:
         return f"Expr({self.source!r})"

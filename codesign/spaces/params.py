@@ -14,6 +14,7 @@ sequence and ordinal encodings. Kinds:
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -25,6 +26,17 @@ Value = int | float | str | bool
 
 def _is_scalar(v: Any) -> bool:
     return isinstance(v, (int, float, str, bool))
+
+
+def _integral(value: Any) -> int | None:
+    """``value`` as an int if it is a finite integral real number (numpy ones too, not bools)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if not math.isfinite(value) or value != int(value):
+        return None
+    return int(value)
 
 
 @dataclass(frozen=True)
@@ -138,9 +150,9 @@ class Integer(Param):
         return range(self.low, self.high + 1, self.step)
 
     def index(self, value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+        v = _integral(value)
+        if v is None:
             raise SpaceError(f"{self.name} must be an integer in {self._domain_text()}, but got {value!r}")
-        v = int(value)
         if v < self.low or v > self.high or (v - self.low) % self.step:
             raise SpaceError(f"{self.name} must be in {self._domain_text()}, but got {value!r}")
         return (v - self.low) // self.step
@@ -192,9 +204,9 @@ class PowerOfTwo(Param):
         return [1 << e for e in range(int(math.log2(self.low)), int(math.log2(self.high)) + 1)]
 
     def index(self, value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+        v = _integral(value)
+        if v is None:
             raise SpaceError(f"{self.name} must be a power of two in {self._domain_text()}, but got {value!r}")
-        v = int(value)
         if v < self.low or v > self.high or v & (v - 1):
             raise SpaceError(f"{self.name} must be a power of two in {self._domain_text()}, but got {value!r}")
         return int(math.log2(v)) - int(math.log2(self.low))
@@ -225,7 +237,7 @@ class Ordinal(Param):
         return self.choices
 
     def index(self, value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise SpaceError(f"{self.name} must be one of {self._domain_text()}, but got {value!r}")
         for i, v in enumerate(self.values):
             if v == value:

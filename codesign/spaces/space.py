@@ -185,9 +185,15 @@ class Space:
         idx = list(indices)
         if len(idx) != len(self.params):
             raise SpaceError(f"expected {len(self.params)} indices, but got {len(idx)}")
+        for p, i in zip(self.params, idx):
+            if not 0 <= int(i) < p.size:  # a negative index would silently wrap around
+                raise SpaceError(f"index of {p.name!r} must be in [0, {p.size - 1}], but got {i!r}")
         return Design({p.name: p.values[int(i)] for p, i in zip(self.params, idx)})
 
     def to_indices(self, design: Mapping[str, Any]) -> list[int]:
+        missing = [n for n in self.names if n not in design]
+        if missing:
+            raise SpaceError(f"design must set every parameter of {self.name!r}; missing {missing[:5]}")
         return [p.index(design[p.name]) for p in self.params]
 
     def sample(self, rng: np.random.Generator | int | None = None, max_tries: int = 10_000) -> Design:

@@ -15,6 +15,10 @@ What is checked (the contract of :mod:`codesign.agents.base`):
 5. bad ``ask`` arguments raise ``ConfigError``;
 6. the agent's module does not import ``codesign.evaluators`` / ``codesign.envs`` internals
    beyond what DESIGN.md allows (agents see evaluators only through a Problem).
+
+An agent class may set ``conformance_kwargs`` (a dict of hyper-parameters) to run these checks
+with cheaper settings (e.g. fewer GP fit iterations): the checks test the contract, not search
+quality. Keyword arguments given to :func:`check_agent` override them.
 """
 
 from __future__ import annotations
@@ -73,6 +77,11 @@ def _record(design: Design, state: EvalState | None = None) -> EvalRecord:
 AgentFactory = Callable[..., Any]
 
 
+def _conformance_kwargs(factory: AgentFactory) -> dict[str, Any]:
+    """The agent's cheaper settings for these checks (``conformance_kwargs``), if it declares any."""
+    return dict(getattr(factory, "conformance_kwargs", None) or {})
+
+
 def _factory(agent: str | AgentFactory) -> AgentFactory:
     if isinstance(agent, str):
         from codesign.registry import REGISTRIES
@@ -84,7 +93,7 @@ def _factory(agent: str | AgentFactory) -> AgentFactory:
 def check_agent(agent: str | AgentFactory, kwargs: dict[str, Any] | None = None, loop_budget: int = 40) -> None:
     """Run every conformance check on ``agent`` (a registered name or a factory)."""
     factory = _factory(agent)
-    kw = dict(kwargs or {})
+    kw = {**_conformance_kwargs(factory), **dict(kwargs or {})}
     space = conformance_space()
 
     def make(seed: int = 0) -> Any:
@@ -178,7 +187,9 @@ class AgentTestCase:
     kwargs: dict[str, Any] = {}
 
     def _make(self, seed: int = 0) -> Any:
-        return _factory(self.agent)(space=conformance_space(), objectives=list(OBJECTIVES), seed=seed, **self.kwargs)
+        factory = _factory(self.agent)
+        kw = {**_conformance_kwargs(factory), **self.kwargs}
+        return factory(space=conformance_space(), objectives=list(OBJECTIVES), seed=seed, **kw)
 
     def test_ask(self) -> None:
         check_ask(self._make(), conformance_space())

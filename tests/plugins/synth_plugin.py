@@ -14,11 +14,16 @@ class SynthEvaluator(BaseEvaluator):
     name = "synth"
     metrics = ("quality", "cost")
 
-    def __init__(self, fail_on: str | None = None, nan_on: str | None = None) -> None:
+    def __init__(self, fail_on: str | None = None, nan_on: str | None = None, delay: float = 0.0) -> None:
         self.fail_on = fail_on
         self.nan_on = nan_on
+        self.delay = delay
 
     def evaluate(self, design):  # type: ignore[no-untyped-def]
+        if self.delay:
+            import time
+
+            time.sleep(self.delay)
         if design["pe_type"] == self.fail_on:
             raise RuntimeError(f"simulated failure for {self.fail_on}")
         m = synthetic_metrics(design)
@@ -28,9 +33,9 @@ class SynthEvaluator(BaseEvaluator):
 
 
 @codesign.register_problem("synth-test", overwrite=True)
-def synth_problem(fail_on: str | None = None, nan_on: str | None = None) -> Problem:
-    """Synthetic test problem over the conformance space."""
-    return Problem("synth-test", conformance_space(), [SynthEvaluator(fail_on, nan_on)], OBJECTIVES)
+def synth_problem(fail_on: str | None = None, nan_on: str | None = None, delay: float = 0.0) -> Problem:
+    """Synthetic test problem over the conformance space (``delay`` seconds per evaluation)."""
+    return Problem("synth-test", conformance_space(), [SynthEvaluator(fail_on, nan_on, delay)], OBJECTIVES)
 
 
 @codesign.register_space("synth-space", overwrite=True)

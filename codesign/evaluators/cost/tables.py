@@ -65,7 +65,41 @@ SOURCES = {
     "EYERISS_RELATIVE_ENERGY": "Chen et al., Eyeriss, ISCA 2016, 65 nm",
 }
 
-_NODES = ("45nm",)
+#: Accelergy 65 nm per-access figures (REFERENCES.md §4): MAC, SRAM 16384x64 read/write, LPDDR4.
+ACCELERGY_65NM = {"mac_pj": 0.2077, "sram_16384x64_read_pj": 18.18, "sram_16384x64_write_pj": 14.14,
+                  "lpddr4_pj_per_bit": 8.0}
+#: Accelergy 45 nm per-access figures (REFERENCES.md §4).
+ACCELERGY_45NM = {"mac_pj": 0.315, "sram_16384x64_read_pj": 32.38, "sram_16384x64_write_pj": 26.16}
+SOURCES["ACCELERGY_65NM"] = "Accelergy-Project plug-ins/exercises, 65 nm (MAC, SRAM 16384x64, LPDDR4)"
+SOURCES["ACCELERGY_45NM"] = "Accelergy-Project plug-ins/exercises, 45 nm (MAC, SRAM 16384x64)"
+SOURCES["65nm area scaling"] = "assumption: ideal (65/45)^2 area scaling of the 45 nm figures"
+
+_NODES = ("45nm", "65nm")
+
+
+def node_scales(node: str) -> dict[str, float]:
+    """Multipliers that turn the 45 nm tables into ``node`` figures.
+
+    65 nm: SRAM read ``18.18/32.38`` and write ``14.14/26.16`` (Accelergy SRAM 16384x64 at 65 vs
+    45 nm, applied to the Horowitz size law), MAC ``0.2077/0.315`` (Accelergy MAC), DRAM
+    LPDDR4 8 pJ/bit (absolute), area ``(65/45)^2`` (assumption).
+    """
+    check_node(node)
+    if node == "45nm":
+        return {"sram_read": 1.0, "sram_write": 1.0, "mac": 1.0, "area": 1.0}
+    a65, a45 = ACCELERGY_65NM, ACCELERGY_45NM
+    return {
+        "sram_read": a65["sram_16384x64_read_pj"] / a45["sram_16384x64_read_pj"],
+        "sram_write": (a65["sram_16384x64_write_pj"] / a45["sram_16384x64_write_pj"]),
+        "mac": a65["mac_pj"] / a45["mac_pj"],
+        "area": (65.0 / 45.0) ** 2,
+    }
+
+
+def dram_pj_per_byte_node(node: str, bound: str = "low") -> float:
+    """DRAM pJ/byte at ``node``: Horowitz (45 nm, see :func:`dram_pj_per_byte`) or LPDDR4 8 pJ/bit (65 nm)."""
+    check_node(node)
+    return dram_pj_per_byte(bound) if node == "45nm" else ACCELERGY_65NM["lpddr4_pj_per_bit"] * 8
 
 
 def check_node(node: str) -> str:

@@ -1,0 +1,1 @@
+"""Reinforcement-learning agents: SB3 single-agent, HAQ-style DDPG, multi-agent (PettingZoo)."""

@@ -1,0 +1,138 @@
+"""stable-baselines3 agents trained on the codesign gymnasium envs.
+
+========  =============================================  ============================
+agent     env                                            action space
+========  =============================================  ============================
+sb3-ppo   :class:`~codesign.envs.design.DesignEnv`       ``MultiDiscrete`` (one full design / step)
+sb3-dqn   :class:`~codesign.envs.layerwise.LayerwiseEnv`  ``Discrete`` (one decision / step)
+sb3-sac   ``LayerwiseEnv(action_type="continuous")``     ``Box(0, 1, (1,))``
+========  =============================================  ============================
+
+(DQN needs a ``Discrete`` action and SAC a ``Box``, hence the layerwise env for them.) Reward:
+the env's scalarized reward (:mod:`codesign.envs.reward`). Every env evaluation goes through
+the runner's recorder (``drive``) or the ask/tell bridge (:mod:`codesign.agents.rl.loop`).
+Schedules that depend on the run length (DQN's ε decay) use ``expected_evaluations`` (the
+runner's remaining budget when driven, else the ``expected_evaluations`` argument). torch runs
+on the CPU with one thread (``torch_threads``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from codesign.agents.rl.loop import EvaluateFn, LoopAgent
+from codesign.errors import ConfigError
+from codesign.spaces.space import Space
+from codesign.types import Objective
+
+
+class SB3Agent(LoopAgent):
+    """Common part of the SB3 agents.
+
+    Args:
+        problem: the Problem (passed by the runner).
+        learning_rate: optimizer step size (default 3e-4; 1e-3 for DQN/SAC).
+        net_arch: hidden layer sizes of the policy / value networks (default (64, 64)).
+        reward: env reward, ``"scalarized"`` (default) or ``"hypervolume"``.
+        expected_evaluations: run length used by schedules in ask/tell mode (default 200).
+        torch_threads: torch intra-op threads (default 1).
+    """
+
+    name = "sb3"
+    algo = ""
+    default_lr = 3e-4
+
+    def __init__(self, space: Space, objectives: Sequence[Objective | str], seed: int = 0, problem: Any = None,
+                 learning_rate: float | None = None, net_arch: Sequence[int] = (64, 64), reward: str = "scalarized",
+                 expected_evaluations: int = 200, torch_threads: int = 1) -> None:
+        super().__init__(space, objectives, seed, problem)
+        self.learning_rate = float(learning_rate if learning_rate is not None else self.default_lr)
+        if not self.learning_rate > 0:
+            raise ConfigError(f"learning_rate must be > 0, but got {learning_rate!r}")
+        self.net_arch = [int(h) for h in net_arch]
+        self.reward = reward
+        self.default_expected = int(expected_evaluations)
+        self.torch_threads = torch_threads
+
+    # --- per algorithm ---------------------------------------------------------------------
+    def _env(self, evaluate: EvaluateFn) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _algo_kwargs(self, total_steps: int) -> dict[str, Any]:
+        return {}
+
+    def _steps_per_evaluation(self, env: Any) -> int:
+        return len(env.unwrapped.form) if hasattr(env.unwrapped, "form") else 1
+
+    def _learn(self, evaluate: EvaluateFn) -> None:
+        import stable_baselines3 as sb3
+        import torch
+
+        torch.set_num_threads(self.torch_threads)
+        env = self._env(evaluate)
+        total = max(1, self.expected_evaluations or self.default_expected) * self._steps_per_evaluation(env)
+        algo = getattr(sb3, self.algo)
+        model = algo("MlpPolicy", env, learning_rate=self.learning_rate, seed=self.seed, device="cpu", verbose=0,
+                     policy_kwargs={"net_arch": list(self.net_arch)}, **self._algo_kwargs(total))
+        while True:  # until evaluate raises (budget spent / agent closed)
+            model.learn(total_timesteps=total, reset_num_timesteps=False)
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "seed": self.seed, "learning_rate": self.learning_rate,
+                "net_arch": self.net_arch, "reward": self.reward}
+
+
+class PPOAgent(SB3Agent):
+    """PPO on DesignEnv (horizon 16): ``n_steps=32``, ``batch_size=32``, ``n_epochs=4``,
+    ``ent_coef=0.01`` (short rollouts: evaluations are the scarce resource)."""
+
+    name = "sb3-ppo"
+    algo = "PPO"
+
+    def _env(self, evaluate: EvaluateFn) -> Any:
+        from codesign.envs.design import DesignEnv
+
+        return DesignEnv(self.problem, evaluate=evaluate, reward=self.reward, horizon=16)
+
+    def _algo_kwargs(self, total_steps: int) -> dict[str, Any]:
+        return {"n_steps": 32, "batch_size": 32, "n_epochs": 4, "ent_coef": 0.01}
+
+
+class DQNAgent(SB3Agent):
+    """DQN on LayerwiseEnv (discrete): replay 10k, ``learning_starts`` = 10 designs' steps,
+    ε from 1 to 0.05 over the first half of the expected run, target update every 5 designs."""
+
+    name = "sb3-dqn"
+    algo = "DQN"
+    default_lr = 1e-3
+
+    def _env(self, evaluate: EvaluateFn) -> Any:
+        from codesign.envs.layerwise import LayerwiseEnv
+
+        return LayerwiseEnv(self.problem, evaluate=evaluate, order="subsystem", action_type="discrete", reward=self.reward)
+
+    def _algo_kwargs(self, total_steps: int) -> dict[str, Any]:
+        t = max(1, total_steps // max(1, self.expected_evaluations or self.default_expected))
+        return {"buffer_size": 10_000, "learning_starts": 10 * t, "batch_size": 64, "train_freq": 4,
+                "target_update_interval": 5 * t, "exploration_fraction": 0.5, "exploration_final_eps": 0.05,
+                "gamma": 1.0}
+
+
+class SACAgent(SB3Agent):
+    """SAC on LayerwiseEnv (continuous): replay 10k, ``learning_starts`` = 10 designs' steps,
+    one gradient step per env step, batch 64, γ = 1 (reward only at the episode end)."""
+
+    name = "sb3-sac"
+    algo = "SAC"
+    default_lr = 1e-3
+
+    def _env(self, evaluate: EvaluateFn) -> Any:
+        from codesign.envs.layerwise import LayerwiseEnv
+
+        return LayerwiseEnv(self.problem, evaluate=evaluate, order="subsystem", action_type="continuous", reward=self.reward)
+
+    def _algo_kwargs(self, total_steps: int) -> dict[str, Any]:
+        t = max(1, total_steps // max(1, self.expected_evaluations or self.default_expected))
+        return {"buffer_size": 10_000, "learning_starts": 10 * t, "batch_size": 64, "train_freq": 1,
+                "gradient_steps": 1, "gamma": 1.0}

@@ -1,0 +1,59 @@
+"""``codesign dashboard`` (web app over a store) and ``codesign report`` (static HTML report)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from codesign.errors import ConfigError
+
+
+def add_parser(subparsers: Any) -> None:
+    d = subparsers.add_parser("dashboard", help="web dashboard over a store (read-only; loopback by default)")
+    d.add_argument("--store", required=True, help="store directory or database URL")
+    d.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; 0.0.0.0 exposes it)")
+    d.add_argument("--port", type=int, default=8050, help="port (default 8050; 0 picks a free one)")
+    d.add_argument("--refresh", type=float, default=3.0, metavar="SECONDS",
+                   help="how often the page re-reads the store (default 3 s)")
+    d.set_defaults(handler=handle_dashboard)
+    r = subparsers.add_parser("report", help="self-contained static HTML report of a store")
+    r.add_argument("--store", required=True, help="store directory or database URL")
+    r.add_argument("-o", "--output", required=True, help="output HTML file")
+    r.set_defaults(handler=handle_report)
+
+
+def handle_dashboard(args: argparse.Namespace) -> int:
+    if not args.refresh > 0:
+        raise ConfigError(f"--refresh must be > 0 seconds, but got {args.refresh}")
+    from codesign.dashboard.app import bind, create_app, make_server
+
+    bind(args.host, args.port).close() if args.port else None  # a bad port fails before the store is read
+    app = create_app(args.store, refresh_s=args.refresh)
+    server = make_server(app, args.host, args.port)
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    sys.stderr.write(f"codesign dashboard on http://{host}:{server.socket.getsockname()[1]}/ (store {args.store}; Ctrl-C stops)\n")
+    sys.stderr.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+def handle_report(args: argparse.Namespace) -> int:
+    from codesign.dashboard.report import build_report
+
+    parent = os.path.dirname(os.path.abspath(args.output))
+    if not os.path.isdir(parent):
+        raise ConfigError(f"-o must be in an existing directory, but {parent!r} does not exist")
+    text = build_report(args.store)
+    tmp = args.output + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, args.output)
+    sys.stderr.write(f"report written to {args.output} ({len(text) // 1024} KiB, self-contained)\n")
+    return 0

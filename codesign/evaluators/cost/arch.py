@@ -1,0 +1,281 @@
+"""Architecture description: ordered memory levels, a PE array (compute), a clock.
+
+Levels are listed outermost first (DRAM ... global buffer ... PE-local). Each level has
+``instances`` (spread over ``mesh_x`` columns; rows = instances / mesh_x), a size in words
+(``None`` = unbounded), ``word_bits``, ``block_words`` (words per access; one action moves a
+block), read / write / shared bandwidth in words per cycle per instance (``None`` =
+unlimited), the operands it keeps (others bypass it) and energies per action (pJ per block:
+``read``, ``write`` (fill), ``update`` (partial-sum write), ``leak_per_cycle`` per instance).
+The spatial fanout from a level to the next (or to the compute units) is
+``fanout_x = mesh_x(child)/mesh_x``, ``fanout_y = rows(child)/rows``.
+
+The compute units (``compute``) take cycles and energy per MAC either explicitly or from an
+``rtl_sim`` PE model (``pe_type`` + ``w_bits``/``a_bits``), see :func:`compute_from_pe`.
+
+YAML / dict form::
+
+    name: small
+    clock_mhz: 1000
+    levels:
+      - {name: dram, word_bits: 8, block_words: 8, keeps: [W, I, O], energy_pj: {read: 520, write: 520}}
+      - {name: glb, size_kb: 64, word_bits: 8, block_words: 8, energy_pj: {read: 10, write: 8}}
+    compute: {instances: 16, mesh_x: 4, pe_type: bit_parallel, w_bits: 8, a_bits: 8}
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from codesign.errors import ConfigError
+from codesign.evaluators.cost import tables
+from codesign.evaluators.cost.problem import OPERANDS
+
+BYTES_PER_KB = 1024
+_LEVEL_KEYS = {"name", "size_words", "size_kb", "word_bits", "block_words", "instances", "mesh_x", "keeps",
+               "energy_pj", "read_bw", "write_bw", "shared_bw", "area_um2"}
+_COMPUTE_KEYS = {"name", "instances", "mesh_x", "cycles_per_mac", "energy_pj_per_mac", "area_um2", "pe_type",
+                 "w_bits", "a_bits"}
+_ACTIONS = ("read", "write", "update", "leak_per_cycle")
+
+
+def _positive(value: Any, what: str, allow_none: bool = False) -> Any:
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ConfigError(f"{what} must be > 0, but got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Level:
+    """One storage level (see the module docstring for the fields)."""
+
+    name: str
+    size_words: float | None = None
+    word_bits: int = 8
+    block_words: int = 1
+    instances: int = 1
+    mesh_x: int | None = None
+    keeps: tuple[str, ...] = OPERANDS
+    read_pj: float = 0.0
+    write_pj: float = 0.0
+    update_pj: float | None = None
+    leak_pj_per_cycle: float = 0.0
+    read_bw: float | None = None
+    write_bw: float | None = None
+    shared_bw: float | None = None
+    area_um2: float = 0.0
+
+    def __post_init__(self) -> None:
+        n = f"`{self.name}`"
+        _positive(self.size_words, f"{n} size_words", allow_none=True)
+        for attr in ("word_bits", "block_words", "instances"):
+            v = getattr(self, attr)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ConfigError(f"{n} {attr} must be an integer >= 1, but got {v!r}")
+        mesh = self.instances if self.mesh_x is None else self.mesh_x
+        if isinstance(mesh, bool) or not isinstance(mesh, int) or mesh < 1 or self.instances % mesh:
+            raise ConfigError(f"{n} mesh_x must be an integer dividing instances={self.instances}, but got {mesh!r}")
+        object.__setattr__(self, "mesh_x", mesh)
+        bad = [k for k in self.keeps if k not in OPERANDS]
+        if bad:
+            raise ConfigError(f"{n} keeps must be a subset of {list(OPERANDS)}, but got {list(self.keeps)}")
+        object.__setattr__(self, "keeps", tuple(self.keeps))
+        for attr in ("read_pj", "write_pj", "leak_pj_per_cycle", "area_um2"):
+            if getattr(self, attr) < 0:
+                raise ConfigError(f"{n} {attr} must be >= 0, but got {getattr(self, attr)!r}")
+        if self.update_pj is None:
+            object.__setattr__(self, "update_pj", self.write_pj)
+        for attr in ("read_bw", "write_bw", "shared_bw"):
+            _positive(getattr(self, attr), f"{n} {attr}", allow_none=True)
+
+    @property
+    def rows(self) -> int:
+        return self.instances // int(self.mesh_x or 1)
+
+
+@dataclass(frozen=True)
+class Compute:
+    """The MAC units: ``instances`` lanes (``mesh_x`` columns), cost per MAC, area per lane."""
+
+    name: str = "mac"
+    instances: int = 1
+    mesh_x: int | None = None
+    cycles_per_mac: float = 1.0
+    energy_pj_per_mac: float = 0.0
+    area_um2: float = 0.0
+    pe_type: str | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.instances, bool) or not isinstance(self.instances, int) or self.instances < 1:
+            raise ConfigError(f"compute instances must be an integer >= 1, but got {self.instances!r}")
+        mesh = self.instances if self.mesh_x is None else self.mesh_x
+        if not isinstance(mesh, int) or mesh < 1 or self.instances % mesh:
+            raise ConfigError(f"compute mesh_x must divide instances={self.instances}, but got {mesh!r}")
+        object.__setattr__(self, "mesh_x", mesh)
+        _positive(self.cycles_per_mac, "compute cycles_per_mac")
+        if self.energy_pj_per_mac < 0:
+            raise ConfigError(f"compute energy_pj_per_mac must be >= 0, but got {self.energy_pj_per_mac!r}")
+
+    @property
+    def rows(self) -> int:
+        return self.instances // int(self.mesh_x or 1)
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """Ordered storage levels (outermost first), compute units and the clock."""
+
+    name: str
+    levels: tuple[Level, ...]
+    compute: Compute
+    clock_mhz: float = 1000.0
+    node: str = "45nm"
+    meta: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.levels:
+            raise ConfigError(f"architecture {self.name!r} must have at least one storage level")
+        _positive(self.clock_mhz, f"architecture {self.name!r} clock_mhz")
+        names = [lv.name for lv in self.levels]
+        if len(set(names)) != len(names):
+            raise ConfigError(f"architecture {self.name!r}: level names must be unique, but got {names}")
+        missing = [op for op in OPERANDS if op not in self.levels[0].keeps]
+        if missing:
+            raise ConfigError(f"architecture {self.name!r}: the outermost level `{names[0]}` must keep every "
+                              f"operand, but it bypasses {missing}")
+        units = [*self.levels, self.compute]
+        for a, b in zip(units, units[1:]):
+            if b.instances % a.instances or (b.mesh_x or 1) % (a.mesh_x or 1) or b.rows % a.rows:
+                raise ConfigError(f"architecture {self.name!r}: `{b.name}` instances ({b.rows}x{b.mesh_x}) must be a "
+                                  f"multiple of `{a.name}` instances ({a.rows}x{a.mesh_x})")
+
+    def fanout(self, i: int) -> tuple[int, int]:
+        """``(x, y)`` spatial fanout from level ``i`` to the next level or the compute units."""
+        a = self.levels[i]
+        b = self.levels[i + 1] if i + 1 < len(self.levels) else self.compute
+        return int(b.mesh_x or 1) // int(a.mesh_x or 1), b.rows // a.rows
+
+    def level_index(self, name: str) -> int:
+        names = [lv.name for lv in self.levels]
+        if name not in names:
+            close = difflib.get_close_matches(name, names, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(f"architecture {self.name!r} has no level {name!r} (levels: {names}){hint}")
+        return names.index(name)
+
+    def area_um2(self) -> dict[str, float]:
+        """Area per level (``instances × area_um2``) and of the compute units."""
+        out = {lv.name: lv.instances * lv.area_um2 for lv in self.levels}
+        out[self.compute.name] = self.compute.instances * self.compute.area_um2
+        return out
+
+
+def compute_from_pe(pe_type: str, w_bits: int, a_bits: int, instances: int, mesh_x: int | None = None,
+                    node: str = "45nm") -> Compute:
+    """Compute units from an ``rtl_sim`` PE model: cycles/energy per MAC at ``(w_bits, a_bits)``, lane area.
+
+    PE energy scales by the node's MAC factor and area by the node's area factor
+    (:func:`codesign.evaluators.cost.tables.node_scales`).
+    """
+    from codesign.rtl_sim.characterize import check_bits, get_pe
+
+    check_bits(w_bits, a_bits)
+    pe = get_pe(pe_type)
+    sc = tables.node_scales(node)
+    return Compute(pe_type, instances, mesh_x, float(pe.cycles_per_mac(w_bits, a_bits)),
+                   float(pe.energy_pj_per_mac(w_bits, a_bits)) * sc["mac"], float(pe.area_um2()) * sc["area"], pe_type)
+
+
+def level_from_dict(data: Mapping[str, Any]) -> Level:
+    if not isinstance(data, Mapping) or "name" not in data:
+        raise ConfigError(f"a level must be a mapping with a 'name', but got {data!r}")
+    unknown = sorted(set(data) - _LEVEL_KEYS)
+    if unknown:
+        raise ConfigError(f"level `{data['name']}` keys must be among {sorted(_LEVEL_KEYS)}, but got unknown {unknown}")
+    e = dict(data.get("energy_pj") or {})
+    bad = sorted(set(e) - set(_ACTIONS))
+    if bad:
+        raise ConfigError(f"level `{data['name']}` energy_pj actions must be among {list(_ACTIONS)}, but got {bad}")
+    size = data.get("size_words")
+    if "size_kb" in data:
+        kb = _positive(data["size_kb"], f"`{data['name']}` size_kb")
+        size = kb * BYTES_PER_KB * 8 / int(data.get("word_bits", 8))
+    return Level(
+        str(data["name"]), size, int(data.get("word_bits", 8)), int(data.get("block_words", 1)),
+        int(data.get("instances", 1)), data.get("mesh_x"), tuple(data.get("keeps", OPERANDS)),
+        float(e.get("read", 0.0)), float(e.get("write", 0.0)), e.get("update"), float(e.get("leak_per_cycle", 0.0)),
+        data.get("read_bw"), data.get("write_bw"), data.get("shared_bw"), float(data.get("area_um2", 0.0)),
+    )
+
+
+def from_dict(data: Mapping[str, Any]) -> Architecture:
+    """Build and validate an :class:`Architecture` from its dict / YAML form."""
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"an architecture must be a mapping, but got {type(data).__name__}")
+    unknown = sorted(set(data) - {"name", "clock_mhz", "node", "levels", "compute", "source"})
+    if unknown:
+        raise ConfigError(f"architecture keys must be among name, clock_mhz, node, levels, compute; got unknown {unknown}")
+    levels = data.get("levels")
+    if not isinstance(levels, Sequence) or not levels:
+        raise ConfigError("architecture `levels` must be a non-empty list")
+    c = dict(data.get("compute") or {})
+    bad = sorted(set(c) - _COMPUTE_KEYS)
+    if bad:
+        raise ConfigError(f"compute keys must be among {sorted(_COMPUTE_KEYS)}, but got unknown {bad}")
+    node = str(data.get("node", "45nm"))
+    tables.check_node(node)
+    if "pe_type" in c:
+        comp = compute_from_pe(c["pe_type"], int(c.get("w_bits", 8)), int(c.get("a_bits", 8)),
+                               int(c.get("instances", 1)), c.get("mesh_x"), node)
+        over = {k: float(c[k]) for k in ("cycles_per_mac", "energy_pj_per_mac", "area_um2") if k in c}
+        comp = replace(comp, **over)
+    else:
+        comp = Compute(str(c.get("name", "mac")), int(c.get("instances", 1)), c.get("mesh_x"),
+                       float(c.get("cycles_per_mac", 1.0)), float(c.get("energy_pj_per_mac", 0.0)),
+                       float(c.get("area_um2", 0.0)))
+    return Architecture(str(data.get("name", "arch")), tuple(level_from_dict(lv) for lv in levels), comp,
+                        float(data.get("clock_mhz", 1000.0)), node)
+
+
+def load_yaml(path: str | Path) -> Architecture:
+    """Load an architecture from a YAML file (the whole file, or its ``arch`` section)."""
+    import yaml
+
+    data = yaml.safe_load(Path(path).read_text())
+    return from_dict(data.get("arch", data) if isinstance(data, Mapping) else data)
+
+
+def from_hw(hw: Mapping[str, Any], w_bits: int = 8, a_bits: int = 8, node: str = "45nm",
+            dram_bound: str = "low") -> Architecture:
+    """The 3-level accelerator of a ``hardware_space`` design (same param names as roofline).
+
+    ``dram`` (unbounded, 64-bit accesses, shared bandwidth ``dram_gbps·1e3/clock_mhz`` bytes per
+    cycle) → ``glb`` (``glb_kb``, 64-bit accesses, Horowitz size law) → ``pe_buf`` (one per PE,
+    ``pe_buf_bytes``, Eyeriss RF energy per bit) → ``array_rows × array_cols`` PEs of
+    ``pe_type`` (rtl_sim). Words are bytes. SRAM area from :func:`tables.sram_area_um2_per_kb`.
+    """
+    sc = tables.node_scales(node)
+    rows, cols = int(hw["array_rows"]), int(hw["array_cols"])
+    glb_kb = float(hw["glb_kb"])
+    buf_b = float(hw["pe_buf_bytes"])
+    dram_b_per_cycle = float(hw["dram_gbps"]) * 1e3 / float(hw["clock_mhz"])
+    dram_pj_b = tables.dram_pj_per_byte_node(node, dram_bound)
+    rd = float(tables.sram_read_pj_per_byte(glb_kb)) * sc["sram_read"]
+    wr = float(tables.sram_write_pj_per_byte(glb_kb)) * sc["sram_write"]
+    rf = tables.rf_pj_per_bit() * 8 * sc["mac"]
+    kb_area = tables.sram_area_um2_per_kb() * sc["area"]
+    levels = (
+        Level("dram", None, 8, 8, 1, None, OPERANDS, 8 * dram_pj_b, 8 * dram_pj_b, None, 0.0,
+              None, None, dram_b_per_cycle),
+        Level("glb", glb_kb * BYTES_PER_KB, 8, 8, 1, None, OPERANDS, 8 * rd, 8 * wr, None, 0.0,
+              area_um2=glb_kb * kb_area),
+        Level("pe_buf", buf_b, 8, 1, rows * cols, cols, OPERANDS, rf, rf, None, 0.0,
+              area_um2=buf_b / BYTES_PER_KB * kb_area),
+    )
+    comp = compute_from_pe(str(hw["pe_type"]), w_bits, a_bits, rows * cols, cols, node)
+    return Architecture(f"hw-{hw['pe_type']}-{rows}x{cols}", levels, comp, float(hw["clock_mhz"]), node)

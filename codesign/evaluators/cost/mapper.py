@@ -1,0 +1,244 @@
+"""Mappers: find a good mapping of a loop problem onto an architecture.
+
+Candidates are built directly as mapping arrays (:func:`codesign.evaluators.cost.mapping.to_arrays`
+layout) and scored thousands at a time by :func:`codesign.evaluators.cost.model.evaluate_arrays`.
+
+- :func:`sample` — random valid candidates: per fanout axis one dim unrolled by a divisor that
+  fits; each dim's remaining size split over the temporal slots by random divisors (innermost
+  level first, the outermost takes the rest); a random loop order per level.
+- :func:`heuristic` — the fast mapper: score a random sample, then rounds of local moves
+  (move a prime factor between two temporal slots, swap two loops) around the best ones.
+- :func:`exhaustive` — every factorization of every dim over the temporal slots (spatial
+  factors enumerated too) × every loop order of the dims that vary; for small cases.
+- Objective: ``score = energy_pj · cycles`` (EDP) by default, or ``cycles`` / ``energy``;
+  candidates whose tiles overflow a buffer score ``inf``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from codesign.errors import ConfigError
+from codesign.evaluators.cost.arch import Architecture
+from codesign.evaluators.cost.mapping import LevelLoops, Mapping
+from codesign.evaluators.cost.model import evaluate_arrays
+from codesign.evaluators.cost.problem import LoopProblem
+
+OBJECTIVES = ("edp", "cycles", "energy")
+
+
+def divisors(n: int) -> np.ndarray:
+    return np.array([d for d in range(1, n + 1) if n % d == 0], dtype=float)
+
+
+def _prime_factors(n: int) -> list[int]:
+    out, p = [], 2
+    while p * p <= n:
+        while n % p == 0:
+            out.append(p)
+            n //= p
+        p += 1
+    return out + ([n] if n > 1 else [])
+
+
+def score(res: dict[str, Any], objective: str = "edp") -> np.ndarray:
+    """Lower is better; ``inf`` where a tile overflows its buffer."""
+    if objective not in OBJECTIVES:
+        raise ConfigError(f"mapper objective must be one of {OBJECTIVES}, but got {objective!r}")
+    s = {"edp": res["energy_pj"] * res["cycles"], "cycles": res["cycles"] + 1e-9 * res["energy_pj"],
+         "energy": res["energy_pj"] + 1e-9 * res["cycles"]}[objective]
+    feasible = np.all(res["capacity_over"] <= 1e-9, axis=1)
+    return np.where(feasible, s, np.inf)
+
+
+def _random_divisor(rem: np.ndarray, divs: np.ndarray, rng: np.random.Generator, cap: np.ndarray | None = None,
+                    greedy: np.ndarray | None = None) -> np.ndarray:
+    """Per row, a random divisor of ``rem`` (≤ ``cap``); the largest one where ``greedy``."""
+    ok = (np.mod(rem[:, None], divs[None, :]) == 0)
+    if cap is not None:
+        ok &= divs[None, :] <= cap[:, None]
+    keys = np.where(ok, rng.random(ok.shape), -1.0)
+    if greedy is not None:
+        keys = np.where(greedy[:, None] & ok, divs[None, :], keys)
+    return divs[np.argmax(keys, axis=1)]
+
+
+def sample(problem: LoopProblem, arch: Architecture, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """``n`` random valid mapping candidates as arrays (see the module docstring)."""
+    sizes = np.array([float(v) for v in problem.dims.values()])
+    nl, nd = len(arch.levels), len(sizes)
+    t, sx, sy = np.ones((n, nl, nd)), np.ones((n, nl, nd)), np.ones((n, nl, nd))
+    rem = np.tile(sizes, (n, 1))
+    rows = np.arange(n)
+    big = np.nonzero(sizes > 1)[0]
+    for li in range(nl):
+        for ax, arr in zip(arch.fanout(li), (sx, sy)):
+            if ax <= 1 or big.size == 0:
+                continue
+            cap = np.full(n, float(ax))
+            for _ in range(2):  # up to two dims per axis
+                d = rng.choice(big, size=n)
+                f = np.ones(n)
+                for j in big:
+                    m = d == j
+                    if m.any():
+                        f[m] = _random_divisor(rem[m, j], divisors(int(sizes[j])), rng, cap[m],
+                                               rng.random(m.sum()) < 0.7)
+                arr[rows, li, d] *= f
+                rem[rows, d] /= f
+                cap = np.floor(cap / f)
+    for j in big:
+        divs = divisors(int(sizes[j]))
+        for li in range(nl - 1, 0, -1):
+            f = _random_divisor(rem[:, j], divs, rng)
+            t[:, li, j] = f
+            rem[:, j] /= f
+        t[:, 0, j] = rem[:, j]
+    rank = np.argsort(rng.random((n, nl, nd)), axis=2).astype(float)
+    return {"T": t, "SX": sx, "SY": sy, "rank": rank}
+
+
+def _concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def _take(arr: dict[str, np.ndarray], idx: np.ndarray) -> dict[str, np.ndarray]:
+    return {k: v[idx] for k, v in arr.items()}
+
+
+def _mutate(arr: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Local moves: move one prime factor of a dim between two temporal slots, or swap two loops."""
+    out = {k: v.copy() for k, v in arr.items()}
+    n, nl, nd = out["T"].shape
+    rows = np.arange(n)
+    d = rng.integers(0, nd, n)
+    src, dst = rng.integers(0, nl, n), rng.integers(0, nl, n)
+    ft = out["T"][rows, src, d]
+    primes = np.array([min(_prime_factors(int(x)) or [1]) for x in ft])
+    out["T"][rows, src, d] = ft / primes
+    out["T"][rows, dst, d] *= primes
+    lv = rng.integers(0, nl, n)
+    a, b = rng.integers(0, nd, n), rng.integers(0, nd, n)
+    swap = rng.random(n) < 0.5
+    ra, rb = out["rank"][rows, lv, a].copy(), out["rank"][rows, lv, b].copy()
+    out["rank"][rows[swap], lv[swap], a[swap]] = rb[swap]
+    out["rank"][rows[swap], lv[swap], b[swap]] = ra[swap]
+    return out
+
+
+@dataclass
+class MapperResult:
+    mapping: Mapping
+    score: float
+    cycles: float
+    energy_pj: float
+    evaluated: int
+
+
+def arrays_to_mapping(arr: dict[str, np.ndarray], i: int, problem: LoopProblem, arch: Architecture) -> Mapping:
+    """Row ``i`` of candidate arrays as a :class:`Mapping`."""
+    dims = problem.dim_names
+    levels = []
+    for li, lv in enumerate(arch.levels):
+        order = np.argsort(arr["rank"][i, li], kind="stable")
+        temporal = tuple((dims[j], int(arr["T"][i, li, j])) for j in order if arr["T"][i, li, j] > 1)
+        spatial = tuple((dims[j], int(a[i, li, j]), ax) for ax, a in (("x", arr["SX"]), ("y", arr["SY"]))
+                        for j in range(len(dims)) if a[i, li, j] > 1)
+        levels.append(LevelLoops(lv.name, temporal, spatial))
+    return Mapping(tuple(levels))
+
+
+def _best(problem: LoopProblem, arch: Architecture, arr: dict[str, np.ndarray], objective: str,
+          evaluated: int) -> MapperResult:
+    res = evaluate_arrays(problem, arch, arr)
+    s = score(res, objective)
+    i = int(np.argmin(s))
+    return MapperResult(arrays_to_mapping(arr, i, problem, arch), float(s[i]), float(res["cycles"][i]),
+                        float(res["energy_pj"][i]), evaluated)
+
+
+def heuristic(problem: LoopProblem, arch: Architecture, objective: str = "edp", samples: int = 1500,
+              rounds: int = 4, keep: int = 32, seed: int = 0) -> MapperResult:
+    """Random sample + local refinement (see the module docstring); deterministic for a seed."""
+    rng = np.random.default_rng(seed)
+    pool = sample(problem, arch, samples, rng)
+    evaluated = samples
+    for _ in range(rounds):
+        s = score(evaluate_arrays(problem, arch, pool), objective)
+        elite = _take(pool, np.argsort(s, kind="stable")[:keep])
+        children = _mutate(_take(elite, np.repeat(np.arange(len(elite["T"])), 8)), rng)
+        pool = _concat([elite, children])
+        evaluated += len(children["T"])
+    return _best(problem, arch, pool, objective, evaluated)
+
+
+def _splits(n: int, slots: int) -> list[tuple[int, ...]]:
+    """Every ordered factorization of ``n`` into ``slots`` factors."""
+    if slots == 1:
+        return [(n,)]
+    return [(d, *rest) for d in range(1, n + 1) if n % d == 0 for rest in _splits(n // d, slots - 1)]
+
+
+def enumerate_all(problem: LoopProblem, arch: Architecture, limit: int = 200_000) -> dict[str, np.ndarray]:
+    """Every mapping: factor splits of each dim over (spatial x, spatial y, temporal) slots × loop orders."""
+    sizes = [int(v) for v in problem.dims.values()]
+    nl, nd = len(arch.levels), len(sizes)
+    slots = [(li, k) for li in range(nl) for k in range(3) if k == 0 or arch.fanout(li)[k - 1] > 1]
+    per_dim = [_splits(s, len(slots)) for s in sizes]
+    vary = [j for j, s in enumerate(sizes) if s > 1]
+    perms = list(itertools.permutations(vary))
+    total = int(np.prod([len(p) for p in per_dim])) * len(perms) ** nl
+    if total > limit:
+        raise ConfigError(f"exhaustive mapping space must have <= {limit} points, but has {total}")
+    combos = list(itertools.product(*per_dim))
+    t, sx, sy = (np.ones((len(combos), nl, nd)) for _ in range(3))
+    for i, combo in enumerate(combos):
+        for j, split in enumerate(combo):
+            for (li, k), f in zip(slots, split):
+                (t, sx, sy)[k][i, li, j] = f
+    orders = list(itertools.product(range(len(perms)), repeat=nl))
+    rank = np.tile(np.arange(nd, dtype=float), (len(orders), nl, 1))
+    for o, choice in enumerate(orders):
+        for li, p in enumerate(choice):
+            for pos, j in enumerate(perms[p]):
+                rank[o, li, j] = pos - nd
+    arr = {"T": np.repeat(t, len(orders), 0), "SX": np.repeat(sx, len(orders), 0),
+           "SY": np.repeat(sy, len(orders), 0), "rank": np.tile(rank, (len(combos), 1, 1))}
+    fx = np.array([arch.fanout(li)[0] for li in range(nl)])
+    fy = np.array([arch.fanout(li)[1] for li in range(nl)])
+    ok = np.all(arr["SX"].prod(axis=2) <= fx, axis=1) & np.all(arr["SY"].prod(axis=2) <= fy, axis=1)
+    return _take(arr, np.nonzero(ok)[0])
+
+
+def exhaustive(problem: LoopProblem, arch: Architecture, objective: str = "edp", limit: int = 200_000,
+               chunk: int = 20_000) -> MapperResult:
+    """The optimum over :func:`enumerate_all` (scored in chunks)."""
+    arr = enumerate_all(problem, arch, limit)
+    n = len(arr["T"])
+    best_s, best_i = np.inf, 0
+    for a in range(0, n, chunk):
+        s = score(evaluate_arrays(problem, arch, _take(arr, np.arange(a, min(n, a + chunk)))), objective)
+        if s.min() < best_s:
+            best_s, best_i = float(s.min()), a + int(np.argmin(s))
+    return _best(problem, arch, _take(arr, np.array([best_i])), objective, n)
+
+
+MAPPERS = ("heuristic", "qlearning", "exhaustive")
+
+
+def find_mapping(problem: LoopProblem, arch: Architecture, mapper: str = "heuristic", objective: str = "edp",
+                 seed: int = 0, **kw: Any) -> MapperResult:
+    """Run the named mapper."""
+    if mapper == "heuristic":
+        return heuristic(problem, arch, objective, seed=seed, **kw)
+    if mapper == "exhaustive":
+        return exhaustive(problem, arch, objective, **kw)
+    if mapper == "qlearning":
+        from codesign.evaluators.cost.qmapper import qlearning
+
+        return qlearning(problem, arch, objective, seed=seed, **kw)
+    raise ConfigError(f"mapper must be one of {MAPPERS}, but got {mapper!r}")

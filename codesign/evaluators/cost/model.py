@@ -1,0 +1,202 @@
+"""Vectorized analytical cost model: access counts, latency, energy (REFERENCES.md §3).
+
+All functions work on a batch of ``n`` mappings of one :class:`LoopProblem` on architectures
+of one structure (levels, keeps, instances); per-design energies, bandwidths and PE costs may
+differ (arrays of shape ``(n,)``), so one call scores many mappings or many designs.
+
+Notation: ``t_l[d]`` tile extent of level ``l`` = product of temporal and spatial factors at
+``l`` and below; ``used_l`` = product of spatial factors above ``l`` (instances in use).
+The temporal loops above ``l``, listed inner → outer, drive refetches:
+
+- **stationarity**: skip the innermost run of loops irrelevant to the operand (factor > 1);
+  ``j`` = the first relevant loop; ``iters = Π factors from j outward``; the compute units
+  have no storage, so they see every temporal iteration.
+- **halo**: if loop ``j`` moves a sliding-window dim of the operand, the sweep loads the
+  union of its windows: ``count = foot(t with t[d_j]·f_j) · Π factors above j``; else
+  ``count = foot(t) · iters``.
+- **multicast / spatial reduction**: the parent ``p`` of a keeping level ``c`` serves the
+  *group* tile ``t_c · Π spatial factors of levels p..c−1`` (the union over the children), so
+  spatial loops irrelevant to an operand are counted once.
+- inputs/weights: ``fills_c = count(t_c)·used_c``; ``reads_p = count(group)·used_p``.
+- outputs: ``drains_c = count(t_c)``; ``distinct_c = foot(t_c · Π temporal factors above c)``;
+  ``updates_p = count(group)·used_p``; partial-sum reads ``reads_p = (count(group) −
+  distinct(group))·used_p`` (the first touch of an output needs no read); refills
+  ``fills_c = (drains_c − distinct_c)·used_c``; the outermost level has no fills.
+
+Latency: ``compute = Π temporal factors × cycles_per_mac``; per level and instance the
+read/write/shared demand (words/cycle) against its bandwidth gives ``slowdown = min(1, BW /
+demand)``; ``cycles = compute / min(slowdowns)`` (Timeloop). A level with only a shared
+port serves reads and writes through it (port sharing).
+Energy: ``macs·e_mac + Σ_l Σ_op ceil(count_per_instance·bits/(word_bits·block_words))·e_action
+·used_l + leak_per_cycle·cycles·instances``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from codesign.evaluators.cost.arch import Architecture
+from codesign.evaluators.cost.problem import OPERANDS, LoopProblem
+
+ACTIONS = ("reads", "fills", "updates")
+
+
+def _above_sequence(arr: dict[str, np.ndarray], li: int) -> tuple[np.ndarray, np.ndarray]:
+    """Temporal loops above level ``li`` (levels ``< li``), inner → outer: factors and dim indices."""
+    t, rank = arr["T"][:, :li, :], arr["rank"][:, :li, :]
+    n, _, nd = arr["T"].shape
+    if li == 0:
+        return np.ones((n, 0)), np.zeros((n, 0), dtype=int)
+    order = np.argsort(-rank, axis=2, kind="stable")  # inner first within a level
+    f = np.take_along_axis(t, order, axis=2)[:, ::-1, :].reshape(n, li * nd)
+    d = order[:, ::-1, :].reshape(n, li * nd)
+    return f, d
+
+
+def _count(problem: LoopProblem, op: str, ext: np.ndarray, seq_f: np.ndarray, seq_d: np.ndarray,
+           stationary: bool = True) -> np.ndarray:
+    """Tile loads of ``op`` with tile extents ``ext`` under the loops ``seq`` (inner → outer)."""
+    base = problem.footprint(op, ext)
+    n, k = seq_f.shape
+    if k == 0:
+        return base
+    if not stationary:
+        return base * seq_f.prod(axis=1)
+    rel, win = problem.relevant(op), problem.window(op)
+    active = (seq_f > 1) & rel[seq_d]
+    anyact = active.any(axis=1)
+    j = np.argmax(active, axis=1)
+    suffix = np.concatenate([np.cumprod(seq_f[:, ::-1], axis=1)[:, ::-1], np.ones((n, 1))], axis=1)
+    rows = np.arange(n)
+    dj, fj = seq_d[rows, j], seq_f[rows, j]
+    swept = ext.copy()
+    swept[rows, dj] *= fj
+    halo = problem.footprint(op, swept) * suffix[rows, j + 1]
+    plain = base * suffix[rows, j]
+    return np.where(anyact, np.where(win[dj], halo, plain), base)
+
+
+def access_counts(problem: LoopProblem, arch: Architecture, arr: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Total (all instances) reads / fills / updates per level and operand, shape ``(n, L, 3)`` each."""
+    t, s = arr["T"], arr["SX"] * arr["SY"]
+    n, nl, nd = t.shape
+    f_all = t * s
+    tile = np.ones((n, nl + 1, nd))  # tile[:, L] = compute (one element)
+    for li in range(nl - 1, -1, -1):
+        tile[:, li] = tile[:, li + 1] * f_all[:, li]
+    used = np.ones((n, nl + 1))
+    for li in range(1, nl + 1):
+        used[:, li] = used[:, li - 1] * s[:, li - 1].prod(axis=1)
+    seqs = [_above_sequence(arr, li) for li in range(nl + 1)]
+    temporal_above = [t[:, :li].prod(axis=1) for li in range(nl + 1)]
+    counts = {op: np.zeros((n, nl, 3)) for op in OPERANDS}
+    for op in OPERANDS:
+        keep = [li for li, lv in enumerate(arch.levels) if op in lv.keeps] + [nl]
+        for p, c in zip(keep, keep[1:]):
+            group = tile[:, c] * s[:, p:c].prod(axis=1)
+            f, d = seqs[c]
+            g = _count(problem, op, group, f, d, stationary=c < nl)
+            if op != "O":
+                counts[op][:, p, 0] += g * used[:, p]
+                if c < nl:
+                    counts[op][:, c, 1] += _count(problem, op, tile[:, c], f, d) * used[:, c]
+                continue
+            distinct_g = problem.footprint(op, group * temporal_above[c])
+            counts[op][:, p, 2] += g * used[:, p]
+            counts[op][:, p, 0] += (g - distinct_g) * used[:, p]
+            if c < nl:
+                drains = _count(problem, op, tile[:, c], f, d)
+                distinct = problem.footprint(op, tile[:, c] * temporal_above[c])
+                counts[op][:, c, 1] += (drains - distinct) * used[:, c]
+    capacity = np.zeros((n, nl))
+    for li, lv in enumerate(arch.levels):
+        for op in lv.keeps:
+            bits = problem.bits[op] if (op != "O" or li == 0) else problem.psum_bits
+            capacity[:, li] += problem.footprint(op, tile[:, li]) * bits / lv.word_bits
+    return {"counts": counts, "used": used, "tile": tile, "capacity_used": capacity,
+            "temporal_iters": t.prod(axis=(1, 2))}
+
+
+def level_params(archs: list[Architecture]) -> dict[str, np.ndarray]:
+    """Per-design arrays of every level's energies / bandwidths and the compute costs."""
+    lv = lambda attr, none=np.inf: np.array(  # noqa: E731
+        [[none if getattr(x, attr) is None else float(getattr(x, attr)) for x in a.levels] for a in archs])
+    return {
+        "read_pj": lv("read_pj"), "write_pj": lv("write_pj"), "update_pj": lv("update_pj"),
+        "leak_pj": lv("leak_pj_per_cycle"), "read_bw": lv("read_bw"), "write_bw": lv("write_bw"),
+        "shared_bw": lv("shared_bw"), "size_words": lv("size_words"),
+        "cycles_per_mac": np.array([a.compute.cycles_per_mac for a in archs]),
+        "mac_pj": np.array([a.compute.energy_pj_per_mac for a in archs]),
+        "clock_mhz": np.array([a.clock_mhz for a in archs]),
+    }
+
+
+def cost(problem: LoopProblem, arch: Architecture, acc: Mapping[str, Any], params: Mapping[str, np.ndarray]) -> dict[str, Any]:
+    """Latency (cycles), energy (pJ, per level), capacity violations from access counts."""
+    counts, used = acc["counts"], acc["used"]
+    nl = len(arch.levels)
+    compute = acc["temporal_iters"] * params["cycles_per_mac"]
+    macs = float(problem.macs)
+    energy = {"compute": macs * params["mac_pj"]}
+    slow = np.ones_like(compute)
+    rd_tot = np.zeros((len(compute), nl))
+    wr_tot = np.zeros((len(compute), nl))
+    for li, lv in enumerate(arch.levels):
+        u = used[:, li]
+        e = np.zeros_like(compute)
+        for op in OPERANDS:
+            bits = problem.bits[op] if (op != "O" or li == 0) else problem.psum_bits
+            words = bits / lv.word_bits
+            c = counts[op][:, li, :]
+            blocks = np.ceil(np.round(c / u[:, None] * words / lv.block_words, 6)) * u[:, None]
+            e = e + blocks[:, 0] * params["read_pj"][:, li] + blocks[:, 1] * params["write_pj"][:, li] \
+                + blocks[:, 2] * params["update_pj"][:, li]
+            rd_tot[:, li] += c[:, 0] * words
+            wr_tot[:, li] += (c[:, 1] + c[:, 2]) * words
+        energy[lv.name] = e
+        rd, wr = rd_tot[:, li] / u / compute, wr_tot[:, li] / u / compute
+        for demand, bw in ((rd, params["read_bw"][:, li]), (wr, params["write_bw"][:, li]),
+                           (rd + wr, params["shared_bw"][:, li])):
+            slow = np.minimum(slow, np.where(demand > 0, np.minimum(1.0, bw / np.maximum(demand, 1e-30)), 1.0))
+    cycles = compute / slow
+    for li, lv in enumerate(arch.levels):
+        energy[lv.name] = energy[lv.name] + params["leak_pj"][:, li] * cycles * lv.instances
+    over = acc["capacity_used"] / params["size_words"] - 1.0
+    return {"cycles": cycles, "compute_cycles": compute, "energy_pj": sum(energy.values()),
+            "energy_pj_by_level": energy, "capacity_over": over, "read_words": rd_tot, "write_words": wr_tot}
+
+
+def evaluate_arrays(problem: LoopProblem, arch: Architecture, arr: dict[str, np.ndarray],
+                    archs: list[Architecture] | None = None) -> dict[str, Any]:
+    """Counts + cost for a batch of mapping arrays (one arch, or one per mapping in ``archs``)."""
+    acc = access_counts(problem, arch, arr)
+    n = arr["T"].shape[0]
+    params = level_params(archs if archs is not None else [arch])
+    if archs is None:
+        params = {k: np.repeat(v, n, axis=0) for k, v in params.items()}
+    out = cost(problem, arch, acc, params)
+    out.update(acc)
+    return out
+
+
+def evaluate(problem: LoopProblem, arch: Architecture, mapping: Any) -> dict[str, Any]:
+    """Score one mapping (a :class:`~codesign.evaluators.cost.mapping.Mapping`): plain floats and
+    per-level / per-operand counts per instance."""
+    from codesign.evaluators.cost.mapping import to_arrays
+
+    r = evaluate_arrays(problem, arch, to_arrays([mapping], problem, arch))
+    per_level = {}
+    for li, lv in enumerate(arch.levels):
+        u = float(r["used"][0, li])
+        per_level[lv.name] = {
+            "energy_pj": float(r["energy_pj_by_level"][lv.name][0]),
+            "capacity_words": float(r["capacity_used"][0, li]),
+            "counts_per_instance": {op: dict(zip(ACTIONS, (float(x) / u for x in r["counts"][op][0, li])))
+                                    for op in lv.keeps},
+        }
+    return {"cycles": float(r["cycles"][0]), "compute_cycles": float(r["compute_cycles"][0]),
+            "energy_pj": float(r["energy_pj"][0]), "compute_energy_pj": float(r["energy_pj_by_level"]["compute"][0]),
+            "levels": per_level, "macs": problem.macs}
