@@ -1,109 +1,209 @@
-"""Executors: where evaluations run. ``inline`` (this process) and ``process`` (a local pool).
+"""Executors: where evaluations run — ``inline`` (this process), ``process`` (a local process
+pool, the default when more than one worker is asked for) and ``ray`` (Ray core tasks on a
+local Ray or an existing cluster).
 
-An executor maps ``problem.evaluate_many`` over chunks of designs and returns, per design,
-either its :class:`~codesign.types.Metrics` or the exception that evaluating it raised, so
-that one failing design never loses the others. Process workers rebuild the problem from
-its registry spec (name + kwargs), since evaluators may hold unpicklable state.
+An executor returns, per design, its :class:`~codesign.types.Metrics` or the exception that
+evaluating it raised, so one failing (or timed-out) design never loses the others. Pool and
+Ray workers rebuild the problem once per process from a JSON-able problem spec
+(:mod:`codesign.config`), since evaluators may hold state that does not pickle; each design
+is one task, so a per-evaluation timeout applies to exactly one design.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import signal
+import threading
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from codesign.errors import ConfigError
+from codesign.errors import ConfigError, EvaluationError
 from codesign.types import Design, Metrics
 
 Outcome = Metrics | BaseException
+EXECUTORS = ("inline", "process", "ray")
+
+
+class EvaluationTimeout(EvaluationError):
+    """An evaluation ran past the per-evaluation timeout."""
 
 
 def _evaluate_isolated(problem: Any, designs: Sequence[Design]) -> list[Outcome]:
     """Evaluate a batch; if the batch raises, evaluate one by one to isolate the failure."""
     try:
         return list(problem.evaluate_many(list(designs)))
-    except Exception:
+    except Exception as exc:  # noqa: BLE001 - recorded as failed evaluations
         if len(designs) == 1:
-            import sys
-
-            return [sys.exc_info()[1]]  # type: ignore[list-item]
+            return [exc]
     out: list[Outcome] = []
     for d in designs:
         try:
             out.append(problem.evaluate_many([d])[0])
-        except Exception as exc:  # noqa: BLE001 - recorded as a failed evaluation
+        except Exception as exc:  # noqa: BLE001
             out.append(exc)
     return out
 
 
 class InlineExecutor:
-    """Evaluate in the calling process."""
+    """Evaluate in the calling process; the timeout uses SIGALRM (main thread only)."""
 
     name = "inline"
     workers = 1
 
+    def __init__(self, timeout_s: float | None = None) -> None:
+        self.timeout_s = timeout_s
+
     def evaluate(self, problem: Any, designs: Sequence[Design]) -> list[Outcome]:
-        return _evaluate_isolated(problem, designs)
+        if not self.timeout_s or threading.current_thread() is not threading.main_thread():
+            return _evaluate_isolated(problem, designs)
+        return [self._one(problem, d) for d in designs]
+
+    def _one(self, problem: Any, design: Design) -> Outcome:
+        def _alarm(signum: int, frame: Any) -> None:
+            raise EvaluationTimeout(f"evaluation exceeded the timeout of {self.timeout_s:g} s")
+
+        previous = signal.signal(signal.SIGALRM, _alarm)
+        signal.setitimer(signal.ITIMER_REAL, float(self.timeout_s))  # type: ignore[arg-type]
+        try:
+            return _evaluate_isolated(problem, [design])[0]
+        except EvaluationTimeout as exc:
+            return exc
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
 
     def close(self) -> None:
         pass
 
 
-_WORKER_PROBLEM: dict[str, Any] = {}
+_WORKER_PROBLEMS: dict[str, Any] = {}
 
 
-def _worker_evaluate(spec: tuple[str, dict[str, Any], tuple[str, ...]], designs: list[dict[str, Any]]) -> list[Any]:
-    from codesign.registry import load_plugin, make_problem
+def _worker_evaluate(spec: Mapping[str, Any], design: dict[str, Any]) -> Any:
+    """Run in a worker process: rebuild the problem once per spec, evaluate one design."""
+    import json
 
-    name, kwargs, plugins = spec
-    key = repr(spec)
-    if key not in _WORKER_PROBLEM:
-        for p in plugins:
-            load_plugin(p)
-        _WORKER_PROBLEM[key] = make_problem(name, **kwargs)
-    outcomes = _evaluate_isolated(_WORKER_PROBLEM[key], [Design(d) for d in designs])
-    return [o.to_dict() if isinstance(o, Metrics) else f"{type(o).__name__}: {o}" for o in outcomes]
+    from codesign.config import build_problem
+
+    key = json.dumps(spec, sort_keys=True, default=str)
+    if key not in _WORKER_PROBLEMS:
+        _WORKER_PROBLEMS[key] = build_problem(spec)
+    out = _evaluate_isolated(_WORKER_PROBLEMS[key], [Design(design)])[0]
+    return out.to_dict() if isinstance(out, Metrics) else f"{type(out).__name__}: {out}"
+
+
+def _outcome(result: Any) -> Outcome:
+    return Metrics.from_dict(result) if isinstance(result, dict) else EvaluationError(str(result))
 
 
 class ProcessExecutor:
-    """A local process pool; needs a problem built from the registry (``problem_spec``)."""
+    """A local pool of ``workers`` processes (spawned, so it is safe with threads and torch)."""
 
     name = "process"
 
-    def __init__(self, workers: int, problem_spec: tuple[str, dict[str, Any], tuple[str, ...]] | None) -> None:
-        if problem_spec is None:
-            raise ConfigError("--executor process needs a registered problem (name + kwargs), not an inline config")
-        from concurrent.futures import ProcessPoolExecutor
-        import multiprocessing
-
+    def __init__(self, workers: int, spec: Mapping[str, Any], timeout_s: float | None = None) -> None:
         self.workers = workers
-        self.spec = problem_spec
-        self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        self.spec = dict(spec)
+        self.timeout_s = timeout_s
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> Any:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
 
     def evaluate(self, problem: Any, designs: Sequence[Design]) -> list[Outcome]:
-        from codesign.errors import EvaluationError
+        from concurrent.futures import TimeoutError as FutureTimeout
 
-        chunks = [list(designs[i :: self.workers]) for i in range(self.workers)]
-        futures = [self._pool.submit(_worker_evaluate, self.spec, [d.to_dict() for d in c]) for c in chunks if c]
-        results: dict[int, Outcome] = {}
-        for w, fut in enumerate(futures):
-            for j, out in enumerate(fut.result()):
-                idx = w + j * self.workers
-                results[idx] = Metrics.from_dict(out) if isinstance(out, dict) else EvaluationError(out)
-        return [results[i] for i in range(len(designs))]
+        futures = [self._pool.submit(_worker_evaluate, self.spec, d.to_dict()) for d in designs]
+        out: list[Outcome] = []
+        broken = False
+        for fut in futures:
+            try:
+                out.append(_outcome(fut.result(timeout=self.timeout_s)))
+            except FutureTimeout:
+                out.append(EvaluationTimeout(f"evaluation exceeded the timeout of {self.timeout_s:g} s"))
+                broken = True
+            except Exception as exc:  # a worker died (e.g. killed): a failed evaluation
+                out.append(EvaluationError(f"worker failed: {type(exc).__name__}: {exc}"))
+                broken = True
+        if broken:  # a stuck or dead worker cannot be reused: start a fresh pool
+            self._kill()
+            self._pool = self._new_pool()
+        return out
+
+    def _kill(self) -> None:
+        for proc in list(getattr(self._pool, "_processes", {}).values()):
+            proc.kill()
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
         self._pool.shutdown(cancel_futures=True)
 
 
-def make_executor(name: str = "inline", workers: int = 1,
-                  problem_spec: tuple[str, dict[str, Any], tuple[str, ...]] | None = None) -> Any:
+class RayExecutor:
+    """Ray core tasks, one per design, on a local Ray (``address=None``) or a cluster."""
+
+    name = "ray"
+
+    def __init__(self, workers: int, spec: Mapping[str, Any], timeout_s: float | None = None,
+                 address: str | None = None) -> None:
+        import os
+
+        os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # local test clusters only
+        import ray
+
+        self.workers = workers
+        self.spec = dict(spec)
+        self.timeout_s = timeout_s
+        self._ray = ray
+        self._owns = not ray.is_initialized()
+        if self._owns:
+            kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
+            if address:
+                kwargs["address"] = address
+            else:
+                kwargs["num_cpus"] = workers
+            try:
+                ray.init(**kwargs)
+            except Exception as exc:
+                raise ConfigError(f"cannot start or reach Ray at {address or 'a local instance'}: {exc}") from None
+        self._task = ray.remote(num_cpus=1)(_worker_evaluate)
+
+    def evaluate(self, problem: Any, designs: Sequence[Design]) -> list[Outcome]:
+        ray = self._ray
+        refs = [self._task.remote(self.spec, d.to_dict()) for d in designs]
+        out: list[Outcome] = []
+        for ref in refs:
+            try:
+                out.append(_outcome(ray.get(ref, timeout=self.timeout_s)))
+            except ray.exceptions.GetTimeoutError:
+                ray.cancel(ref, force=True)
+                out.append(EvaluationTimeout(f"evaluation exceeded the timeout of {self.timeout_s:g} s"))
+            except Exception as exc:  # noqa: BLE001 - worker crash etc.
+                out.append(EvaluationError(f"ray task failed: {type(exc).__name__}: {exc}"))
+        return out
+
+    def close(self) -> None:
+        if self._owns and self._ray.is_initialized():
+            self._ray.shutdown()
+
+
+def make_executor(name: str | None = None, workers: int = 1, spec: Mapping[str, Any] | None = None,
+                  timeout_s: float | None = None, address: str | None = None) -> Any:
+    """Build an executor; ``name=None`` picks ``process`` when ``workers > 1``, else ``inline``."""
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ConfigError(f"--workers must be an integer >= 1, but got {workers!r}")
+    if timeout_s is not None and (isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or timeout_s <= 0):
+        raise ConfigError(f"--eval-timeout must be a number of seconds > 0, but got {timeout_s!r}")
+    if name is None:
+        name = "process" if workers > 1 else "inline"
+    if name not in EXECUTORS:
+        raise ConfigError(f"--executor must be one of {list(EXECUTORS)}, but got {name!r}")
     if name == "inline":
-        return InlineExecutor()
+        return InlineExecutor(timeout_s)
+    if spec is None:
+        raise ConfigError(f"--executor {name} needs a problem spec (the CLI passes one; in Python use codesign.config.problem_spec)")
     if name == "process":
-        return ProcessExecutor(workers, problem_spec)
-    raise ConfigError(f"--executor must be one of ['inline', 'process'], but got {name!r}")
-
-
-ProgressCallback = Callable[[Any, int, int], None]
+        return ProcessExecutor(workers, spec, timeout_s)
+    return RayExecutor(workers, spec, timeout_s, address)

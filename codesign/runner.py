@@ -137,6 +137,16 @@ def _takes_problem(factory: Any) -> bool:
         return False
 
 
+def worker_seed(seed: int, worker: str) -> int:
+    """The agent seed of a worker: the run's seed for ``main``, a stable derivation otherwise,
+    so that the workers of one shared run explore different designs."""
+    if worker == "main":
+        return seed
+    import zlib
+
+    return (seed * 1_000_003 + zlib.crc32(worker.encode())) % (2**31)
+
+
 def run_name(problem: Problem, agent: str, seed: int) -> str:
     return f"{problem.name}/{agent}/seed{seed}"
 
@@ -181,10 +191,13 @@ def run(
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ConfigError(f"{label} must be an integer >= {low}, but got {value!r}")
     kwargs = dict(agent_kwargs or {})
+    if not isinstance(worker, str) or not worker.strip():
+        raise ConfigError(f"worker must be a non-empty name, but got {worker!r}")
+    agent_seed = worker_seed(seed, worker)
     make_kwargs = dict(kwargs)
     if _takes_problem(REGISTRIES["agent"].spec(agent).load()):
         make_kwargs["problem"] = problem  # agents that build an env (RL) or nest searches
-    the_agent = REGISTRIES["agent"].make(agent, space=problem.space, objectives=list(problem.objectives), seed=seed, **make_kwargs)
+    the_agent = REGISTRIES["agent"].make(agent, space=problem.space, objectives=list(problem.objectives), seed=agent_seed, **make_kwargs)
     the_store = store if isinstance(store, Store) else Store(store)
     name = name or run_name(problem, agent, seed)
     run_meta = {
@@ -194,11 +207,9 @@ def run(
         "problem_version": problem.version,
         **dict(meta or {}),
     }
-    if not isinstance(worker, str) or not worker.strip():
-        raise ConfigError(f"worker must be a non-empty name, but got {worker!r}")
     the_run, _ = the_store.create_run(name, run_meta)
     cache = the_store.metrics_cache(problem.version) if share_cache else {}
-    recorder = Recorder(problem, the_run, agent, seed, executor, on_record, budget, worker, cache)
+    recorder = Recorder(problem, the_run, agent, agent_seed, executor, on_record, budget, worker, cache)
     resumed = recorder.done
     t0 = time.perf_counter()
     if recorder.records:

@@ -37,6 +37,7 @@ breaks a constraint is replaced by a seeded random valid design).
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -129,6 +130,8 @@ class BotorchAgent(Agent):
         try:
             return self._bo(n)
         except Exception as exc:  # numerical trouble: fall back to random, never stop the run
+            if os.environ.get("CODESIGN_DEBUG"):
+                raise
             import warnings
 
             warnings.warn(f"botorch: acquisition failed ({type(exc).__name__}: {exc}); asking random designs")
@@ -231,7 +234,8 @@ class BotorchAgent(Agent):
         from gpytorch.mlls import ExactMarginalLogLikelihood
 
         torch.manual_seed(self.seed * 7919 + self._asks)
-        bounds = torch.tensor(self.form.bounds)
+        lo, hi = self.form.bounds
+        bounds = torch.tensor(np.stack([lo, np.where(hi > lo, hi, lo + 1.0)]))  # single-valued parameters
         model = SingleTaskGP(X, Y, input_transform=Normalize(X.shape[-1], bounds=bounds),
                              outcome_transform=Standardize(Y.shape[-1]))
         if self._hyper is not None:

@@ -28,7 +28,7 @@ LOTTERY_GRID: dict[str, dict[str, dict[str, Any]]] = {
     "tpe": {"startup=5": {"n_startup_trials": 5}, "startup=20": {"n_startup_trials": 20}},
     "nsga2": {"pop=10": {"population_size": 10}, "pop=40": {"population_size": 40}},
     "optuna-gp": {"startup=5": {"n_startup_trials": 5}, "startup=20": {"n_startup_trials": 20}},
-    "botorch": {"parego": {"acquisition": "parego"}, "nehvi": {"acquisition": "nehvi"}, "init=20": {"n_init": 20}},
+    "botorch": {"init=5": {"n_init": 5}, "init=20": {"n_init": 20}, "refit=1": {"refit_every": 1}},
     "mcts": {"c=0.3": {"exploration": 0.3}, "c=1.5": {"exploration": 1.5}, "alpha=0.8": {"widening_alpha": 0.8}},
     "qlearning": {"lr=0.1": {"lr": 0.1}, "lr=0.6": {"lr": 0.6}, "eps=0.2": {"epsilon": 0.2}},
     "sb3-ppo": {"lr=1e-3": {"learning_rate": 1e-3}, "lr=1e-4": {"learning_rate": 1e-4}},

@@ -8,6 +8,7 @@ from typing import Any
 
 # target -> (module, function adding its arguments, handler)
 BENCHES = {
+    "scale": ("codesign.cli.scale", "add_bench_arguments", "bench_scale_command"),
     "sim": ("codesign.cli.sim", "add_bench_arguments", "bench_sim_command"),
     "agents": ("codesign.cli.agents_bench", "add_bench_arguments", "bench_agents_command"),
     "cost": ("codesign.cli.cost", "add_bench_arguments", "bench_cost_command"),

@@ -9,7 +9,7 @@ from typing import Any
 from codesign.errors import ConfigError
 
 CONFIG_KEYS = {"problem", "space", "agent", "agent_kwargs", "budget", "seed", "store", "batch_size", "plugins", "name",
-               "executor", "workers"}
+               "executor", "workers", "worker", "eval_timeout", "ray_address"}
 DEFAULT_PROBLEM = "digits-accel"
 
 
@@ -31,8 +31,13 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--plugin", action="append", default=[], metavar="FILE.py",
                    help="Python file that registers spaces/problems/agents, repeatable")
     p.add_argument("--batch-size", type=int, help="designs per ask (default 1)")
-    p.add_argument("--executor", choices=("inline", "process"), help="where evaluations run (default inline)")
-    p.add_argument("--workers", type=int, help="workers of the process executor")
+    p.add_argument("--executor", choices=("inline", "process", "ray"),
+                   help="where evaluations run (default: process if --workers > 1, else inline)")
+    p.add_argument("--workers", type=int, help="parallel evaluation workers (default 1)")
+    p.add_argument("--ray-address", help="address of an existing Ray cluster (default: start a local Ray)")
+    p.add_argument("--eval-timeout", type=float, metavar="SECONDS", help="per-evaluation timeout (failed record)")
+    p.add_argument("--worker", help="name of this process within a shared run (default main); "
+                   "several workers on one store and run name each evaluate --budget designs")
     p.add_argument("--name", help="run name (default <problem>/<agent>/seed<seed>)")
     p.add_argument("--json", action="store_true", help="print one JSON document (summary and Pareto front)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -67,30 +72,44 @@ def resolve(args: argparse.Namespace) -> dict[str, Any]:
     flags = {
         "problem": args.problem, "space": args.space, "agent": args.agent, "budget": args.budget, "seed": args.seed,
         "store": args.store, "batch_size": args.batch_size, "name": args.name,
-        "executor": args.executor, "workers": args.workers,
+        "executor": args.executor, "workers": args.workers, "worker": args.worker,
+        "eval_timeout": args.eval_timeout, "ray_address": args.ray_address,
     }
     for k, v in flags.items():
         if v is not None:
             cfg[k] = v
+    for key in ("name", "worker", "store", "ray_address", "executor"):
+        if cfg.get(key) is not None and not isinstance(cfg[key], str):
+            raise ConfigError(f"{key} must be a string, but got {cfg[key]!r}")
     agent = cfg.get("agent", "random")
+    kwargs = cfg.get("agent_kwargs") or {}
+    if not isinstance(kwargs, dict):
+        raise ConfigError(f"agent_kwargs must be a mapping, but got {kwargs!r}")
     if isinstance(agent, dict):
-        cfg["agent_kwargs"] = {**(agent.get("kwargs") or {}), **(cfg.get("agent_kwargs") or {})}
+        unknown = sorted(set(agent) - {"name", "kwargs"})
+        inner = agent.get("kwargs") or {}
+        if unknown or not isinstance(inner, dict):
+            raise ConfigError(f"agent must be a name or {{name, kwargs: mapping}}, but got {agent!r}")
+        kwargs = {**inner, **kwargs}
         agent = agent.get("name")
     cfg["agent"] = agent
-    cfg["agent_kwargs"] = {**(cfg.get("agent_kwargs") or {}), **_parse_opts(args.agent_opt)}
-    if not isinstance(cfg["agent_kwargs"], dict):
-        raise ConfigError(f"agent_kwargs must be a mapping, but got {cfg['agent_kwargs']!r}")
+    cfg["agent_kwargs"] = {**kwargs, **_parse_opts(args.agent_opt)}
+    if any(not isinstance(k, str) for k in cfg["agent_kwargs"]):
+        raise ConfigError(f"agent_kwargs keys must be names, but got {sorted(map(repr, cfg['agent_kwargs']))}")
     plugins = cfg.get("plugins") or []
     if isinstance(plugins, str):
         plugins = [plugins]
+    if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
+        raise ConfigError(f"plugins must be a list of Python file paths, but got {plugins!r}")
     cfg["plugins"] = list(plugins) + list(args.plugin)
     cfg.setdefault("problem", DEFAULT_PROBLEM)
     cfg.setdefault("budget", 100)
     cfg.setdefault("seed", 0)
     cfg.setdefault("store", "runs/default")
     cfg.setdefault("batch_size", 1)
-    cfg.setdefault("executor", "inline")
+    cfg.setdefault("executor", None)
     cfg.setdefault("workers", 1)
+    cfg.setdefault("worker", "main")
     for key, low in (("budget", 1), ("seed", 0), ("batch_size", 1), ("workers", 1)):
         v = cfg[key]
         if isinstance(v, bool) or not isinstance(v, int) or v < low:
@@ -102,42 +121,18 @@ def resolve(args: argparse.Namespace) -> dict[str, Any]:
     return cfg
 
 
-def build_problem(cfg: dict[str, Any]) -> tuple[Any, tuple[str, dict[str, Any], tuple[str, ...]] | None]:
-    from codesign.evaluators.composite import problem_from_config
-    from codesign.registry import REGISTRIES
-
-    spec = cfg["problem"]
-    if isinstance(spec, str):
-        problem, pspec = REGISTRIES["problem"].make(spec), (spec, {}, tuple(cfg["plugins"]))
-    elif isinstance(spec, dict) and set(spec) <= {"name", "kwargs"} and "name" in spec:
-        kwargs = dict(spec.get("kwargs") or {})
-        problem = REGISTRIES["problem"].make(str(spec["name"]), **kwargs)
-        pspec = (str(spec["name"]), kwargs, tuple(cfg["plugins"]))
-    else:
-        problem, pspec = problem_from_config(spec), None
-    if cfg.get("space"):
-        from codesign.evaluators.composite import build
-        from codesign.spaces.space import Space
-
-        space = build("space", cfg["space"], problem.workload)
-        if not isinstance(space, Space):
-            raise ConfigError(f"space {cfg['space']!r} must build a Space, but built {type(space).__name__}")
-        problem, pspec = problem.with_space(space), None
-    return problem, pspec
-
-
 def handle(args: argparse.Namespace) -> int:
     from codesign.cli.common import console, print_json
+    from codesign.config import build_problem, problem_spec
     from codesign.executors import make_executor
-    from codesign.registry import REGISTRIES, load_plugin
+    from codesign.registry import REGISTRIES
     from codesign.runner import run
 
     cfg = resolve(args)
-    for plugin in cfg["plugins"]:
-        load_plugin(plugin)
+    spec = problem_spec(cfg["problem"], cfg.get("space"), cfg["plugins"])
+    problem = build_problem(spec)
     REGISTRIES["agent"].spec(cfg["agent"])  # unknown agent -> error before anything runs
-    problem, spec = build_problem(cfg)
-    executor = make_executor(cfg["executor"], cfg["workers"], spec)
+    executor = make_executor(cfg["executor"], cfg["workers"], spec, cfg.get("eval_timeout"), cfg.get("ray_address"))
     out = console(stderr=True)
     show_progress = not args.json and not args.quiet
     progress = None
@@ -159,7 +154,8 @@ def handle(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     try:
         result = run(problem, cfg["agent"], cfg["budget"], cfg["seed"], cfg["store"], batch_size=cfg["batch_size"],
-                     agent_kwargs=cfg["agent_kwargs"], name=cfg.get("name"), executor=executor, on_record=on_record)
+                     agent_kwargs=cfg["agent_kwargs"], name=cfg.get("name"), executor=executor, on_record=on_record,
+                     worker=str(cfg["worker"]))
     finally:
         if progress is not None:
             progress.stop()

@@ -25,7 +25,7 @@ import numpy as np
 
 from codesign.envs.reward import RewardModel
 from codesign.errors import ConfigError, EvaluationError
-from codesign.types import Design, Metrics
+from codesign.types import Design, Metrics, Objective
 
 if TYPE_CHECKING:  # pragma: no cover
     from codesign.evaluators.composite import Problem
@@ -77,6 +77,18 @@ class Scored:
     info: dict[str, Any] = field(default_factory=dict)
 
 
+def env_safe(metrics: Metrics, objectives: Sequence[Objective]) -> Metrics:
+    """Metrics the reward model can read: a failed evaluation carries no objective values, so
+    missing ones become NaN (normalized to the middle, never used for an infeasible reward)
+    and the design counts as infeasible (``failed``)."""
+    missing = [o.name for o in objectives if o.name not in metrics.values]
+    if not missing:
+        return metrics
+    values = {**dict(metrics.values), **{n: float("nan") for n in missing}}
+    violations = dict(metrics.violations) or {"failed": 1.0}
+    return Metrics(values, breakdown=metrics.breakdown, violations=violations)
+
+
 class Scorer:
     """Scores designs through the ``evaluate`` hook and a shared :class:`RewardModel`.
 
@@ -116,6 +128,7 @@ class Scorer:
             raise EvaluationError(f"evaluate must return one Metrics per design ({len(designs)}), but returned {len(results)}")
         out = []
         for design, metrics in zip(designs, results):
+            metrics = env_safe(metrics, self.problem.objectives)
             reward = float(self.model(metrics))
             normalized = self.model.normalize(self.model.minimization(metrics)).astype(np.float32)
             info = {

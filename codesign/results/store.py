@@ -183,17 +183,28 @@ class Run:
         return self.study._study_id
 
     def records(self, include_running: bool = False) -> list[EvalRecord]:
+        """Records in trial order. A trial whose optuna state is still RUNNING is in flight,
+        whatever its payload says (a process killed between writing the payload and the
+        state leaves exactly that), and is skipped unless ``include_running``."""
+        running = _optuna().trial.TrialState.RUNNING
         out = []
         for t in self.study.get_trials(deepcopy=False):
             payload = t.user_attrs.get("codesign")
             if payload is None:
                 continue
             rec = EvalRecord.from_dict(payload)
+            if t.state == running:
+                rec.state = EvalState.RUNNING
             if rec.state is EvalState.RUNNING and not include_running:
                 continue
             rec.number = t.number
             out.append(rec)
         return out
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _validated(record: EvalRecord, objectives: list[Objective]) -> EvalRecord:
@@ -230,10 +241,15 @@ class Store:
         if self._storage is None:
             optuna = _optuna()
             if is_url(self.location):
-                try:
-                    self._storage = optuna.storages.RDBStorage(self.location)
-                except Exception as exc:
-                    raise StoreError(f"cannot open store {self.location!r}: {exc}") from None
+                # several workers starting at once race to create the schema: retry briefly
+                for attempt in range(6):
+                    try:
+                        self._storage = optuna.storages.RDBStorage(self.location)
+                        break
+                    except Exception as exc:
+                        if attempt == 5 or "already exists" not in str(exc) and "duplicate" not in str(exc).lower():
+                            raise StoreError(f"cannot open store {self.location!r}: {_first_line(exc)}") from None
+                        time.sleep(0.2 * (attempt + 1))
             else:
                 os.makedirs(self.location, exist_ok=True)
                 from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
@@ -285,23 +301,38 @@ class Store:
         """
         optuna = _optuna()
         objectives = [Objective.parse(o) for o in meta["objectives"]]
-        if name in self.run_names():
+        if name not in self.run_names():
+            try:
+                study = optuna.create_study(
+                    study_name=name, storage=self.storage,
+                    directions=["minimize" if o.direction.value == "min" else "maximize" for o in objectives],
+                )
+            except optuna.exceptions.DuplicatedStudyError:
+                pass  # another worker created it a moment ago: join it below
+            else:
+                full = dict(meta)
+                full.setdefault("created", time.strftime("%Y-%m-%dT%H:%M:%S"))
+                study.set_user_attr("codesign_run", json.loads(json.dumps(full, default=str)))
+                return Run(self, study), False
+        run = self._await_run(name)
+        for key in ("problem", "space", "objectives", "agent", "seed"):
+            if json.dumps(run.meta.get(key), sort_keys=True) != json.dumps(meta.get(key), sort_keys=True):
+                raise StoreError(
+                    f"run {name!r} in {self.location!r} exists with a different {key}; "
+                    f"use another --name (or another --store) for a new run"
+                )
+        return run, True
+
+    def _await_run(self, name: str, timeout_s: float = 30.0) -> Run:
+        """Open a run whose creator may still be writing its metadata (concurrent workers)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
             run = self.open_run(name)
-            for key in ("problem", "space", "objectives", "agent", "seed"):
-                if json.dumps(run.meta.get(key), sort_keys=True) != json.dumps(meta.get(key), sort_keys=True):
-                    raise StoreError(
-                        f"run {name!r} in {self.location!r} exists with a different {key}; "
-                        f"use another --name (or another --store) for a new run"
-                    )
-            return run, True
-        study = optuna.create_study(
-            study_name=name, storage=self.storage,
-            directions=["minimize" if o.direction.value == "min" else "maximize" for o in objectives],
-        )
-        full = dict(meta)
-        full.setdefault("created", time.strftime("%Y-%m-%dT%H:%M:%S"))
-        study.set_user_attr("codesign_run", json.loads(json.dumps(full, default=str)))
-        return Run(self, study), False
+            if run.meta or time.monotonic() > deadline:
+                if not run.meta:
+                    raise StoreError(f"study {name!r} in {self.location!r} is not a codesign run (no run metadata)")
+                return run
+            time.sleep(0.05)
 
 
 def repair_journal(path: str) -> int:

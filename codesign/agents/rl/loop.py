@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from codesign.agents.base import Agent
+from codesign.envs.common import env_safe
 from codesign.spaces.space import Space
 from codesign.types import Design, EvalRecord, EvalState, Metrics, Objective
 
@@ -52,18 +53,6 @@ class SpaceProblem:
 def record_metrics(record: EvalRecord) -> Metrics:
     """What an env sees for a record (the runner's convention: failed -> a violation)."""
     return record.metrics if record.state is not EvalState.FAILED else Metrics(violations={"failed": 1.0})
-
-
-def env_safe(metrics: Metrics, objectives: Sequence[Objective]) -> Metrics:
-    """Metrics the env scorer can read: a failed evaluation carries no objective values, and
-    the scorer reads them even for infeasible designs, so missing ones become NaN (which the
-    reward model normalizes to the middle and never uses for an infeasible reward)."""
-    missing = [o.name for o in objectives if o.name not in metrics.values]
-    if not missing:
-        return metrics
-    values = {**dict(metrics.values), **{n: float("nan") for n in missing}}
-    violations = dict(metrics.violations) or {"failed": 1.0}
-    return Metrics(values, breakdown=metrics.breakdown, violations=violations)
 
 
 class LoopAgent(Agent):

@@ -1,0 +1,108 @@
+"""The issue-6 agents beyond the conformance suite: runner-driven RL, nested HASCO, bit model,
+and the agents benchmark's metrics."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "envs"))
+from envs_testlib import make_tiny_problem  # noqa: E402
+
+import codesign  # noqa: E402
+from codesign.agents.bits import BitModel  # noqa: E402
+from codesign.runner import run  # noqa: E402
+from codesign.types import EvalState  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return make_tiny_problem()
+
+
+@pytest.mark.parametrize("agent", ["marl", "sb3-ppo", "sb3-dqn", "haq", "mcts", "qlearning", "hasco"])
+def test_runner_records_every_evaluation_once(agent, tiny, tmp_path) -> None:
+    kwargs = {"outer_kwargs": {"n_init": 4, "fit_maxiter": 10, "enumerate_limit": 0, "n_candidates": 64}} if agent == "hasco" else {}
+    res = run(tiny, agent, budget=12, seed=1, store=str(tmp_path / "s"), agent_kwargs=kwargs)
+    assert len(res.records) == 12
+    assert all(p.contains(r.design[p.name]) for r in res.records for p in tiny.space.params)
+
+
+def test_driven_agent_receives_the_problem(tiny, tmp_path) -> None:
+    res = run(tiny, "haq", budget=6, seed=0, store=str(tmp_path / "s"))
+    assert res.agent["name"] == "haq"
+
+
+def test_knapsack_is_exact_against_brute_force(tiny) -> None:
+    bits = BitModel(tiny.space, tiny.workload)
+    assert [g.key for g in bits.groups] == ["conv1", "dw2", "fc"]
+    budget = bits.budget(0.4)
+    got = bits.knapsack(budget)
+    assert bits.cost(got) <= budget + 1e-6
+
+    def err(v):
+        return sum(g.weights * 4.0 ** -v[g.w_param] + g.inputs * 4.0 ** -v[g.a_param] for g in bits.groups)
+
+    params = [p for g in bits.groups for p in (g.w_param, g.a_param)]
+    best = min((dict(zip(params, combo)) for combo in itertools.product(*(tiny.space[p].values for p in params))
+                if bits.cost(dict(zip(params, combo))) <= budget), key=err)
+    assert err(got) == pytest.approx(err(best), rel=1e-9)
+
+
+def test_action_wall_fits_the_budget(tiny) -> None:
+    bits = BitModel(tiny.space, tiny.workload)
+    design = tiny.space.sample(np.random.default_rng(0))
+    top = codesign.Design({**design.to_dict(), **{p: 8 for g in bits.groups for p in (g.w_param, g.a_param)}})
+    walled = bits.action_wall(top, bits.budget(0.3))
+    assert bits.cost(walled) <= bits.budget(0.3)
+    assert walled["w_bits.conv1"] == 8 or walled["a_bits.fc"] < 8  # lowered from the last layer first
+
+
+def test_hasco_uses_the_mapper_hook(tiny) -> None:
+    from codesign.agents.hasco import HASCOAgent
+
+    seen = []
+
+    def mapper(partial, mapping_space):
+        seen.append(partial)
+        return mapping_space.default().to_dict()
+
+    agent = HASCOAgent(tiny.space, tiny.objectives, seed=0, problem=tiny, mapper=mapper,
+                       outer_kwargs={"n_init": 3})
+    designs = agent.ask(3)
+    assert len(seen) == 3
+    default = tiny.space.subspace("mapping").default()
+    assert all(d[k] == default[k] for d in designs for k in default)
+    agent.tell([codesign.types.EvalRecord(d, m, EvalState.COMPLETE if m.feasible else EvalState.INFEASIBLE)
+                for d, m in zip(designs, tiny.evaluate_many(designs))])
+    assert len(agent.outer.history) == 3
+
+
+def test_bench_metrics() -> None:
+    from codesign.results.agent_bench import AgentResult, evals_to_reach, lottery_spread, markdown_table, summarize
+
+    r = AgentResult("a", traces=[[0.1, 0.5, 1.0], [0.2, 0.96]], overhead_s=[0.001], wall_s=[1.0],
+                    lottery={"x": 1.0, "y": 0.5})
+    rows = summarize([r], 3, exact_hv=1.0)
+    assert rows[0]["ratio_median"] == pytest.approx(0.98)
+    assert rows[0]["evals_to_95"] == pytest.approx(2.5)
+    assert evals_to_reach([0, 0.5, 1], 0.9) == 3 and evals_to_reach([0], 1) is None
+    assert lottery_spread({"x": 1.0, "y": 0.5}) == pytest.approx(0.5)
+    assert "| a |" in markdown_table(rows, "t")
+
+
+def test_bench_agents_cli(tmp_path, capsys) -> None:
+    import json
+
+    from codesign.cli.main import main
+
+    rc = main(["bench", "agents", "--problem", "digits-accel-small", "--agents", "random,mcts", "--budget", "6",
+               "--seeds", "1", "--lottery-budget", "0", "--out", str(tmp_path), "--json"])
+    assert rc == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["exact_hv"] > 0 and {r["agent"] for r in doc["agents"]} == {"random", "mcts"}
+    assert (tmp_path / "agents-digits-accel-small.md").exists()
