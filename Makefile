@@ -12,13 +12,13 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -c constraints.txt torch==2.13.0
-	$(PIP) install -q -c constraints.txt -e '.[test]'
+	PYTHONWARNINGS=ignore $(PIP) install -q -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/codesign run --budget 120 --seed 0 --store runs/demo
+	$(VENV)/bin/codesign run --agent tpe --budget 120 --seed 0 --store runs/demo
 
 test: $(STAMP)
 	sh scripts/install-system-deps.sh

@@ -21,6 +21,7 @@ SUBCOMMANDS = (
     "codesign.cli.bench",
     "codesign.cli.validate",
     "codesign.cli.dashboard",
+    "codesign.cli.probe",
 )
 
 

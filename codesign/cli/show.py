@@ -48,7 +48,7 @@ def front_document(store: Any, runs: list[str] | None = None) -> dict[str, Any]:
             "pareto_front": [{"run": run_of[id(x)], "number": x.number, "design": x.design.to_dict(),
                               "objectives": {o.name: x.metrics.values[o.name] for o in objectives},
                               "metrics": x.metrics.values}
-                             for x in sorted(front, key=lambda x: -x.metrics.values[objectives[0].name] * objectives[0].sign)],
+                             for x in sorted(front, key=lambda x: x.metrics.values[objectives[0].name] * objectives[0].sign)],
         })
     return doc
 
