@@ -17,6 +17,9 @@ _BUILTINS: dict[str, dict[str, tuple[str, str]]] = {
         "deepseek-v2-lite": ("codesign.workloads.zoo:deepseek_v2_lite", "DeepSeek-V2-Lite MoE (64 experts, 2 shared, top-6)"),
         "qwen1.5-moe-a2.7b": ("codesign.workloads.zoo:qwen15_moe_a27b", "Qwen1.5-MoE-A2.7B (60 experts, 1 shared, top-4)"),
         "olmoe-1b-7b": ("codesign.workloads.zoo:olmoe_1b_7b", "OLMoE-1B-7B (64 experts, top-8)"),
+        "fmnist-cnn": ("codesign.evaluators.accuracy.real_workloads:fmnist_cnn", "Fashion-MNIST CNN of the fmnist accuracy probe (traced)"),
+        "moe-shakespeare": ("codesign.evaluators.accuracy.real_workloads:moe_shakespeare", "byte-level MoE (8 experts, top-2), measured routing"),
+        "minilm-l6": ("codesign.evaluators.accuracy.real_workloads:minilm_l6", "all-MiniLM-L6-v2 BERT encoder (traced from transformers)"),
     },
     "space": {
         "quant": ("codesign.spaces.builders:quant_space", "per-layer / per-expert weight and activation bit widths"),
@@ -29,6 +32,9 @@ _BUILTINS: dict[str, dict[str, tuple[str, str]]] = {
         "roofline": ("codesign.evaluators.roofline:RooflineEvaluator", "per-layer max(compute, memory) accelerator model"),
         "cost-model": ("codesign.evaluators.cost.evaluator:CostModelEvaluator", "loop-nest accelerator cost model with a nested mapper"),
         "digits-probe": ("codesign.evaluators.accuracy.digits:DigitsProbe", "real quantized accuracy of a CNN on scikit-learn digits"),
+        "fmnist-probe": ("codesign.evaluators.accuracy.fmnist:FashionMNISTProbe", "real quantized accuracy of a CNN on Fashion-MNIST"),
+        "moe-probe": ("codesign.evaluators.accuracy.moe:MoEProbe", "real quantized held-out bits/byte of the Shakespeare MoE"),
+        "minilm-probe": ("codesign.evaluators.accuracy.minilm:MiniLMProbe", "real quantized MiniLM: tweet sentiment, WordSim353"),
     },
     "agent": {
         "random": ("codesign.agents.random:RandomAgent", "uniform random sampling of valid designs"),

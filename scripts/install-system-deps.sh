@@ -3,6 +3,7 @@
 #   chromium    - the dashboard's browser tests (Playwright drives Debian's chromium)
 #   yosys       - synthesis statistics and Verilog export of the rtl_sim PEs
 #   postgresql  - a real server for the shared-store tests (started by the tests on loopback)
+#   dataset-fashion-mnist - real images for the Fashion-MNIST accuracy probe
 # Packages already present are skipped; uses apt-get as root, `sudo -n apt-get` otherwise.
 set -eu
 
@@ -10,6 +11,7 @@ missing=""
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 command -v yosys >/dev/null 2>&1 || missing="$missing yosys"
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"
+dpkg -s dataset-fashion-mnist >/dev/null 2>&1 || missing="$missing dataset-fashion-mnist"
 [ -z "$missing" ] && exit 0
 
 if [ "$(id -u)" = "0" ]; then

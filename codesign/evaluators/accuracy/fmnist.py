@@ -135,7 +135,7 @@ class FashionMNISTProbe(TorchProbe):
     def build(self) -> tuple[Any, Sequence[Layer]]:
         import torch
 
-        from codesign.workloads.real import fmnist_cnn
+        from codesign.evaluators.accuracy.real_workloads import fmnist_cnn
 
         self.source, data = load_fmnist()
         key = hashlib.sha1(json.dumps({**RECIPE, "source": self.source}, sort_keys=True).encode()).hexdigest()[:16]

@@ -103,7 +103,7 @@ class MiniLMProbe(TorchProbe):
     def build(self) -> tuple[Any, Sequence[Layer]]:
         from transformers import AutoTokenizer
 
-        from codesign.workloads.real import minilm_l6
+        from codesign.evaluators.accuracy.real_workloads import minilm_l6
 
         model = bert_model()
         self.tok = AutoTokenizer.from_pretrained(model_dir())

@@ -62,7 +62,7 @@ class MoEProbe(TorchProbe):
 
     def build(self) -> tuple[Any, Sequence[Layer]]:
         from codesign.evaluators.accuracy.shakespeare import load_split
-        from codesign.workloads.real import moe_shakespeare
+        from codesign.evaluators.accuracy.real_workloads import moe_shakespeare
 
         model = load_moe()
         self.ctx = model.cfg.ctx

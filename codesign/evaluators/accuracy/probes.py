@@ -11,9 +11,9 @@ __all__ = ["PROBES", "make_probe", "probe_workload"]
 
 # workload name -> (probe class, workload factory, granularity of the calibration designs)
 PROBES: dict[str, tuple[str, str, str]] = {
-    "fmnist-cnn": ("codesign.evaluators.accuracy.fmnist:FashionMNISTProbe", "codesign.workloads.real:fmnist_cnn", "layer"),
-    "moe-shakespeare": ("codesign.evaluators.accuracy.moe:MoEProbe", "codesign.workloads.real:moe_shakespeare", "expert"),
-    "minilm-l6": ("codesign.evaluators.accuracy.minilm:MiniLMProbe", "codesign.workloads.real:minilm_l6", "layer"),
+    "fmnist-cnn": ("codesign.evaluators.accuracy.fmnist:FashionMNISTProbe", "codesign.evaluators.accuracy.real_workloads:fmnist_cnn", "layer"),
+    "moe-shakespeare": ("codesign.evaluators.accuracy.moe:MoEProbe", "codesign.evaluators.accuracy.real_workloads:moe_shakespeare", "expert"),
+    "minilm-l6": ("codesign.evaluators.accuracy.minilm:MiniLMProbe", "codesign.evaluators.accuracy.real_workloads:minilm_l6", "layer"),
 }
 
 

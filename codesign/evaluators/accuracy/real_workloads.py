@@ -23,7 +23,7 @@ from codesign.workloads.layer import Layer, Workload, gemm
 
 __all__ = ["fmnist_cnn", "minilm_l6", "moe_routing", "moe_shakespeare"]
 
-MOE_META = Path(__file__).resolve().parents[1] / "evaluators" / "accuracy" / "data" / "moe_shakespeare.json"
+MOE_META = Path(__file__).resolve().parent / "data" / "moe_shakespeare.json"
 _EXPERT = re.compile(r"^layers\.(\d+)\.mlp\.e(\d+)\.(w[123])$")
 
 
