@@ -66,6 +66,7 @@ _BUILTINS: dict[str, dict[str, tuple[str, str]]] = {
     "pe": {
         "bit_parallel": ("codesign.rtl_sim.characterize:bit_parallel", "bit-parallel MAC (baseline)"),
         "bit_serial": ("codesign.rtl_sim.characterize:bit_serial", "weight bit-serial PE (BISMO/BitMoD style)"),
+        "bit_serial_act": ("codesign.rtl_sim.characterize:bit_serial_act", "activation bit-serial PE (Stripes)"),
         "lut": ("codesign.rtl_sim.characterize:lut", "LUT PE over weight bit-planes (T-MAC style)"),
     },
 }

@@ -97,13 +97,6 @@ def pick(indices: list[int], metrics: list[Any]) -> int:
     return min(ok, key=lambda i: (metrics[i].values["latency_ms"], metrics[i].values["energy_uj"]))
 
 
-def better(a: Any, b: Any) -> Any:
-    """The feasible one of two metrics of one hardware point, else the lower latency."""
-    if a.feasible != b.feasible:
-        return a if a.feasible else b
-    return a if a.values["latency_ms"] <= b.values["latency_ms"] else b
-
-
 def label(hw: dict[str, Any]) -> str:
     return f"{hw['array_rows']}×{hw['array_cols']}, {hw['glb_kb']} KiB, {hw['pe_buf_bytes']} B"
 
@@ -114,18 +107,14 @@ def main(argv: list[str] | None = None) -> int:
     exp = Experiment("hasco_codesign", __doc__, argv)
     grid = hw_grid(exp.smoke)
     mapper_kwargs = {"samples": 200, "rounds": 1} if exp.smoke else {"samples": 600, "rounds": 2}
-    rows, plot, fallbacks = [], [], []
+    rows, plot, infeasible = [], [], []
     for wl in workloads(exp.smoke):
         nested = CostModelEvaluator(wl, mapper="heuristic", mapper_kwargs=mapper_kwargs)
         default = default_mapped(wl, grid)
         exp.log(f"{wl.name}: default mapping scored on {len(grid)} hardware points")
-        searched = nested.evaluate_many(grid)
+        mapped = nested.evaluate_many(grid)
         exp.log(f"{wl.name}: nested mapper scored on {len(grid)} hardware points")
-        # the mapping optimizer keeps the default mapping when its own result is worse or overflows a buffer
-        mapped = [better(m, d) for m, d in zip(searched, default)]
-        fallbacks.append(f"{wl.name}: {sum(not m.feasible for m in searched)}/{len(grid)} points where the mapper's "
-                         f"mapping overflows a buffer, {sum(a is not b for a, b in zip(mapped, searched))} where the "
-                         "default mapping is kept")
+        infeasible.append(f"{wl.name}: {sum(not m.feasible for m in mapped)}/{len(grid)}")
         areas = np.array([m.values["area_mm2"] for m in mapped])
         budgets = sorted({float(np.quantile(areas, q)) for q in ((0.5, 1.0) if exp.smoke else (0.25, 0.5, 1.0))})
         for budget in budgets:
@@ -146,10 +135,13 @@ def main(argv: list[str] | None = None) -> int:
                       f"mapper: heuristic, {mapper_kwargs['samples']} samples, {mapper_kwargs['rounds']} rounds; "
                       "budgets = quantiles of the grid's area).")
     gains = [r[7] for r in rows]
-    stuck = [r for r in rows if abs(r[3] - r[4]) <= 1e-9 * r[3]]
-    exp.note("Mapping step: the mapper's best mapping per layer, or the default mapping where that is better or the "
-             "mapper's overflows a buffer (" + "; ".join(fallbacks) + "). Both flows use this same step, so co-design is "
-             "never worse than separate design by construction; the question is by how much it is better.")
+    slower = [r for r in rows if r[4] > r[3] * (1 + 1e-9)]
+    exp.note("Mapping step: the mapper's best mapping per layer. The mapper seeds its candidates with the canonical "
+             "weight-, output- and input-stationary mappings sized to fit every buffer, so it is never worse than a "
+             "plain stationary dataflow and finds a fitting mapping wherever one of those fits (hardware points where "
+             "the mapped design still overflows a buffer: " + "; ".join(infeasible) + "). Both flows use this same "
+             "step, so co-design is never worse than separate design by construction; the question is by how much it "
+             "is better.")
     exp.note(f"""## Reading
 
 Latency gains of co-design over separate design range {min(gains):.2f}–{max(gains):.2f}× (HASCO: 1.25–1.44×).
@@ -160,12 +152,9 @@ buffers and of array shapes that match the default unrolling).
 
 Where the gains differ from HASCO's:
 
-- **Gains above HASCO's range are partly an artefact of our mapper.** In {len(stuck)} of {len(rows)} rows the separate flow's
-  hardware has 16 B PE buffers, chosen because under the default mapping they cost nothing, and on which the
-  heuristic mapper finds no mapping that both fits and beats the default (its random samples overflow the tiny
-  buffer) — so "mapped after" equals the default-mapping latency. A stronger mapper (or exhaustive search of the
-  PE-buffer loop) would narrow those gaps; rows where the mapper did improve the separate design are the
-  fairer comparison.
+- Mapper vs. default mapping on the separate flow's hardware: in {len(slower)} of {len(rows)} rows the mapped
+  latency is above the default mapping's. The mapper minimizes EDP per layer (not latency) and is never
+  worse than its canonical stationary seeds, which tile differently from the default mapping.
 
 - HASCO's hardware space is a tensor-core/systolic generator (intrinsic shape, buffers, dataflow,
   bus) with a Q-learning / heuristic software optimizer and an MOBO outer loop; ours is a 3-level

@@ -55,13 +55,16 @@ def event_energy(w: int, g: int, shape: tuple[int, int, int], array: tuple[int, 
     # global-buffer traffic are not charged (same order for both PEs).
     per_event = {
         "multiplies": float(mult_energy_pj(1, A_BITS)) + rf, "adds": add32, "bias_adds": add32,
-        "lookups": entry_bits * rf, "table_adds": float(add_energy_pj(entry_bits)), "reg_writes": A_BITS * rf,
+        "lookups": entry_bits * rf, "table_adds": float(add_energy_pj(entry_bits)),
+        # register writes: table entries for the LUT PE (entry_bits wide), operands for the serial PE
+        "reg_writes": A_BITS * rf,
     }
     prec, gs = Precision(w_bits=w, a_bits=A_BITS), GemmShape(*shape)
     out = {}
     for key, pe in (("serial", make_pe("bit_serial:weight", lanes=4)), ("lut", make_pe("lut", lanes=1, g=g))):
         ev = closed_form_events(pe, gs, prec, array)
-        out[key] = sum(per_event.get(k, 0.0) * v for k, v in ev.items()) / ev["macs"]
+        costs = dict(per_event, reg_writes=(entry_bits if key == "lut" else A_BITS) * rf)
+        out[key] = sum(costs.get(k, 0.0) * v for k, v in ev.items()) / ev["macs"]
     return out
 
 
@@ -114,19 +117,25 @@ def main(argv: list[str] | None = None) -> int:
   (amortised here over the {array[1]} array columns that share a table).
 - Energy: at w = 4 the best group size is g = {best_e} (LUT/serial = {float(e_ratio[best_e][3]):.2f}).
   Small groups (g = 2) save few accumulations; large groups pay an exponentially growing table build
-  (g = 8 is already worse than g = 6–7). **Disagreement:** T-MAC and LUT Tensor Core use g = 4, our
-  energy optimum is larger because the model charges table storage only as local-buffer bytes;
-  the papers' g = 4 comes from what fits registers / SIMD shuffles (16-entry tables), which the
-  model does not constrain. In the area view (table bytes counted) g = 4 is the optimum, as in the papers.
+  and table register writes (g = {gs[-1]} is worse than g = {best_e}). With the bias add and the table
+  writes charged, the LUT PE's energy advantage is small: LUT/serial ≥ {min(float(e_ratio[g][3]) for g in gs):.2f}
+  at w = 4, and LUT wins energy only at high weight widths (crossover column above). **Disagreement:**
+  T-MAC and LUT Tensor Core report clear LUT gains at low bits; they amortise a table over many more
+  outputs (whole rows of a GEMV/GEMM tile in SIMD registers or a fused upstream table unit) than one
+  {array[1]}-column array row, and count no 32-bit accumulator per lookup lane. In the area view
+  (table bytes counted) g = 4 is the optimum, as in the papers.
 - Area per MAC/cycle: the LUT lane is an accumulator only (table storage counted as SRAM bytes of
   local state), so the LUT PE wins area at every (w, g) swept (no area crossover): 0.26× at g = 4–5,
   rising towards 0.6× at g = 8 as the ``2^(g−1)``-entry table dominates.
 - The event view (rtl_sim closed-form counts × per-event energies on a {shape[0]}×{shape[1]}×{shape[2]}
-  GEMM on a {array[0]}×{array[1]} array) is more pessimistic for LUT PEs than the PE model: it also
-  charges what the RTL schedule does and the PE model leaves out — one bias add (the ``−ΣA/2`` term)
-  per step, and writing every table entry into the PE's registers. Those two terms move the
-  crossover; where the two views disagree, the true answer depends on how cheaply a design
-  broadcasts tables (LUT Tensor Core fuses the table build upstream to avoid exactly this).
+  GEMM on a {array[0]}×{array[1]} array) counts from the RTL schedule the same terms the PE model
+  charges — partial products and adds, lookups, table builds, one bias add (the ``−ΣA/2`` term) per
+  step and the table register writes; the two views' LUT/serial energy ratios differ by at most
+  {max(float(np.max(np.abs(ev_ratio[g] / e_ratio[g] - 1))) for g in gs):.0%} over the sweep
+  (table sharing differs: the PE model amortises a table over {array[1]} columns, the RTL rebuilds
+  it per tile).
+  Where they disagree, the answer depends on how cheaply a design broadcasts tables (LUT Tensor Core
+  fuses the table build upstream to avoid exactly this).
 
 Caveats (why the absolute numbers are not the papers'): the costs are composed from Horowitz 45 nm
 arithmetic and Eyeriss RF energies, not synthesized RTL; the LUT lane area excludes the upstream

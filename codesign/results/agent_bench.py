@@ -128,7 +128,7 @@ def plot_traces(results: Sequence[AgentResult], budget: int, path: str, title: s
         return False
     fig, ax = plt.subplots(figsize=(8, 5), dpi=120)
     x = np.arange(1, budget + 1)
-    cmap = plt.get_cmap("tab20")
+    cmap = plt.get_cmap("tab10")  # distinct hues; line styles cycle past 10 agents
     for i, r in enumerate(results):
         m = r.matrix(budget)
         if not m.size:
@@ -136,8 +136,8 @@ def plot_traces(results: Sequence[AgentResult], budget: int, path: str, title: s
         if exact_hv:
             m = m / exact_hv
         q1, med, q3 = np.percentile(m, [25, 50, 75], axis=0)
-        ax.plot(x, med, label=r.agent, color=cmap(i % 20), lw=1.5)
-        ax.fill_between(x, q1, q3, color=cmap(i % 20), alpha=0.15)
+        ax.plot(x, med, label=r.agent, color=cmap(i % 10), lw=1.5, ls=("-", "--", ":")[i // 10 % 3])
+        ax.fill_between(x, q1, q3, color=cmap(i % 10), alpha=0.15)
     if exact_hv:
         ax.axhline(0.95, color="k", ls="--", lw=0.8)
     ax.set_xlabel("evaluations")

@@ -19,9 +19,9 @@ composed from Horowitz 45 nm arithmetic figures with these derivations (written 
   ``ceil(bits / 8)`` passes (the usual decomposition of a wide product into 8-bit pieces).
 
 Energies here cover the datapath only. PE-local buffer traffic (operand register / LUT table
-reads, ``buf_bits_per_mac``) and per-activation preprocessing (LUT table build,
-``preprocess_pj_per_act``) are reported separately so an evaluator can charge them with its
-own buffer-energy tables. To plug in RTL-synthesis numbers, build a :class:`PEModel` with
+reads, ``buf_bits_per_mac``) and per-activation preprocessing (LUT table build and table
+register writes, ``preprocess_pj_per_act``, priced here) are reported separately so an
+evaluator can charge them with its own buffer-energy tables. To plug in RTL-synthesis numbers, build a :class:`PEModel` with
 other callables and ``sources``.
 """
 
@@ -72,6 +72,11 @@ BITFUSION_FIXED_8X8 = {"power_uw": 172.0, "area_um2": 688.0, "clock_mhz": 500.0}
 #: INT8 MAC PE in SAED32 (32 nm) at 500 MHz (REFERENCES.md §4): cross-check only.
 INT8_MAC_PE_32NM = {"power_uw": 224.0, "area_um2": 1482.0, "energy_pj_per_mac": 0.45}
 
+#: Eyeriss (Chen et al., ISCA 2016, 65 nm): a register-file access costs 1x a 16-bit MAC per 16-bit word.
+EYERISS = "Chen et al., Eyeriss, ISCA 2016, 65 nm (RF access = 1x a 16-bit MAC)"
+EYERISS_RF_OVER_MAC16 = 1.0
+EYERISS_WORD_BITS = 16
+
 PARALLEL_BITS = 8  # width of every parallel operand datapath (INT8 baseline PE)
 ACC_GUARD_BITS = 16  # 8x8 products accumulate in 32 bits (assumption, see module docstring)
 _ADD_BITS = (8.0, 16.0, 32.0)
@@ -112,6 +117,17 @@ def acc_bits(w_bits: Bits = PARALLEL_BITS, a_bits: Bits = PARALLEL_BITS) -> Any:
     return np.add(w_bits, a_bits) + ACC_GUARD_BITS
 
 
+def mac16_pj() -> float:
+    """Horowitz-derived 16-bit MAC: ``E_mult(16,16) + E_add(32)`` = 0.9 pJ (45 nm)."""
+    return float(mult_energy_pj(16, 16) + add_energy_pj(32))
+
+
+def rf_pj_per_bit() -> float:
+    """PE register / register-file energy per bit accessed: Eyeriss RF = 1x a 16-bit MAC per
+    16-bit word, ``0.9 / 16`` = 0.05625 pJ/bit."""
+    return EYERISS_RF_OVER_MAC16 * mac16_pj() / EYERISS_WORD_BITS
+
+
 def passes(bits: Bits) -> Any:
     """``ceil(bits / 8)``: passes of an 8-bit parallel datapath over a wider operand."""
     return -(-np.asarray(bits) // PARALLEL_BITS)
@@ -145,7 +161,7 @@ class PEModel:
     """Cost of one PE lane of a PE family, as functions of bit widths.
 
     Attributes:
-        name: registry name (``bit_parallel``, ``bit_serial``, ``lut``, ``bit_fusion``).
+        name: registry name (``bit_parallel``, ``bit_serial``, ``bit_serial_act``, ``lut``, ``bit_fusion``).
         description: one line.
         node: technology node of the constants (``"45nm"``).
         cycles_per_mac: ``(w_bits, a_bits) -> cycles`` per MAC per lane (may be < 1).
@@ -221,34 +237,58 @@ def bit_parallel() -> PEModel:
     )
 
 
-def bit_serial(bits_per_cycle: int = 1) -> PEModel:
-    """Weight bit-serial PE (Stripes/BISMO/BitMoD style) consuming ``k`` weight bits per cycle.
+_SERIAL_SOURCES = {"weight": "Umuroglu et al. FPL 2018 (BISMO); Chen et al. HPCA 2025 (BitMoD): ceil(w_bits/k)",
+                   "activation": "Judd et al., Stripes, MICRO 2016: ceil(a_bits/k) (REFERENCES.md §2)"}
 
-    Each cycle multiplies the 8-bit activation by ``k`` weight bits (a ``k×8`` partial
-    product) and shift-adds it into the 32-bit accumulator:
-    ``cycles = ceil(w/k)·ceil(a/8)``; ``E = cycles · (E_mult(k, 8) + E_add(32))``;
-    ``A = A_mult(k, a_max) + A_add(w_max + a_max + 16)``. BitMoD is ``k = 2``.
-    """
-    k = int(bits_per_cycle)
-    if not 1 <= k <= PARALLEL_BITS:
-        raise ConfigError(f"bits_per_cycle must be in [1, {PARALLEL_BITS}], but got {bits_per_cycle!r}")
+
+def _serial(k: int, serial: str) -> PEModel:
+    """One-operand bit-serial PE: ``serial`` operand ``s`` (``k`` bits per cycle) times the parallel
+    operand ``p``: ``cycles = ceil(s/k)·ceil(p/8)``; one ``w``-bit local-buffer read per MAC."""
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= PARALLEL_BITS:
+        raise ConfigError(f"bits_per_cycle must be an integer in [1, {PARALLEL_BITS}], but got {k!r}")
+    k = int(k)
+    weight = serial == "weight"
 
     def cycles(w: Bits, a: Bits) -> Any:
-        return (-(-np.asarray(w) // k)) * passes(a) * 1.0
+        ser, par = (w, a) if weight else (a, w)
+        return (-(-np.asarray(ser) // k)) * passes(par) * 1.0
 
     def energy(w: Bits, a: Bits) -> Any:
         return cycles(w, a) * (mult_energy_pj(k, PARALLEL_BITS) + add_energy_pj(acc_bits()))
 
     def area(w_bits_max: int = 8, a_bits_max: int = 8) -> float:
-        return float(mult_area_um2(k, min(a_bits_max, PARALLEL_BITS)) + add_area_um2(acc_bits(w_bits_max, a_bits_max)))
+        par_max = a_bits_max if weight else w_bits_max
+        return float(mult_area_um2(k, min(par_max, PARALLEL_BITS)) + add_area_um2(acc_bits(w_bits_max, a_bits_max)))
 
-    name = "bit_serial" if k == 1 else f"bit_serial{k}"
+    base = "bit_serial" if weight else "bit_serial_act"
     return PEModel(
-        name, f"weight bit-serial PE, {k} weight bit(s) per cycle", "45nm", cycles, energy, area,
-        _operand_state_bytes, buf_bits_per_mac=lambda w, a: np.asarray(w) * 1.0,
-        sources={**_ARITH_SOURCES, "cycle model": "Judd et al. MICRO 2016; Umuroglu et al. FPL 2018; "
-                 "Chen et al. HPCA 2025 (ceil(w_bits/k))"},
+        base if k == 1 else f"{base}{k}", f"{serial} bit-serial PE, {k} {serial} bit(s) per cycle", "45nm",
+        cycles, energy, area, _operand_state_bytes, buf_bits_per_mac=lambda w, a: np.asarray(w) * 1.0,
+        sources={**_ARITH_SOURCES, "cycle model": _SERIAL_SOURCES[serial]},
     )
+
+
+def bit_serial(bits_per_cycle: int = 1) -> PEModel:
+    """Weight bit-serial PE (BISMO/BitMoD style) consuming ``k`` weight bits per cycle.
+
+    Each cycle multiplies the 8-bit activation by ``k`` weight bits (a ``k×8`` partial product)
+    and shift-adds it into the 32-bit accumulator: ``cycles = ceil(w/k)·ceil(a/8)``;
+    ``E = cycles · (E_mult(k, 8) + E_add(32))``; ``A = A_mult(k, a_max) + A_add(w_max + a_max + 16)``.
+    BitMoD is ``k = 2``. Equals ``rtl_sim.pes`` ``bit_serial:weight`` cycles per MAC for ``a ≤ 8``.
+    """
+    return _serial(bits_per_cycle, "weight")
+
+
+def bit_serial_act(bits_per_cycle: int = 1) -> PEModel:
+    """Activation bit-serial PE (Stripes, Judd et al., MICRO 2016), ``k`` activation bits per cycle.
+
+    The mirror of :func:`bit_serial` from the same Horowitz blocks: each cycle multiplies the 8-bit
+    weight by ``k`` activation bits (a ``k×8`` partial product; Stripes' AND gates for ``k = 1``)
+    and shift-adds it into the 32-bit accumulator: ``cycles = ceil(a/k)·ceil(w/8)``;
+    ``E = cycles · (E_mult(k, 8) + E_add(32))``; ``A = A_mult(k, w_max) + A_add(w_max + a_max + 16)``.
+    Equals ``rtl_sim.pes`` ``bit_serial:activation`` cycles per MAC for ``w ≤ 8``.
+    """
+    return _serial(bits_per_cycle, "activation")
 
 
 def lut(group: int = 4) -> PEModel:
@@ -258,13 +298,25 @@ def lut(group: int = 4) -> PEModel:
     index's top bit selects negation) holds signed sums of ``a + ceil(log2 g)`` bits. Per
     weight bit-plane and group: one table lookup + one add/sub into the accumulator, so
     ``cycles = lookups = (w/g)·ceil(a/8)`` per MAC (fractional: 0.5 at w=2, g=4).
-    ``E = cycles · E_add(32)``; the lookups are local-buffer reads of
-    ``(w/g)·entry_bits`` bits per MAC. The table is built upstream (LUT Tensor Core) each
-    time an activation group enters the array: ``(g-1)·2^(g-1)`` adds of ``entry_bits`` per
-    table (T-MAC), i.e. ``(g-1)·2^(g-1)/g`` adds per activation. Minimal local state: the
-    table, one weight group (``g·w`` bits) and the accumulator. Area: the accumulator adder
-    only (table storage is the local buffer; the upstream table-build unit and lookup mux are
-    not counted).
+
+    Datapath energy per MAC, ``E = (cycles + ceil(a/8)/g) · E_add(32)``: the lookup adds, plus
+    the bias add of the ±1-digit identity (``A·W = (Σ_j c_j·(A·S'_j) − ΣA)/2``, REFERENCES.md
+    §1): ``rtl_sim`` adds the ``ΣA`` term once per output per step (``bias_adds = M·N·S``,
+    :func:`codesign.rtl_sim.pes.closed_form_events`), i.e. once per group of ``g`` MACs for a
+    PE of one lane (this lane); a PE whose ``L`` lanes share one accumulator needs ``1/(L·g)``,
+    so the term is an upper bound there. The lookups are local-buffer reads of
+    ``(w/g)·entry_bits`` bits per MAC.
+
+    Per activation, each time its group enters the array (``preprocess_pj_per_act``; the
+    array's columns share the table): the table is built upstream (LUT Tensor Core),
+    ``(g-1)·2^(g-1)`` adds of ``entry_bits`` per table (T-MAC), i.e. ``(g-1)·2^(g-1)/g`` adds
+    per activation, and written into the PE's table registers, ``2^(g-1)/g`` entries of
+    ``entry_bits`` per activation (``rtl_sim`` ``reg_writes`` counts ``table_builds·2^(g-1)``
+    table entries) at the Eyeriss register energy :func:`rf_pj_per_bit`:
+    ``E_pre = ceil(a/8)·2^(g-1)/g·((g-1)·E_add(entry_bits) + entry_bits·E_rf_bit)``.
+    Minimal local state: the table, one weight group (``g·w`` bits) and the accumulator.
+    Area: the accumulator adder only (table storage is the local buffer; the upstream
+    table-build unit, the lookup mux and the bias adder are not counted — no sourced figure).
     """
     g = int(group)
     if not 1 <= g <= 8:
@@ -279,7 +331,7 @@ def lut(group: int = 4) -> PEModel:
         return np.asarray(w) / g * passes(a)
 
     def energy(w: Bits, a: Bits) -> Any:
-        return cycles(w, a) * add_energy_pj(acc_bits())
+        return (cycles(w, a) + passes(a) / g) * add_energy_pj(acc_bits())
 
     def area(w_bits_max: int = 8, a_bits_max: int = 8) -> float:
         return float(add_area_um2(acc_bits(w_bits_max, a_bits_max)))
@@ -292,12 +344,14 @@ def lut(group: int = 4) -> PEModel:
         return cycles(w, a) * entry_bits(a)
 
     def preprocess(a: Bits) -> Any:
-        return passes(a) * (g - 1) * entries / g * add_energy_pj(entry_bits(a))
+        eb = entry_bits(a)
+        return passes(a) * entries / g * ((g - 1) * add_energy_pj(eb) + eb * rf_pj_per_bit())
 
     return PEModel(
         "lut" if g == 4 else f"lut{g}", f"LUT PE over weight bit-planes, group {g}", "45nm",
         cycles, energy, area, state, buf_bits_per_mac=buf_bits, preprocess_pj_per_act=preprocess,
-        sources={**_ARITH_SOURCES, "table": TMAC, "table precompute upstream": "Mo et al., LUT Tensor Core, ISCA 2025"},
+        sources={**_ARITH_SOURCES, "table": TMAC, "table precompute upstream": "Mo et al., LUT Tensor Core, ISCA 2025",
+                 "table register writes": EYERISS + ", per bit = 1/16 of the Horowitz-derived 16-bit MAC"},
     )
 
 
@@ -334,6 +388,7 @@ def bit_fusion() -> PEModel:
 _FACTORIES: dict[str, Callable[[], PEModel]] = {
     "bit_parallel": bit_parallel,
     "bit_serial": bit_serial,
+    "bit_serial_act": bit_serial_act,
     "lut": lut,
     "bit_fusion": bit_fusion,
 }

@@ -22,7 +22,8 @@ from codesign.spaces.params import Bitwidth, Categorical, Ordinal, Param, PowerO
 from codesign.spaces.space import Constraint, Space, compose
 from codesign.workloads.layer import Layer, Workload
 
-PE_TYPES = ("bit_parallel", "bit_serial", "lut")
+#: PE families that both the roofline and the cost model accept (``rtl_sim.characterize`` models).
+PE_TYPES = ("bit_parallel", "bit_serial", "bit_serial_act", "lut")
 DATAFLOWS = ("ws", "os", "is")
 GRANULARITIES = ("layer", "expert", "uniform")
 
@@ -113,7 +114,8 @@ def hardware_space(
     """Accelerator parameters: PE type, array shape, buffers per level, DRAM, clock.
 
     Args:
-        pe_types: PE families among ``bit_parallel``, ``bit_serial``, ``lut``.
+        pe_types: PE families among :data:`PE_TYPES` (``bit_parallel``, ``bit_serial``,
+            ``bit_serial_act``, ``lut``).
         rows, cols: (low, high) powers of two of the PE array.
         glb_kb: (low, high) powers of two of the global buffer in KiB.
         pe_buf_bytes: (low, high) powers of two of each PE's local register file in bytes.

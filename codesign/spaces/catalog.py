@@ -24,7 +24,8 @@ def digits_accel_space(workload: Workload | None = None, mapping: bool = False) 
     wl = _digits(workload)
     parts = [
         quant_space(wl, w_bits=(2, 8), a_bits=(2, 8)),
-        hardware_space(rows=(4, 64), cols=(4, 64), glb_kb=(8, 256), pe_buf_bytes=(16, 256), max_pes=2048),
+        hardware_space(pe_types=("bit_parallel", "bit_serial", "lut"), rows=(4, 64), cols=(4, 64),
+                       glb_kb=(8, 256), pe_buf_bytes=(16, 256), max_pes=2048),
     ]
     if mapping:
         parts.append(mapping_space(wl))

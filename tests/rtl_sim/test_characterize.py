@@ -95,9 +95,75 @@ def test_lut_state_and_preprocessing() -> None:
     # table 8 entries x (8 + 2) bits + 4 weights x 8 bits + 32-bit acc = 144 bits = 18 B
     assert pe.local_buffer_bytes_needed(8, 8) == 18
     assert pe.local_buffer_bytes_needed(2, 4) < pe.local_buffer_bytes_needed(8, 8)
-    # (g-1) * 2^(g-1) / g = 6 adds of 10 bits per activation (linear interp 8..16 bits)
-    assert pe.preprocess_pj_per_act(8) == pytest.approx(6 * (0.03 + 0.02 * 2 / 8))
+    # per activation: (g-1) * 2^(g-1) / g = 6 adds of 10 bits (linear interp 8..16 bits), and
+    # 2^(g-1) / g = 2 table entries of 10 bits written to registers at 0.9 / 16 pJ/bit (Eyeriss)
+    assert pe.preprocess_pj_per_act(8) == pytest.approx(6 * (0.03 + 0.02 * 2 / 8) + 2 * 10 * 0.9 / 16)
     assert pe.buf_bits_per_mac(8, 8) == pytest.approx(2 * 10)
+
+
+def test_lut_energy_charges_lookup_and_bias_adds() -> None:
+    # w/g lookup adds + one bias add per group of g activations, each a 32-bit add (0.1 pJ)
+    pe = ch.lut(group=4)
+    assert pe.energy_pj_per_mac(4, 8) == pytest.approx((4 / 4 + 1 / 4) * 0.1)
+    assert pe.energy_pj_per_mac(8, 8) == pytest.approx((8 / 4 + 1 / 4) * 0.1)
+
+
+def test_lut_charges_rtl_sim_bias_adds_and_table_writes() -> None:
+    # rtl_sim event counts of a one-lane LUT PE, priced per event like the PE model
+    from codesign.rtl_sim.pes import GemmShape, Precision, closed_form_events, make_pe
+
+    g, rows, cols, (m, n, k) = 4, 4, 4, (8, 8, 32)
+    pe, model = make_pe("lut", lanes=1, g=g), ch.lut(group=g)
+    for w in (1, 4, 8):
+        ev = closed_form_events(pe, GemmShape(m, n, k), Precision(w_bits=w, a_bits=8), (rows, cols))
+        adds = (ev["adds"] + ev["bias_adds"]) * float(ch.add_energy_pj(ch.acc_bits()))
+        assert model.energy_pj_per_mac(w, 8) * ev["macs"] == pytest.approx(adds)
+        table_writes = ev["table_builds"] * pe.table_entries
+        entry_bits = 8 + 2
+        pre = ev["table_adds"] * float(ch.add_energy_pj(entry_bits)) + table_writes * entry_bits * ch.rf_pj_per_bit()
+        acts_entering = m * k * -(-n // cols)  # each activation enters once per column block
+        assert model.preprocess_pj_per_act(8) * acts_entering == pytest.approx(pre)
+
+
+def test_stripes_activation_serial() -> None:
+    pe = ch.bit_serial_act()
+    assert [pe.cycles_per_mac(8, a) for a in (1, 2, 4, 8)] == [1.0, 2.0, 4.0, 8.0]
+    assert {pe.cycles_per_mac(w, 8) for w in range(1, 9)} == {8.0}  # weights are parallel
+    assert pe.cycles_per_mac(16, 4) == 8.0  # two 8-bit weight passes
+    assert [ch.bit_serial_act(2).cycles_per_mac(8, a) for a in (1, 3, 8)] == [1.0, 2.0, 4.0]
+    # mirror of the weight-serial PE: same k x 8 partial product + 32-bit add per cycle, same area
+    ws = ch.bit_serial()
+    assert pe.energy_pj_per_mac(8, 4) == pytest.approx(ws.energy_pj_per_mac(4, 8)) == pytest.approx(4 * 0.125)
+    assert pe.area_um2() == pytest.approx(ws.area_um2())
+    assert ch.get_pe("bit_serial_act").name == "bit_serial_act" and ch.bit_serial_act(2).name == "bit_serial_act2"
+
+
+# characterize family -> rtl_sim.pes catalogue key, for every family both describe
+RTL_SIM_FAMILY = {"bit_parallel": "bit_parallel", "bit_serial": "bit_serial:weight",
+                  "bit_serial_act": "bit_serial:activation", "lut": "lut"}
+
+
+@pytest.mark.parametrize("name", sorted(RTL_SIM_FAMILY))
+def test_cycles_per_mac_match_rtl_sim_closed_form(name: str) -> None:
+    from codesign.rtl_sim.pes import PE_FAMILIES, GemmShape, Precision, closed_form_cycles
+
+    pe, model = PE_FAMILIES[RTL_SIM_FAMILY[name]], ch.get_pe(name)
+    rows, cols = 2, 3
+    shape = GemmShape(rows * 2, cols, pe.k_per_step * 3)  # whole tiles and steps: no padding
+    for w in range(1, 9):
+        for a in range(1, 9):
+            compute, _ = closed_form_cycles(pe, shape, Precision(w_bits=w, a_bits=a), (rows, cols))
+            # per MAC of one lane: compute cycles x lanes in the array / MACs
+            per_mac = compute * rows * cols * pe.lanes / shape.macs
+            assert model.cycles_per_mac(w, a) == pytest.approx(per_mac), (w, a)
+
+
+def test_every_family_of_both_catalogues_is_compared() -> None:
+    from codesign.rtl_sim.pes import PE_FAMILIES
+
+    shared = {n for n in ch.PE_NAMES if n in RTL_SIM_FAMILY}
+    assert set(RTL_SIM_FAMILY.values()) <= set(PE_FAMILIES)
+    assert shared == set(RTL_SIM_FAMILY)  # bit_fusion and bit_serial:both exist in one catalogue only
 
 
 def test_errors_are_config_errors() -> None:
@@ -109,6 +175,8 @@ def test_errors_are_config_errors() -> None:
         ch.check_bits(np.array([4, 17]), 8)
     with pytest.raises(ConfigError):
         ch.bit_serial(bits_per_cycle=0)
+    with pytest.raises(ConfigError, match="bits_per_cycle must be an integer in"):
+        ch.bit_serial_act(bits_per_cycle=9)
     with pytest.raises(ConfigError):
         ch.lut(group=0)
 

@@ -15,7 +15,10 @@ Reads the same hardware parameters as :mod:`codesign.evaluators.roofline` (``pe_
 
 Metrics: ``latency_cycles``, ``latency_ms``, ``energy_uj``, ``area_mm2``, ``throughput_gops``;
 breakdowns per layer (cycles, energy per level, mapping) and per level; a tile that
-overflows its buffer is the violation ``capacity:<layer>:<level>``.
+overflows its buffer is the violation ``capacity:<layer>:<level>``. The nested mappers return
+a fitting mapping whenever one of the canonical stationary mappings fits
+(:mod:`codesign.evaluators.cost.canonical`); otherwise the least-overflowing one, reported
+through that violation.
 """
 
 from __future__ import annotations

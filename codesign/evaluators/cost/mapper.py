@@ -12,18 +12,24 @@ layout) and scored thousands at a time by :func:`codesign.evaluators.cost.model.
   factors enumerated too) × every loop order of the dims that vary; for small cases.
 - Objective: ``score = energy_pj · cycles`` (EDP) by default, or ``cycles`` / ``energy``;
   candidates whose tiles overflow a buffer score ``inf``.
+- Every mapper's candidate set includes the canonical weight-, output- and input-stationary
+  mappings (:mod:`codesign.evaluators.cost.canonical`), so its result is never worse than
+  they are. :func:`_best` prefers feasible candidates (lowest score); when none is feasible
+  it returns the one of least overflow with ``feasible=False`` and the overflow per level in
+  :class:`MapperResult` (an evaluator then reports the capacity violation).
 """
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from codesign.errors import ConfigError
 from codesign.evaluators.cost.arch import Architecture
+from codesign.evaluators.cost.canonical import canonical
 from codesign.evaluators.cost.mapping import LevelLoops, Mapping
 from codesign.evaluators.cost.model import evaluate_arrays
 from codesign.evaluators.cost.problem import LoopProblem
@@ -45,14 +51,22 @@ def _prime_factors(n: int) -> list[int]:
     return out + ([n] if n > 1 else [])
 
 
-def score(res: dict[str, Any], objective: str = "edp") -> np.ndarray:
-    """Lower is better; ``inf`` where a tile overflows its buffer."""
+def objective_value(res: dict[str, Any], objective: str = "edp") -> np.ndarray:
+    """The objective of every candidate, feasible or not (lower is better)."""
     if objective not in OBJECTIVES:
         raise ConfigError(f"mapper objective must be one of {OBJECTIVES}, but got {objective!r}")
-    s = {"edp": res["energy_pj"] * res["cycles"], "cycles": res["cycles"] + 1e-9 * res["energy_pj"],
-         "energy": res["energy_pj"] + 1e-9 * res["cycles"]}[objective]
-    feasible = np.all(res["capacity_over"] <= 1e-9, axis=1)
-    return np.where(feasible, s, np.inf)
+    return {"edp": res["energy_pj"] * res["cycles"], "cycles": res["cycles"] + 1e-9 * res["energy_pj"],
+            "energy": res["energy_pj"] + 1e-9 * res["cycles"]}[objective]
+
+
+def overflow(res: dict[str, Any]) -> np.ndarray:
+    """Worst relative overflow over the levels, ``max_l max(0, used_l/size_l − 1)`` (0 = fits)."""
+    return np.maximum(res["capacity_over"], 0.0).max(axis=1)
+
+
+def score(res: dict[str, Any], objective: str = "edp") -> np.ndarray:
+    """Lower is better; ``inf`` where a tile overflows its buffer."""
+    return np.where(overflow(res) <= 1e-9, objective_value(res, objective), np.inf)
 
 
 def _random_divisor(rem: np.ndarray, divs: np.ndarray, rng: np.random.Generator, cap: np.ndarray | None = None,
@@ -132,11 +146,16 @@ def _mutate(arr: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, n
 
 @dataclass
 class MapperResult:
+    """Best mapping found. ``score`` is ``inf`` and ``feasible`` False when no candidate fit its
+    buffers; ``capacity_over`` gives ``used/size − 1`` per level of the returned mapping."""
+
     mapping: Mapping
     score: float
     cycles: float
     energy_pj: float
     evaluated: int
+    feasible: bool = True
+    capacity_over: dict[str, float] = field(default_factory=dict)
 
 
 def arrays_to_mapping(arr: dict[str, np.ndarray], i: int, problem: LoopProblem, arch: Architecture) -> Mapping:
@@ -154,19 +173,27 @@ def arrays_to_mapping(arr: dict[str, np.ndarray], i: int, problem: LoopProblem, 
 
 def _best(problem: LoopProblem, arch: Architecture, arr: dict[str, np.ndarray], objective: str,
           evaluated: int) -> MapperResult:
+    """The feasible candidate of lowest score, else the one of least overflow (then score)."""
     res = evaluate_arrays(problem, arch, arr)
-    s = score(res, objective)
-    i = int(np.argmin(s))
-    return MapperResult(arrays_to_mapping(arr, i, problem, arch), float(s[i]), float(res["cycles"][i]),
-                        float(res["energy_pj"][i]), evaluated)
+    over = overflow(res)
+    i = int(np.lexsort((objective_value(res, objective), np.where(over <= 1e-9, 0.0, over)))[0])
+    ok = bool(over[i] <= 1e-9)
+    return MapperResult(arrays_to_mapping(arr, i, problem, arch), float(score(res, objective)[i]),
+                        float(res["cycles"][i]), float(res["energy_pj"][i]), evaluated, ok,
+                        {lv.name: float(res["capacity_over"][i, li]) for li, lv in enumerate(arch.levels)})
+
+
+def with_canonical(problem: LoopProblem, arch: Architecture, arr: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``arr`` plus the canonical stationary mappings (:func:`canonical.canonical`)."""
+    return _concat([canonical(problem, arch), arr])
 
 
 def heuristic(problem: LoopProblem, arch: Architecture, objective: str = "edp", samples: int = 1500,
               rounds: int = 4, keep: int = 32, seed: int = 0) -> MapperResult:
     """Random sample + local refinement (see the module docstring); deterministic for a seed."""
     rng = np.random.default_rng(seed)
-    pool = sample(problem, arch, samples, rng)
-    evaluated = samples
+    pool = with_canonical(problem, arch, sample(problem, arch, samples, rng))
+    evaluated = len(pool["T"])
     for _ in range(rounds):
         s = score(evaluate_arrays(problem, arch, pool), objective)
         elite = _take(pool, np.argsort(s, kind="stable")[:keep])
@@ -217,14 +244,16 @@ def enumerate_all(problem: LoopProblem, arch: Architecture, limit: int = 200_000
 def exhaustive(problem: LoopProblem, arch: Architecture, objective: str = "edp", limit: int = 200_000,
                chunk: int = 20_000) -> MapperResult:
     """The optimum over :func:`enumerate_all` (scored in chunks)."""
-    arr = enumerate_all(problem, arch, limit)
+    arr = with_canonical(problem, arch, enumerate_all(problem, arch, limit))
     n = len(arr["T"])
-    best_s, best_i = np.inf, 0
+    best: tuple[float, float, int] = (np.inf, np.inf, 0)  # (overflow, objective, index)
     for a in range(0, n, chunk):
-        s = score(evaluate_arrays(problem, arch, _take(arr, np.arange(a, min(n, a + chunk)))), objective)
-        if s.min() < best_s:
-            best_s, best_i = float(s.min()), a + int(np.argmin(s))
-    return _best(problem, arch, _take(arr, np.array([best_i])), objective, n)
+        res = evaluate_arrays(problem, arch, _take(arr, np.arange(a, min(n, a + chunk))))
+        over, obj = overflow(res), objective_value(res, objective)
+        over = np.where(over <= 1e-9, 0.0, over)
+        i = int(np.lexsort((obj, over))[0])
+        best = min(best, (float(over[i]), float(obj[i]), a + i))
+    return _best(problem, arch, _take(arr, np.array([best[2]])), objective, n)
 
 
 MAPPERS = ("heuristic", "qlearning", "exhaustive")

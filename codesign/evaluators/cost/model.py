@@ -83,10 +83,7 @@ def access_counts(problem: LoopProblem, arch: Architecture, arr: dict[str, np.nd
     """Total (all instances) reads / fills / updates per level and operand, shape ``(n, L, 3)`` each."""
     t, s = arr["T"], arr["SX"] * arr["SY"]
     n, nl, nd = t.shape
-    f_all = t * s
-    tile = np.ones((n, nl + 1, nd))  # tile[:, L] = compute (one element)
-    for li in range(nl - 1, -1, -1):
-        tile[:, li] = tile[:, li + 1] * f_all[:, li]
+    tile = tiles(arr)  # tile[:, L] = compute (one element)
     used = np.ones((n, nl + 1))
     for li in range(1, nl + 1):
         used[:, li] = used[:, li - 1] * s[:, li - 1].prod(axis=1)
@@ -111,13 +108,30 @@ def access_counts(problem: LoopProblem, arch: Architecture, arr: dict[str, np.nd
                 drains = _count(problem, op, tile[:, c], f, d)
                 distinct = problem.footprint(op, tile[:, c] * temporal_above[c])
                 counts[op][:, c, 1] += (drains - distinct) * used[:, c]
-    capacity = np.zeros((n, nl))
+    return {"counts": counts, "used": used, "tile": tile, "capacity_used": capacity_words(problem, arch, tile),
+            "temporal_iters": t.prod(axis=(1, 2))}
+
+
+def tiles(arr: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Tile extents ``(n, L + 1, D)``: level ``l`` holds the product of the temporal and spatial
+    factors at ``l`` and below; index ``L`` is one compute unit (all ones)."""
+    f_all = arr["T"] * arr["SX"] * arr["SY"]
+    n, nl, nd = f_all.shape
+    tile = np.ones((n, nl + 1, nd))
+    for li in range(nl - 1, -1, -1):
+        tile[:, li] = tile[:, li + 1] * f_all[:, li]
+    return tile
+
+
+def capacity_words(problem: LoopProblem, arch: Architecture, tile: np.ndarray) -> np.ndarray:
+    """Words each level must hold, ``(n, L)``: ``Σ_{op kept} footprint(op, tile_l)·bits_op / word_bits``
+    (outputs below the top level at ``psum_bits``)."""
+    capacity = np.zeros((tile.shape[0], len(arch.levels)))
     for li, lv in enumerate(arch.levels):
         for op in lv.keeps:
             bits = problem.bits[op] if (op != "O" or li == 0) else problem.psum_bits
             capacity[:, li] += problem.footprint(op, tile[:, li]) * bits / lv.word_bits
-    return {"counts": counts, "used": used, "tile": tile, "capacity_used": capacity,
-            "temporal_iters": t.prod(axis=(1, 2))}
+    return capacity
 
 
 def level_params(archs: list[Architecture]) -> dict[str, np.ndarray]:

@@ -12,7 +12,7 @@ State = (step, remaining size) (or (step,) for order steps); tabular Q over the 
 order index; ε-greedy actions; after the batch of episodes is scored (vectorized), every
 visited (state, action) moves toward the episode's reward ``−log(score / reference)``
 (Monte Carlo, γ = 1); infeasible mappings get ``infeasible_reward``. The best mapping seen
-is returned.
+is returned; the canonical stationary mappings compete with it (:func:`mapper.with_canonical`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from collections import defaultdict
 import numpy as np
 
 from codesign.evaluators.cost.arch import Architecture
-from codesign.evaluators.cost.mapper import MapperResult, _best, divisors, score
+from codesign.evaluators.cost.mapper import MapperResult, _best, divisors, score, with_canonical
 from codesign.evaluators.cost.model import evaluate_arrays
 from codesign.evaluators.cost.problem import LoopProblem
 
@@ -86,6 +86,6 @@ def qlearning(problem: LoopProblem, arch: Architecture, objective: str = "edp", 
             r = infeasible_reward if not np.isfinite(s[e]) or ref is None else -float(np.log(s[e] / ref))
             for key, a in visits[e]:
                 q[key][a] += alpha * (r - q[key][a])
-    if best_arr is None:  # nothing feasible: return the last batch's best-effort first episode
-        best_arr = {k: v[:1] for k, v in arr.items()}
-    return _best(problem, arch, best_arr, objective, n_batches * batch)
+    if best_arr is None:  # nothing feasible: the last batch competes with the canonical mappings
+        best_arr = arr
+    return _best(problem, arch, with_canonical(problem, arch, best_arr), objective, n_batches * batch)

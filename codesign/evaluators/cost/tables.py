@@ -21,7 +21,9 @@ Every constant names its node and citation. Functions accept scalars or NumPy ar
 - Register file: Eyeriss relative energies (RF 1×, inter-PE 2×, GLB 6×, DRAM 200× a MAC;
   Chen et al., ISCA 2016, 65 nm). Eyeriss' MAC and RF word are 16-bit, so one RF bit costs
   ``E_MAC16 / 16`` with ``E_MAC16 = E_mult(16,16) + E_add(32) = 0.8 + 0.1 = 0.9 pJ``
-  (Horowitz-derived, see ``characterize``): 0.05625 pJ/bit.
+  (Horowitz-derived): 0.05625 pJ/bit. ``mac16_pj`` and ``rf_pj_per_bit`` live in
+  :mod:`codesign.rtl_sim.characterize` (its LUT PE charges table register writes with it) and
+  are re-exported here.
 """
 
 from __future__ import annotations
@@ -31,12 +33,20 @@ from typing import Any
 import numpy as np
 
 from codesign.errors import ConfigError
-from codesign.rtl_sim.characterize import HOROWITZ, HOROWITZ_45NM, add_energy_pj, mult_energy_pj
+from codesign.rtl_sim.characterize import (
+    EYERISS_RF_OVER_MAC16,
+    EYERISS_WORD_BITS,
+    HOROWITZ,
+    HOROWITZ_45NM,
+    mac16_pj,
+    rf_pj_per_bit,
+)
 
 __all__ = [
     "HOROWITZ_45NM", "SRAM_READ_POINTS_45NM", "DRAM_PJ_PER_64B_45NM", "SRAM_BITCELL_UM2_45NM",
     "SRAM_ARRAY_EFFICIENCY", "EYERISS_RELATIVE_ENERGY", "sram_read_pj_per_64b", "sram_read_pj_per_byte",
-    "sram_write_pj_per_byte", "dram_pj_per_byte", "sram_area_um2_per_kb", "rf_pj_per_bit", "SOURCES",
+    "sram_write_pj_per_byte", "dram_pj_per_byte", "sram_area_um2_per_kb", "rf_pj_per_bit", "mac16_pj",
+    "EYERISS_WORD_BITS", "SOURCES",
 ]
 
 #: (size KiB, pJ per 64-bit read), Horowitz ISSCC 2014, 45 nm.
@@ -50,8 +60,7 @@ SRAM_BITCELL_UM2_45NM = 0.346
 #: Fraction of an SRAM macro's area that is bit cells (assumption, not sourced).
 SRAM_ARRAY_EFFICIENCY = 0.6
 #: Eyeriss (ISCA 2016, 65 nm) access energy relative to one 16-bit MAC.
-EYERISS_RELATIVE_ENERGY = {"rf": 1.0, "inter_pe": 2.0, "glb": 6.0, "dram": 200.0}
-EYERISS_WORD_BITS = 16  # Eyeriss MAC / RF word width (16-bit fixed point)
+EYERISS_RELATIVE_ENERGY = {"rf": EYERISS_RF_OVER_MAC16, "inter_pe": 2.0, "glb": 6.0, "dram": 200.0}
 BITS_PER_KB = 8 * 1024
 BITS_PER_64B_ACCESS = 64
 
@@ -150,13 +159,3 @@ def dram_pj_per_byte(bound: str = "low") -> float:
 def sram_area_um2_per_kb() -> float:
     """µm² per KiB of SRAM: ``8192 · 0.346 µm² / 0.6`` ≈ 4724 µm² (45 nm)."""
     return BITS_PER_KB * SRAM_BITCELL_UM2_45NM / SRAM_ARRAY_EFFICIENCY
-
-
-def mac16_pj() -> float:
-    """Horowitz-derived 16-bit MAC: ``E_mult(16,16) + E_add(32)`` = 0.9 pJ (45 nm)."""
-    return float(mult_energy_pj(16, 16) + add_energy_pj(32))
-
-
-def rf_pj_per_bit() -> float:
-    """PE register-file energy per bit: Eyeriss RF = 1× a 16-bit MAC per 16-bit word."""
-    return EYERISS_RELATIVE_ENERGY["rf"] * mac16_pj() / EYERISS_WORD_BITS
