@@ -20,6 +20,7 @@ _BUILTINS: dict[str, dict[str, tuple[str, str]]] = {
         "fmnist-cnn": ("codesign.evaluators.accuracy.real_workloads:fmnist_cnn", "Fashion-MNIST CNN of the fmnist accuracy probe (traced)"),
         "moe-shakespeare": ("codesign.evaluators.accuracy.real_workloads:moe_shakespeare", "byte-level MoE (8 experts, top-2), measured routing"),
         "minilm-l6": ("codesign.evaluators.accuracy.real_workloads:minilm_l6", "all-MiniLM-L6-v2 BERT encoder (traced from transformers)"),
+        "gemma3-270m": ("codesign.evaluators.accuracy.real_workloads:gemma3_270m", "Gemma-3-270M dense decoder (traced; extra codesign[gemma])"),
     },
     "space": {
         "quant": ("codesign.spaces.builders:quant_space", "per-layer / per-expert weight and activation bit widths"),
@@ -35,6 +36,7 @@ _BUILTINS: dict[str, dict[str, tuple[str, str]]] = {
         "fmnist-probe": ("codesign.evaluators.accuracy.fmnist:FashionMNISTProbe", "real quantized accuracy of a CNN on Fashion-MNIST"),
         "moe-probe": ("codesign.evaluators.accuracy.moe:MoEProbe", "real quantized held-out bits/byte of the Shakespeare MoE"),
         "minilm-probe": ("codesign.evaluators.accuracy.minilm:MiniLMProbe", "real quantized MiniLM: tweet sentiment, WordSim353"),
+        "gemma-probe": ("codesign.evaluators.accuracy.gemma:GemmaProbe", "real quantized Gemma-3-270M news perplexity (extra codesign[gemma])"),
     },
     "agent": {
         "random": ("codesign.agents.random:RandomAgent", "uniform random sampling of valid designs"),

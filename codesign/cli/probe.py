@@ -59,13 +59,22 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError(f"`--designs` must be >= 3, but got {args.designs}")
         out = []
         for wl in [args.workload] if args.workload else list(PROBES):
-            probe, _ = _probe(args, wl)
+            try:
+                probe, _ = _probe(args, wl)
+            except ConfigError as exc:
+                if args.workload or "optional extra" not in str(exc):
+                    raise
+                out.append({"workload": wl, "skipped": str(exc)})  # e.g. Gemma without its extra
+                continue
             res = calibrate(probe, probe_workload(wl), args.designs, args.seed, PROBES[wl][2])
             out.append({"workload": wl, **res})
         if args.json:
             print_json({"calibration": out})
         else:
             for r in out:
+                if "skipped" in r:
+                    print(f"{r['workload']}: skipped ({r['skipped']})")
+                    continue
                 print(f"{r['workload']}: {r['designs']} designs, proxy vs. {r['metric']} degradation: "
                       f"Spearman {r['spearman']:.3f}, Kendall {r['kendall']:.3f} "
                       f"(real {r['real_s_per_design']:.2f} s/design, proxy {r['proxy_s_per_design'] * 1e3:.2f} ms/design)")

@@ -14,6 +14,8 @@ PROBES: dict[str, tuple[str, str, str]] = {
     "fmnist-cnn": ("codesign.evaluators.accuracy.fmnist:FashionMNISTProbe", "codesign.evaluators.accuracy.real_workloads:fmnist_cnn", "layer"),
     "moe-shakespeare": ("codesign.evaluators.accuracy.moe:MoEProbe", "codesign.evaluators.accuracy.real_workloads:moe_shakespeare", "expert"),
     "minilm-l6": ("codesign.evaluators.accuracy.minilm:MiniLMProbe", "codesign.evaluators.accuracy.real_workloads:minilm_l6", "layer"),
+    # optional extra codesign[gemma]: without it, make_probe / probe_workload raise a one-line ConfigError
+    "gemma3-270m": ("codesign.evaluators.accuracy.gemma:GemmaProbe", "codesign.evaluators.accuracy.real_workloads:gemma3_270m", "layer"),
 }
 
 

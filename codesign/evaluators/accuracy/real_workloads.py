@@ -5,6 +5,8 @@
   :mod:`codesign.evaluators.accuracy.moe_model`) with the per-layer expert routing
   frequencies measured on held-out text and stored beside its committed weights.
 - :func:`minilm_l6` — all-MiniLM-L6-v2 (BERT encoder, 6 layers, hidden 384), from its config.
+- :func:`gemma3_270m` — Gemma-3-270M (dense decoder, 18 layers, hidden 640, FFN 2048), from its
+  config (optional extra ``codesign[gemma]``).
 
 Layer names are the modules' qualified names, so a probe's design keys and the cost model's
 workload agree. Expert layers follow :mod:`codesign.workloads.zoo`: ``layers.<i>.mlp.e<e>.<w1|w3|w2>``
@@ -13,6 +15,7 @@ with ``expert=e``, ``block``, ``tokens = T·k·f_e`` and GEMM ``M = max(1, round
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from pathlib import Path
@@ -21,7 +24,7 @@ from typing import Any
 from codesign.workloads.from_torch import from_torch
 from codesign.workloads.layer import Layer, Workload, gemm
 
-__all__ = ["fmnist_cnn", "minilm_l6", "moe_routing", "moe_shakespeare"]
+__all__ = ["fmnist_cnn", "gemma3_270m", "minilm_l6", "moe_routing", "moe_shakespeare"]
 
 MOE_META = Path(__file__).resolve().parent / "data" / "moe_shakespeare.json"
 _EXPERT = re.compile(r"^layers\.(\d+)\.mlp\.e(\d+)\.(w[123])$")
@@ -87,3 +90,23 @@ def minilm_l6(tokens: int = 128) -> Workload:
                                                    "tokens": int(tokens)})
 
 
+def gemma3_270m(tokens: int = 128, cache_dir: Any = None) -> Workload:
+    """Gemma-3-270M over ``tokens`` tokens, traced from ``transformers`` on the meta device.
+
+    ``lm_head`` (tied to the embedding table) is traced as a GEMM; the Gemma probe keeps it float.
+    """
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from codesign.evaluators.accuracy.gemma import gemma_config
+
+    cfg = gemma_config(cache_dir)
+    cfg.use_cache = False
+    with torch.device("meta"):
+        model = AutoModelForCausalLM.from_config(cfg, attn_implementation="eager")
+    ids = torch.zeros(1, int(tokens), dtype=torch.long, device="meta")
+    # masks cannot be built on meta tensors; shapes (all that is traced) do not depend on them
+    model.forward = functools.partial(model.forward, attention_mask={"full_attention": None, "sliding_attention": None})
+    wl = from_torch(model, (ids,), name="gemma3-270m")
+    return Workload("gemma3-270m", list(wl.layers), {**wl.meta, "model": "google/gemma-3-270m (Q4_K_M GGUF, dequantized)",
+                                                     "tokens": int(tokens), "float_layers": ["lm_head"]})
