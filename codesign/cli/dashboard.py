@@ -29,7 +29,7 @@ def handle_dashboard(args: argparse.Namespace) -> int:
         raise ConfigError(f"--refresh must be > 0 seconds, but got {args.refresh}")
     from codesign.dashboard.app import bind, create_app, make_server
 
-    bind(args.host, args.port).close() if args.port else None  # a bad port fails before the store is read
+    bind(args.host, args.port).close()  # a bad host or port fails before the store is read
     app = create_app(args.store, refresh_s=args.refresh)
     server = make_server(app, args.host, args.port)
     host = f"[{args.host}]" if ":" in args.host else args.host

@@ -159,6 +159,8 @@ def bind(host: str, port: int) -> socket.socket:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise ConfigError(f"--host {host!r} cannot be resolved: {exc.strerror}") from None
+    except (UnicodeError, ValueError) as exc:  # e.g. non-ASCII or NUL characters in the name
+        raise ConfigError(f"--host must be an address or host name, but got {host!r} ({exc})") from None
     family, _, _, _, addr = infos[0]
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
