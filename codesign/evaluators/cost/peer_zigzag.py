@@ -28,11 +28,17 @@ def main() -> None:
             dump_folder=out, pickle_filename=os.path.join(out, "cmes.pickle"), loma_show_progress_bar=False)
     wall = time.perf_counter() - t0
     layers = []
-    for cme, _ in cmes:
-        if not hasattr(cme, "layer"):  # the cumulative entry of the whole network
-            continue
-        layers.append({"name": str(getattr(cme.layer, "name", cme.layer)), "energy_pj": float(cme.energy_total),
-                       "latency_cycles": float(cme.latency_total2), "macs": float(getattr(cme.layer, "total_mac_count", 0))})
+
+    def collect(entries):  # ZigZag nests per-layer results under the cumulative entry
+        for cme, extra in entries:
+            if hasattr(cme, "layer"):
+                layers.append({"name": str(getattr(cme.layer, "name", cme.layer)), "energy_pj": float(cme.energy_total),
+                               "latency_cycles": float(cme.latency_total2),
+                               "macs": float(getattr(cme.layer, "total_mac_count", 0))})
+            if isinstance(extra, (list, tuple)) and extra and isinstance(extra[0], (list, tuple)):
+                collect(extra)
+
+    collect(cmes)
     print(json.dumps({"tool": "zigzag-dse", "version": getattr(zigzag, "__version__", "?"), "wall_s": wall,
                       "energy_pj": float(energy), "latency_cycles": float(latency), "layers": layers}))
 
