@@ -16,6 +16,12 @@ Metrics:
   quantized embeddings.
 - ``wordsim353_spearman``: Spearman correlation of the cosine similarity of the 353 WordSim353
   word pairs (shipped in ``gensim``'s test data) with the human scores.
+- ``news_docsim_spearman``: document-similarity fidelity on gensim's Lee news corpus
+  (``lee.cor``, 50 news documents in ``gensim``'s test data): Spearman correlation of the
+  1,225 pairwise cosine similarities of the quantized embeddings with those of the fp32
+  embeddings (1.0 = the quantized model ranks document pairs exactly as the fp32 model). Lee's
+  human similarity judgments are not shipped in any installable package here, so the fp32
+  model's similarities are the reference; documents are truncated to the first 64 tokens.
 """
 
 from __future__ import annotations
@@ -77,6 +83,21 @@ def _tweets() -> tuple[list[str], np.ndarray]:
     return [rows[i][2] for i in perm], np.array([_LABELS[rows[i][0]] for i in perm])
 
 
+def _lee_news() -> list[str]:
+    """The 50 news documents of gensim's ``lee.cor`` (one document per line)."""
+    from gensim.test.utils import datapath
+
+    with open(datapath("lee.cor"), encoding="utf-8", errors="replace") as f:
+        docs = [line.strip() for line in f if line.strip()]
+    return docs
+
+
+def _pair_cosines(emb: np.ndarray) -> np.ndarray:
+    """Upper-triangle cosine similarities of L2-normalized embeddings ``[n, d]`` → ``[n(n-1)/2]``."""
+    sim = emb @ emb.T
+    return sim[np.triu_indices(len(emb), k=1)]
+
+
 def _wordsim() -> tuple[list[tuple[str, str]], np.ndarray]:
     from gensim.test.utils import datapath
 
@@ -97,7 +118,7 @@ class MiniLMProbe(TorchProbe):
     name = "minilm-probe"
     primary = "accuracy"
     higher_is_better = True
-    metrics = ("accuracy", "accuracy_degradation", "wordsim353_spearman")
+    metrics = ("accuracy", "accuracy_degradation", "wordsim353_spearman", "news_docsim_spearman")
     default_eval_size = 1000
 
     def build(self) -> tuple[Any, Sequence[Layer]]:
@@ -115,6 +136,11 @@ class MiniLMProbe(TorchProbe):
         self.words = sorted({w for p in self.pairs for w in p})
         self.model = model
         self.head = self._head(texts[:h], labels[:h])
+        self.news = _lee_news()
+        import torch
+
+        with torch.no_grad():  # fp32 reference similarities (before any quantization is applied)
+            self.news_ref = _pair_cosines(self.embed(self.news))
         layers = [l for l in minilm_l6().layers]
         return model, layers
 
@@ -181,5 +207,10 @@ class MiniLMProbe(TorchProbe):
         correct = (self.head.predict(self.embed(self.test_texts)) == self.test_y).astype(np.float64)
         emb = dict(zip(self.words, self.embed(self.words)))
         cos = np.array([float(emb[a] @ emb[b]) for a, b in self.pairs])
+        news = float(spearmanr(_pair_cosines(self.embed(self.news)), self.news_ref).statistic)
         return {"accuracy": float(correct.mean()),
-                "wordsim353_spearman": float(spearmanr(cos, self.sim_gold).statistic)}, correct
+                "wordsim353_spearman": float(spearmanr(cos, self.sim_gold).statistic),
+                "news_docsim_spearman": news}, correct
+
+    def base_version(self) -> str:
+        return "2"  # 2: adds news_docsim_spearman

@@ -109,6 +109,9 @@ def test_minilm_probe() -> None:
     fp = probe.float_result["values"]
     assert fp["accuracy"] > 0.5 and fp["wordsim353_spearman"] > 0.6
     assert probe.evaluate(uniform(2))["wordsim353_spearman"] < fp["wordsim353_spearman"] - 0.2
+    # document-similarity fidelity on the Lee news corpus: ~1 at 8 bits, clearly lower at 2 bits
+    assert probe.evaluate(uniform(8))["news_docsim_spearman"] > 0.95
+    assert probe.evaluate(uniform(2))["news_docsim_spearman"] < 0.9
 
 
 def test_probe_cli_json(capsys: pytest.CaptureFixture[str]) -> None:
