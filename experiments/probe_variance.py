@@ -22,17 +22,7 @@ SMOKE = {"fmnist-cnn": [200, 500], "moe-shakespeare": [1024]}
 
 def paired(probe, config_a, config_b):  # type: ignore[no-untyped-def]
     """Metric of ``config_b`` minus ``config_a`` and its paired standard error over the items."""
-    import torch
-
-    items = []
-    for config in (config_a, config_b):
-        handles = probe.apply(config)
-        try:
-            with torch.no_grad():
-                _, it = probe.measure()
-        finally:
-            probe.restore(handles)
-        items.append(np.asarray(it, dtype=float))
+    items = [probe.measure_items(config)[1] for config in (config_a, config_b)]
     d = items[1] - items[0]
     return float(items[0].mean()), float(items[0].std(ddof=1) / np.sqrt(len(d))), float(d.mean()), \
         float(d.std(ddof=1) / np.sqrt(len(d))), len(d)

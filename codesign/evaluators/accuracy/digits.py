@@ -43,6 +43,7 @@ import numpy as np
 
 from codesign.errors import ConfigError
 from codesign.evaluators.accuracy.quantizers import QParams, RangeObserver, qparams_from_data, qparams_from_range
+from codesign.evaluators.accuracy.training import train_classifier
 from codesign.evaluators.base import BaseEvaluator
 from codesign.spaces.builders import layer_bits
 from codesign.types import Design, Metrics
@@ -102,28 +103,17 @@ def train_network(seed: int = 0) -> dict[str, np.ndarray]:
     images = digits.data.astype(np.uint8)
     labels = digits.target.astype(np.int64)
     train, calib, test = split_digits(labels, seed)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # bit-reproducible reductions
-    try:
-        gen = torch.Generator().manual_seed(seed)
-        torch.manual_seed(seed)
-        net = torch.nn.Sequential(
+    def make_net() -> Any:
+        return torch.nn.Sequential(
             torch.nn.Conv2d(1, 16, 3, padding=1), torch.nn.ReLU(),
             torch.nn.Conv2d(16, 32, 3, padding=1, stride=2), torch.nn.ReLU(), torch.nn.Flatten(),
             torch.nn.Linear(512, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10),
         )
-        opt = torch.optim.Adam(net.parameters(), lr=RECIPE["lr"], weight_decay=RECIPE["weight_decay"])
-        x = torch.from_numpy(to_input(images[train]))
-        y = torch.from_numpy(labels[train])
-        for _ in range(RECIPE["epochs"]):
-            perm = torch.randperm(len(x), generator=gen)
-            for i in range(0, len(x), RECIPE["batch"]):
-                b = perm[i : i + RECIPE["batch"]]
-                opt.zero_grad()
-                torch.nn.functional.cross_entropy(net(x[b]), y[b]).backward()
-                opt.step()
-    finally:
-        torch.set_num_threads(threads)
+
+    net = train_classifier(
+        make_net, torch.from_numpy(to_input(images[train])), torch.from_numpy(labels[train]), seed=seed,
+        epochs=RECIPE["epochs"], batch=RECIPE["batch"], lr=RECIPE["lr"], weight_decay=RECIPE["weight_decay"],
+    )
     mods = [m for m in net if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
     out: dict[str, np.ndarray] = {
         "images": images, "labels": labels.astype(np.uint8),

@@ -28,6 +28,7 @@ import numpy as np
 
 from codesign.errors import ConfigError
 from codesign.evaluators.accuracy.probe import TorchProbe, atomic_write
+from codesign.evaluators.accuracy.training import train_classifier
 from codesign.workloads.layer import Layer
 
 __all__ = ["FashionMNISTProbe", "build_cnn", "load_fmnist"]
@@ -101,23 +102,9 @@ def _train(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 def _train_loop(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     import torch
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # reproducible reductions
-    try:
-        torch.manual_seed(RECIPE["seed"])
-        gen = torch.Generator().manual_seed(RECIPE["seed"])
-        net = build_cnn()
-        opt = torch.optim.Adam(net.parameters(), lr=RECIPE["lr"])
-        x, y = _to_input(data["train_x"]), torch.from_numpy(data["train_y"].astype(np.int64))
-        for _ in range(RECIPE["epochs"]):
-            perm = torch.randperm(len(x), generator=gen)
-            for i in range(0, len(x), RECIPE["batch"]):
-                b = perm[i : i + RECIPE["batch"]]
-                opt.zero_grad()
-                torch.nn.functional.cross_entropy(net(x[b]), y[b]).backward()
-                opt.step()
-    finally:
-        torch.set_num_threads(threads)
+    x, y = _to_input(data["train_x"]), torch.from_numpy(data["train_y"].astype(np.int64))
+    net = train_classifier(build_cnn, x, y, seed=RECIPE["seed"], epochs=RECIPE["epochs"], batch=RECIPE["batch"],
+                           lr=RECIPE["lr"])
     return {k: v.detach().numpy() for k, v in net.state_dict().items()}
 
 

@@ -275,10 +275,20 @@ class TorchProbe(BaseEvaluator):
         text = json.dumps([self.name, self.version, self.hw_exact and self.pe, config], separators=(",", ":"))
         return self.cache_dir / "probes" / f"{self.name}-{hashlib.sha1(text.encode()).hexdigest()[:20]}.json"
 
-    def measure_config(self, config: BitConfig) -> dict[str, Any]:
-        """``{"values": {...}, "stderr": float, "n": int, "seconds": float, "cached": bool}`` (memoized)."""
+    def measure_items(self, config: BitConfig) -> tuple[dict[str, float], np.ndarray]:
+        """Metrics and per-item values of ``config`` (not memoized): quantize, measure, restore."""
         import torch
 
+        handles = self.apply(config)
+        try:
+            with torch.no_grad():
+                values, items = self.measure()
+        finally:
+            self.restore(handles)
+        return values, np.asarray(items, dtype=np.float64)
+
+    def measure_config(self, config: BitConfig) -> dict[str, Any]:
+        """``{"values": {...}, "stderr": float, "n": int, "seconds": float, "cached": bool}`` (memoized)."""
         if config in self._memo:
             return {**self._memo[config], "cached": True}
         path = self._disk_path(config)
@@ -290,13 +300,7 @@ class TorchProbe(BaseEvaluator):
             except (OSError, ValueError):
                 pass
         t0 = time.perf_counter()
-        handles = self.apply(config)
-        try:
-            with torch.no_grad():
-                values, items = self.measure()
-        finally:
-            self.restore(handles)
-        items = np.asarray(items, dtype=np.float64)
+        values, items = self.measure_items(config)
         stderr = float(items.std(ddof=1) / np.sqrt(len(items))) if len(items) > 1 else 0.0
         res = {"values": {k: float(v) for k, v in values.items()}, "stderr": stderr, "n": int(len(items)),
                "seconds": time.perf_counter() - t0}
