@@ -51,10 +51,7 @@ class Recorder:
         self.records: list[EvalRecord] = [r for r in run.records() if not r.orphaned]
         self.cache: dict[str, Metrics] = dict(cache or {})
         self.cache.update({r.design.key: r.metrics for r in self.records if r.state is not EvalState.FAILED})
-
-    @property
-    def done(self) -> int:
-        return sum(1 for r in self.records if r.worker == self.worker)
+        self.done = sum(1 for r in self.records if r.worker == self.worker)  # this worker's finished records
 
     @property
     def remaining(self) -> int:
@@ -106,6 +103,7 @@ class Recorder:
                              error=f"{type(outcome).__name__}: {msg}", worker=self.worker)
         rec = self.run.append(rec) if cached else self.run.finish(trial_id, rec)  # type: ignore[arg-type]
         self.records.append(rec)
+        self.done += 1
         if self.on_record:
             self.on_record(rec, self.done, self.budget)
         return rec
