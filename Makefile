@@ -5,7 +5,7 @@ PY      = $(VENV)/bin/python
 PIP     = $(PY) -m pip
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test venv clean
+.PHONY: demo test venv peer clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) is required (set PYTHON=...)" >&2; exit 2; }
@@ -16,6 +16,14 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+# zigzag-dse for `codesign bench cost` and experiments/zigzag_reference_cases.py, in its own
+# environment (it pins numpy/onnx versions of its own); torch is not needed there.
+peer: .venv-peer/.installed
+.venv-peer/.installed:
+	test -x .venv-peer/bin/python || $(PYTHON) -m venv .venv-peer
+	.venv-peer/bin/python -m pip install -q zigzag-dse==3.9.1
+	touch $@
 
 demo: $(STAMP)
 	$(VENV)/bin/codesign run --agent tpe --budget 120 --seed 0 --store runs/demo

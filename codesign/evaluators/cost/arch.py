@@ -6,11 +6,17 @@ Levels are listed outermost first (DRAM ... global buffer ... PE-local). Each le
 block), read / write / shared bandwidth in words per cycle per instance (``None`` =
 unlimited), the operands it keeps (others bypass it) and energies per action (pJ per block:
 ``read``, ``write`` (fill), ``update`` (partial-sum write), ``leak_per_cycle`` per instance).
+Accesses are counted in blocks over the level's total traffic per instance, or per transfer
+(each tile load rounded up to whole blocks) with ``round_per_transfer: true``, as ZigZag
+charges a port's minimum access width.
 The spatial fanout from a level to the next (or to the compute units) is
 ``fanout_x = mesh_x(child)/mesh_x``, ``fanout_y = rows(child)/rows``.
 
 The compute units (``compute``) take cycles and energy per MAC either explicitly or from an
-``rtl_sim`` PE model (``pe_type`` + ``w_bits``/``a_bits``), see :func:`compute_from_pe`.
+``rtl_sim`` PE model (``pe_type`` + ``w_bits``/``a_bits``), see :func:`compute_from_pe`. With
+``operand_registers: true`` a unit keeps its input operands in registers while consecutive MACs
+reuse them (ZigZag's default), so the innermost level is read once per run of such MACs;
+without, it is read every MAC (Timeloop's default).
 
 YAML / dict form::
 
@@ -36,9 +42,9 @@ from codesign.evaluators.cost.problem import OPERANDS
 
 BYTES_PER_KB = 1024
 _LEVEL_KEYS = {"name", "size_words", "size_kb", "word_bits", "block_words", "instances", "mesh_x", "keeps",
-               "energy_pj", "read_bw", "write_bw", "shared_bw", "area_um2"}
+               "energy_pj", "read_bw", "write_bw", "shared_bw", "area_um2", "round_per_transfer"}
 _COMPUTE_KEYS = {"name", "instances", "mesh_x", "cycles_per_mac", "energy_pj_per_mac", "area_um2", "pe_type",
-                 "w_bits", "a_bits"}
+                 "w_bits", "a_bits", "operand_registers"}
 _ACTIONS = ("read", "write", "update", "leak_per_cycle")
 
 
@@ -69,9 +75,12 @@ class Level:
     write_bw: float | None = None
     shared_bw: float | None = None
     area_um2: float = 0.0
+    round_per_transfer: bool = False
 
     def __post_init__(self) -> None:
         n = f"`{self.name}`"
+        if not isinstance(self.round_per_transfer, bool):
+            raise ConfigError(f"{n} round_per_transfer must be true or false, but got {self.round_per_transfer!r}")
         _positive(self.size_words, f"{n} size_words", allow_none=True)
         for attr in ("word_bits", "block_words", "instances"):
             v = getattr(self, attr)
@@ -109,8 +118,11 @@ class Compute:
     energy_pj_per_mac: float = 0.0
     area_um2: float = 0.0
     pe_type: str | None = None
+    operand_registers: bool = False
 
     def __post_init__(self) -> None:
+        if not isinstance(self.operand_registers, bool):
+            raise ConfigError(f"compute operand_registers must be true or false, but got {self.operand_registers!r}")
         if isinstance(self.instances, bool) or not isinstance(self.instances, int) or self.instances < 1:
             raise ConfigError(f"compute instances must be an integer >= 1, but got {self.instances!r}")
         mesh = self.instances if self.mesh_x is None else self.mesh_x
@@ -210,6 +222,7 @@ def level_from_dict(data: Mapping[str, Any]) -> Level:
         int(data.get("instances", 1)), data.get("mesh_x"), tuple(data.get("keeps", OPERANDS)),
         float(e.get("read", 0.0)), float(e.get("write", 0.0)), e.get("update"), float(e.get("leak_per_cycle", 0.0)),
         data.get("read_bw"), data.get("write_bw"), data.get("shared_bw"), float(data.get("area_um2", 0.0)),
+        data.get("round_per_transfer", False),
     )
 
 
@@ -233,11 +246,11 @@ def from_dict(data: Mapping[str, Any]) -> Architecture:
         comp = compute_from_pe(c["pe_type"], int(c.get("w_bits", 8)), int(c.get("a_bits", 8)),
                                int(c.get("instances", 1)), c.get("mesh_x"), node)
         over = {k: float(c[k]) for k in ("cycles_per_mac", "energy_pj_per_mac", "area_um2") if k in c}
-        comp = replace(comp, **over)
+        comp = replace(comp, **over, operand_registers=c.get("operand_registers", False))
     else:
         comp = Compute(str(c.get("name", "mac")), int(c.get("instances", 1)), c.get("mesh_x"),
                        float(c.get("cycles_per_mac", 1.0)), float(c.get("energy_pj_per_mac", 0.0)),
-                       float(c.get("area_um2", 0.0)))
+                       float(c.get("area_um2", 0.0)), None, c.get("operand_registers", False))
     return Architecture(str(data.get("name", "arch")), tuple(level_from_dict(lv) for lv in levels), comp,
                         float(data.get("clock_mhz", 1000.0)), node)
 

@@ -34,7 +34,6 @@ from __future__ import annotations
 import numpy as np
 
 from codesign.evaluators.cost.arch import Architecture
-from codesign.evaluators.cost.model import capacity_words, tiles
 from codesign.evaluators.cost.problem import LoopProblem
 
 DATAFLOWS = {"ws": "W", "os": "O", "is": "I"}
@@ -60,43 +59,64 @@ _ROLES = {"ws": ("red", "wo"), "os": ("io", "wo"), "is": ("red", "io")}  # (spat
 
 
 class _Builder:
-    """One candidate under construction (arrays of shape ``(1, L, D)``)."""
+    """One candidate under construction, as plain lists ``[level][dim]`` (scalar arithmetic: the
+    construction makes thousands of tiny capacity checks, where numpy's per-call cost dominates)."""
 
     def __init__(self, problem: LoopProblem, arch: Architecture) -> None:
         self.problem, self.arch = problem, arch
         nl, nd = len(arch.levels), len(problem.dims)
-        self.arr = {k: np.ones((1, nl, nd)) for k in ("T", "SX", "SY")}
-        self.arr["T"][0, 0] = [float(v) for v in problem.dims.values()]
-        self.limit = np.array([np.inf if lv.size_words is None else float(lv.size_words) for lv in arch.levels])
+        self.f = {k: [[1.0] * nd for _ in range(nl)] for k in ("T", "SX", "SY")}
+        self.f["T"][0] = [float(v) for v in problem.dims.values()]
+        self.limit = [np.inf if lv.size_words is None else float(lv.size_words) * (1 + 1e-9) for lv in arch.levels]
+        self.words = [[(problem.bits[op] if (op != "O" or li == 0) else problem.psum_bits) / lv.word_bits
+                       for op in lv.keeps] for li, lv in enumerate(arch.levels)]
+        self.plans = [[problem._axis_plan[op] for op in lv.keeps] for lv in arch.levels]
+
+    @staticmethod
+    def _footprint(plan: tuple[tuple[object, ...], ...], ext: list[float]) -> float:
+        out = 1.0
+        for ax in plan:
+            if len(ax) == 1:
+                out *= ext[ax[0]]  # type: ignore[index]
+            else:
+                p, r = ext[ax[0]], ext[ax[1]]  # type: ignore[index]
+                out *= min(p * r, ax[2] * (p - 1) + r, ax[3])  # type: ignore[operator]
+        return out
 
     def fits(self) -> bool:
-        used = capacity_words(self.problem, self.arch, tiles(self.arr))[0]
-        return bool(np.all(used <= self.limit * (1 + 1e-9)))
+        t, sx, sy = self.f["T"], self.f["SX"], self.f["SY"]
+        tile = [1.0] * len(t[0])
+        for li in range(len(t) - 1, -1, -1):
+            tile = [x * a * b * c for x, a, b, c in zip(tile, t[li], sx[li], sy[li])]
+            used = sum(self._footprint(plan, tile) * w for plan, w in zip(self.plans[li], self.words[li]))
+            if used > self.limit[li]:
+                return False
+        return True
 
     def move(self, key: str, li: int, j: int, f: int) -> bool:
         """Move factor ``f`` of dim ``j`` from the outermost temporal slot to ``key[li]``; undo if it overflows."""
-        self.arr["T"][0, 0, j] /= f
-        self.arr[key][0, li, j] *= f
+        self.f["T"][0][j] /= f
+        self.f[key][li][j] *= f
         if self.fits():
             return True
-        self.arr["T"][0, 0, j] *= f
-        self.arr[key][0, li, j] /= f
+        self.f["T"][0][j] *= f
+        self.f[key][li][j] /= f
         return False
 
     def spatial(self, li: int, axis_dims: tuple[list[int], list[int]]) -> None:
         for key, cap, dims in zip(("SY", "SX"), self.arch.fanout(li)[::-1], axis_dims):
             for j in dims:
-                rem = int(self.arr["T"][0, 0, j])
+                rem = int(self.f["T"][0][j])
                 for f in (d for d in range(min(rem, cap), 1, -1) if rem % d == 0):
                     if self.move(key, li, j, f):
                         cap //= f
                         break
 
     def grow(self, li: int, dims: list[int]) -> None:
-        live = [j for j in dims if self.arr["T"][0, 0, j] > 1]
+        live = [j for j in dims if self.f["T"][0][j] > 1]
         while live:
-            live = [j for j in live if self.move("T", li, j, _smallest_prime(int(self.arr["T"][0, 0, j])))
-                    and self.arr["T"][0, 0, j] > 1]
+            live = [j for j in live if self.move("T", li, j, _smallest_prime(int(self.f["T"][0][j])))
+                    and self.f["T"][0][j] > 1]
 
 
 def canonical(problem: LoopProblem, arch: Architecture) -> dict[str, np.ndarray]:
@@ -119,5 +139,5 @@ def canonical(problem: LoopProblem, arch: Architecture) -> dict[str, np.ndarray]
                 b.grow(nl - 1, stationary)
             for li in range(nl - 2, 0, -1):
                 b.grow(li, stationary + others if variant == 0 else others + stationary)
-            rows.append({**{k: v[0] for k, v in b.arr.items()}, "rank": np.tile(rank, (nl, 1))})
+            rows.append({**{k: np.array(v) for k, v in b.f.items()}, "rank": np.tile(rank, (nl, 1))})
     return {k: np.stack([r[k] for r in rows]) for k in ("T", "SX", "SY", "rank")}

@@ -6,8 +6,11 @@ layout) and scored thousands at a time by :func:`codesign.evaluators.cost.model.
 - :func:`sample` — random valid candidates: per fanout axis one dim unrolled by a divisor that
   fits; each dim's remaining size split over the temporal slots by random divisors (innermost
   level first, the outermost takes the rest); a random loop order per level.
-- :func:`heuristic` — the fast mapper: score a random sample, then rounds of local moves
-  (move a prime factor between two temporal slots, swap two loops) around the best ones.
+- :func:`sample_greedy` — bottom-up filling (ZigZag's LOMA allocation): random spatial
+  factors, then the prime factors in a random order, each placed at the innermost level where
+  it still fits, so buffers fill up and loops irrelevant to a level's operands collect there.
+- :func:`heuristic` — the fast mapper: score random and bottom-up candidates, then rounds of
+  local moves (move a prime factor between two temporal slots, swap two loops) around the best.
 - :func:`exhaustive` — every factorization of every dim over the temporal slots (spatial
   factors enumerated too) × every loop order of the dims that vary; for small cases.
 - Objective: ``score = energy_pj · cycles`` (EDP) by default, or ``cycles`` / ``energy``;
@@ -81,11 +84,13 @@ def _random_divisor(rem: np.ndarray, divs: np.ndarray, rng: np.random.Generator,
     return divs[np.argmax(keys, axis=1)]
 
 
-def sample(problem: LoopProblem, arch: Architecture, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """``n`` random valid mapping candidates as arrays (see the module docstring)."""
+def _spatial(problem: LoopProblem, arch: Architecture, n: int,
+             rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Random spatial factors ``SX, SY (n, L, D)`` (per fanout axis up to two dims, each by a
+    divisor that fits, the largest with probability 0.7) and the sizes left per dim ``(n, D)``."""
     sizes = np.array([float(v) for v in problem.dims.values()])
     nl, nd = len(arch.levels), len(sizes)
-    t, sx, sy = np.ones((n, nl, nd)), np.ones((n, nl, nd)), np.ones((n, nl, nd))
+    sx, sy = np.ones((n, nl, nd)), np.ones((n, nl, nd))
     rem = np.tile(sizes, (n, 1))
     rows = np.arange(n)
     big = np.nonzero(sizes > 1)[0]
@@ -105,7 +110,16 @@ def sample(problem: LoopProblem, arch: Architecture, n: int, rng: np.random.Gene
                 arr[rows, li, d] *= f
                 rem[rows, d] /= f
                 cap = np.floor(cap / f)
-    for j in big:
+    return sx, sy, rem
+
+
+def sample(problem: LoopProblem, arch: Architecture, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """``n`` random valid mapping candidates as arrays (see the module docstring)."""
+    sizes = np.array([float(v) for v in problem.dims.values()])
+    nl, nd = len(arch.levels), len(sizes)
+    sx, sy, rem = _spatial(problem, arch, n, rng)
+    t = np.ones((n, nl, nd))
+    for j in np.nonzero(sizes > 1)[0]:
         divs = divisors(int(sizes[j]))
         for li in range(nl - 1, 0, -1):
             f = _random_divisor(rem[:, j], divs, rng)
@@ -113,6 +127,83 @@ def sample(problem: LoopProblem, arch: Architecture, n: int, rng: np.random.Gene
             rem[:, j] /= f
         t[:, 0, j] = rem[:, j]
     rank = np.argsort(rng.random((n, nl, nd)), axis=2).astype(float)
+    return {"T": t, "SX": sx, "SY": sy, "rank": rank}
+
+
+def _capacity_terms(problem: LoopProblem, arch: Architecture) -> tuple[np.ndarray, np.ndarray]:
+    """Per level and operand, words per element held (0 where the level does not keep it), and sizes."""
+    words = np.zeros((len(arch.levels), 3))
+    for li, lv in enumerate(arch.levels):
+        for k, op in enumerate(("W", "I", "O")):
+            if op in lv.keeps:
+                bits = problem.bits[op] if (op != "O" or li == 0) else problem.psum_bits
+                words[li, k] = bits / lv.word_bits
+    size = np.array([np.inf if lv.size_words is None else float(lv.size_words) for lv in arch.levels])
+    return words, size
+
+
+def sample_greedy(problem: LoopProblem, arch: Architecture, n: int, rng: np.random.Generator,
+                  climb: float = 0.1) -> dict[str, np.ndarray]:
+    """``n`` candidates by bottom-up filling (the memory allocation of ZigZag's LOMA): random
+    spatial factors as in :func:`sample`, then the prime factors of what is left, in a random
+    order, each go to the innermost level at or above the current one whose tile still fits
+    its buffer (the current level rises when one does not fit, or at random with probability
+    ``climb``). A level's loop order is the placement order (first placed = innermost), so
+    each level holds as much as fits and loops irrelevant to a level's operands collect where
+    they cost no refetches."""
+    sizes = [int(v) for v in problem.dims.values()]
+    nl, nd = len(arch.levels), len(sizes)
+    sx, sy, rem = _spatial(problem, arch, n, rng)
+    slot_d, slot_p, slot_q = [], [], []
+    for j, size in enumerate(sizes):
+        seen: dict[int, int] = {}
+        for p in _prime_factors(size):
+            slot_d.append(j)
+            slot_p.append(p)
+            slot_q.append(seen.get(p, 0))
+            seen[p] = seen.get(p, 0) + 1
+    t, rank = np.ones((n, nl, nd)), np.zeros((n, nl, nd))
+    if not slot_d:
+        return {"T": t, "SX": sx, "SY": sy, "rank": rank}
+    sd, sp, sq = np.array(slot_d), np.array(slot_p, dtype=float), np.array(slot_q)
+    mult = np.zeros((n, len(sd)))  # multiplicity of each slot's prime in what is left of its dim
+    for j, p in {(int(a), float(b)) for a, b in zip(sd, sp)}:
+        r, m = rem[:, j].copy(), np.zeros(n)
+        while True:
+            div = np.mod(r, p) == 0
+            if not div.any():
+                break
+            m += div
+            r = np.where(div, r / p, r)
+        mult[:, (sd == j) & (sp == p)] = m[:, None]
+    active = sq[None, :] < mult
+    order = np.argsort(np.where(active, rng.random(active.shape), 2.0), axis=1)
+    words, size = _capacity_terms(problem, arch)
+    rows = np.arange(n)
+    cur = np.full(n, nl - 1)
+    tile = sx[:, nl - 1] * sy[:, nl - 1]
+    for step in range(len(sd)):
+        s = order[:, step]
+        pending = active[rows, s]
+        j, p = sd[s], sp[s]
+        lift = pending & (cur > 0) & (rng.random(n) < climb)
+        while pending.any():
+            ext = tile.copy()
+            ext[rows, j] *= p
+            need = sum(problem.footprint(op, ext) * words[cur, k] for k, op in enumerate(("W", "I", "O")))
+            fits = (need <= size[cur] * (1 + 1e-9)) | (cur == 0)
+            fits &= ~lift
+            put = pending & fits
+            r = rows[put]
+            first = t[r, cur[r], j[r]] == 1
+            t[r, cur[r], j[r]] *= p[r]
+            rank[r[first], cur[r[first]], j[r[first]]] = -step
+            tile[r, j[r]] *= p[r]
+            up = pending & ~fits
+            cur = np.where(up, cur - 1, cur)
+            u = rows[up]
+            tile[u] *= sx[u, cur[u]] * sy[u, cur[u]]
+            pending, lift = up, np.zeros(n, dtype=bool)
     return {"T": t, "SX": sx, "SY": sy, "rank": rank}
 
 
@@ -189,10 +280,15 @@ def with_canonical(problem: LoopProblem, arch: Architecture, arr: dict[str, np.n
 
 
 def heuristic(problem: LoopProblem, arch: Architecture, objective: str = "edp", samples: int = 1500,
-              rounds: int = 4, keep: int = 32, seed: int = 0) -> MapperResult:
-    """Random sample + local refinement (see the module docstring); deterministic for a seed."""
+              rounds: int = 4, keep: int = 32, seed: int = 0, greedy: int | None = None) -> MapperResult:
+    """Random and bottom-up-filled samples + local refinement (see the module docstring);
+    deterministic for a seed. ``greedy`` bottom-up candidates (default ``samples // 3``)."""
     rng = np.random.default_rng(seed)
-    pool = with_canonical(problem, arch, sample(problem, arch, samples, rng))
+    parts = [sample(problem, arch, samples, rng)] if samples > 0 else []
+    n_greedy = samples // 3 if greedy is None else greedy
+    if n_greedy > 0:
+        parts.append(sample_greedy(problem, arch, n_greedy, rng))
+    pool = with_canonical(problem, arch, _concat(parts)) if parts else canonical(problem, arch)
     evaluated = len(pool["T"])
     for _ in range(rounds):
         s = score(evaluate_arrays(problem, arch, pool), objective)

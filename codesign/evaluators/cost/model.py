@@ -10,7 +10,8 @@ The temporal loops above ``l``, listed inner → outer, drive refetches:
 
 - **stationarity**: skip the innermost run of loops irrelevant to the operand (factor > 1);
   ``j`` = the first relevant loop; ``iters = Π factors from j outward``; the compute units
-  have no storage, so they see every temporal iteration.
+  have no storage, so they see every temporal iteration (unless ``compute.operand_registers``:
+  then inputs are stationary at the units too).
 - **halo**: if loop ``j`` moves a sliding-window dim of the operand, the sweep loads the
   union of its windows: ``count = foot(t with t[d_j]·f_j) · Π factors above j``; else
   ``count = foot(t) · iters``.
@@ -28,7 +29,9 @@ read/write/shared demand (words/cycle) against its bandwidth gives ``slowdown = 
 demand)``; ``cycles = compute / min(slowdowns)`` (Timeloop). A level with only a shared
 port serves reads and writes through it (port sharing).
 Energy: ``macs·e_mac + Σ_l Σ_op ceil(count_per_instance·bits/(word_bits·block_words))·e_action
-·used_l + leak_per_cycle·cycles·instances``.
+·used_l + leak_per_cycle·cycles·instances``; a level with ``round_per_transfer`` (ZigZag's
+port semantics) rounds every transfer up to whole blocks instead: ``ceil(words_per_transfer /
+block_words)·transfers``, where a transfer is one load of a tile (the loads counted above).
 """
 
 from __future__ import annotations
@@ -57,14 +60,15 @@ def _above_sequence(arr: dict[str, np.ndarray], li: int) -> tuple[np.ndarray, np
 
 
 def _count(problem: LoopProblem, op: str, ext: np.ndarray, seq_f: np.ndarray, seq_d: np.ndarray,
-           stationary: bool = True) -> np.ndarray:
-    """Tile loads of ``op`` with tile extents ``ext`` under the loops ``seq`` (inner → outer)."""
+           stationary: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Elements of ``op`` loaded with tile extents ``ext`` under the loops ``seq`` (inner → outer),
+    and the number of transfers they arrive in."""
     base = problem.footprint(op, ext)
     n, k = seq_f.shape
     if k == 0:
-        return base
+        return base, np.ones(n)
     if not stationary:
-        return base * seq_f.prod(axis=1)
+        return base * seq_f.prod(axis=1), seq_f.prod(axis=1)
     rel, win = problem.relevant(op), problem.window(op)
     active = (seq_f > 1) & rel[seq_d]
     anyact = active.any(axis=1)
@@ -76,11 +80,13 @@ def _count(problem: LoopProblem, op: str, ext: np.ndarray, seq_f: np.ndarray, se
     swept[rows, dj] *= fj
     halo = problem.footprint(op, swept) * suffix[rows, j + 1]
     plain = base * suffix[rows, j]
-    return np.where(anyact, np.where(win[dj], halo, plain), base)
+    return np.where(anyact, np.where(win[dj], halo, plain), base), np.where(anyact, suffix[rows, j], 1.0)
 
 
 def access_counts(problem: LoopProblem, arch: Architecture, arr: dict[str, np.ndarray]) -> dict[str, Any]:
-    """Total (all instances) reads / fills / updates per level and operand, shape ``(n, L, 3)`` each."""
+    """Total (all instances) reads / fills / updates per level and operand, shape ``(n, L, 3)`` each
+    (``counts``), and the transfers they arrive in (``transfers``, same shape; a partial-sum read
+    or refill stream gets the share of its update or drain stream's transfers)."""
     t, s = arr["T"], arr["SX"] * arr["SY"]
     n, nl, nd = t.shape
     tile = tiles(arr)  # tile[:, L] = compute (one element)
@@ -89,27 +95,34 @@ def access_counts(problem: LoopProblem, arch: Architecture, arr: dict[str, np.nd
         used[:, li] = used[:, li - 1] * s[:, li - 1].prod(axis=1)
     seqs = [_above_sequence(arr, li) for li in range(nl + 1)]
     temporal_above = [t[:, :li].prod(axis=1) for li in range(nl + 1)]
+    regs = arch.compute.operand_registers
     counts = {op: np.zeros((n, nl, 3)) for op in OPERANDS}
+    transfers = {op: np.zeros((n, nl, 3)) for op in OPERANDS}
+
+    def add(op: str, li: int, action: int, amount: np.ndarray, tr: np.ndarray, u: np.ndarray) -> None:
+        counts[op][:, li, action] += amount * u
+        transfers[op][:, li, action] += tr * u
+
     for op in OPERANDS:
         keep = [li for li, lv in enumerate(arch.levels) if op in lv.keeps] + [nl]
         for p, c in zip(keep, keep[1:]):
             group = tile[:, c] * s[:, p:c].prod(axis=1)
             f, d = seqs[c]
-            g = _count(problem, op, group, f, d, stationary=c < nl)
+            g, g_tr = _count(problem, op, group, f, d, stationary=c < nl or (op != "O" and regs))
             if op != "O":
-                counts[op][:, p, 0] += g * used[:, p]
+                add(op, p, 0, g, g_tr, used[:, p])
                 if c < nl:
-                    counts[op][:, c, 1] += _count(problem, op, tile[:, c], f, d) * used[:, c]
+                    add(op, c, 1, *_count(problem, op, tile[:, c], f, d), used[:, c])
                 continue
             distinct_g = problem.footprint(op, group * temporal_above[c])
-            counts[op][:, p, 2] += g * used[:, p]
-            counts[op][:, p, 0] += (g - distinct_g) * used[:, p]
+            add(op, p, 2, g, g_tr, used[:, p])
+            add(op, p, 0, g - distinct_g, g_tr * (1 - distinct_g / g), used[:, p])
             if c < nl:
-                drains = _count(problem, op, tile[:, c], f, d)
+                drains, d_tr = _count(problem, op, tile[:, c], f, d)
                 distinct = problem.footprint(op, tile[:, c] * temporal_above[c])
-                counts[op][:, c, 1] += (drains - distinct) * used[:, c]
-    return {"counts": counts, "used": used, "tile": tile, "capacity_used": capacity_words(problem, arch, tile),
-            "temporal_iters": t.prod(axis=(1, 2))}
+                add(op, c, 1, drains - distinct, d_tr * (1 - distinct / drains), used[:, c])
+    return {"counts": counts, "transfers": transfers, "used": used, "tile": tile,
+            "capacity_used": capacity_words(problem, arch, tile), "temporal_iters": t.prod(axis=(1, 2))}
 
 
 def tiles(arr: Mapping[str, np.ndarray]) -> np.ndarray:
@@ -156,18 +169,25 @@ def cost(problem: LoopProblem, arch: Architecture, acc: Mapping[str, Any], param
     macs = float(problem.macs)
     energy = {"compute": macs * params["mac_pj"]}
     slow = np.ones_like(compute)
+    by_op = np.zeros((len(compute), nl, len(OPERANDS)))  # dynamic access energy per level and operand
     rd_tot = np.zeros((len(compute), nl))
     wr_tot = np.zeros((len(compute), nl))
     for li, lv in enumerate(arch.levels):
         u = used[:, li]
         e = np.zeros_like(compute)
-        for op in OPERANDS:
+        for k, op in enumerate(OPERANDS):
             bits = problem.bits[op] if (op != "O" or li == 0) else problem.psum_bits
             words = bits / lv.word_bits
             c = counts[op][:, li, :]
-            blocks = np.ceil(np.round(c / u[:, None] * words / lv.block_words, 6)) * u[:, None]
-            e = e + blocks[:, 0] * params["read_pj"][:, li] + blocks[:, 1] * params["write_pj"][:, li] \
+            if lv.round_per_transfer:  # every transfer moves whole blocks
+                tr = acc["transfers"][op][:, li, :]
+                per = np.divide(c * words / lv.block_words, tr, out=np.zeros_like(c), where=tr > 0)
+                blocks = np.ceil(np.round(per, 6)) * tr
+            else:
+                blocks = np.ceil(np.round(c / u[:, None] * words / lv.block_words, 6)) * u[:, None]
+            by_op[:, li, k] = blocks[:, 0] * params["read_pj"][:, li] + blocks[:, 1] * params["write_pj"][:, li] \
                 + blocks[:, 2] * params["update_pj"][:, li]
+            e = e + by_op[:, li, k]
             rd_tot[:, li] += c[:, 0] * words
             wr_tot[:, li] += (c[:, 1] + c[:, 2]) * words
         energy[lv.name] = e
@@ -179,7 +199,7 @@ def cost(problem: LoopProblem, arch: Architecture, acc: Mapping[str, Any], param
     for li, lv in enumerate(arch.levels):
         energy[lv.name] = energy[lv.name] + params["leak_pj"][:, li] * cycles * lv.instances
     over = acc["capacity_used"] / params["size_words"] - 1.0
-    return {"cycles": cycles, "compute_cycles": compute, "energy_pj": sum(energy.values()),
+    return {"cycles": cycles, "compute_cycles": compute, "energy_pj": sum(energy.values()), "energy_pj_by_operand": by_op,
             "energy_pj_by_level": energy, "capacity_over": over, "read_words": rd_tot, "write_words": wr_tot}
 
 
@@ -208,6 +228,8 @@ def evaluate(problem: LoopProblem, arch: Architecture, mapping: Any) -> dict[str
         per_level[lv.name] = {
             "energy_pj": float(r["energy_pj_by_level"][lv.name][0]),
             "capacity_words": float(r["capacity_used"][0, li]),
+            "energy_pj_by_operand": {op: float(r["energy_pj_by_operand"][0, li, k])
+                                     for k, op in enumerate(OPERANDS) if op in lv.keeps},
             "counts_per_instance": {op: dict(zip(ACTIONS, (float(x) / u for x in r["counts"][op][0, li])))
                                     for op in lv.keeps},
         }

@@ -14,7 +14,7 @@ from codesign.evaluators.cost import mapper as MP
 from codesign.evaluators.cost import mapping as Mp
 from codesign.evaluators.cost import model as M
 from codesign.evaluators.cost import problem as P
-from codesign.evaluators.cost.validate import REFERENCES, run_all
+from codesign.evaluators.cost.validate import CAUSES, REFERENCES, run_all, run_case
 
 TWO_LEVEL = {"name": "two", "levels": [
     {"name": "mem", "word_bits": 8, "block_words": 1, "energy_pj": {"read": 10, "write": 10}},
@@ -102,11 +102,28 @@ def test_arch_errors(bad, msg):
         A.from_dict(data)
 
 
-def test_reference_cases_within_goal():
+def test_reference_cases_within_goal_or_explained():
     rows = run_all()
     assert len([r for r in rows if r["energy_pj"] is not None]) >= 4
-    bad = [r["case"] for r in rows if not r["ok"]]
-    assert not bad
+    assert not [r["case"] for r in rows if r["status"] == "miss"]
+    timeloop = [r for r in rows if r["case"].startswith("timeloop-")]
+    assert len(timeloop) == 9 and all(r["ok"] for r in timeloop)
+    zz = [r for r in rows if r["case"].startswith("zigzag-")]
+    assert len(zz) >= 20 and sum(r["ok"] for r in zz) >= 12
+    for r in zz:  # explained misses name a known cause and carry the attribution
+        assert all(why.split(":")[0] in CAUSES for why in r["explained"].values())
+        assert r["zigzag"]["energy_attribution"]
+
+
+def test_unexplained_or_unknown_cause_miss_fails():
+    d = yaml.safe_load((REFERENCES / "timeloop-01-ws.yaml").read_text())
+    d["reference"]["energy_pj"] *= 2
+    assert run_case(d)[0]["status"] == "miss"
+    d["expected_miss"] = {"energy": "made-up-cause: because"}
+    assert run_case(d)[0]["status"] == "miss"
+    d["expected_miss"] = {"energy": "zigzag-psum-reads: stated"}
+    row = run_case(d)[0]
+    assert row["status"] == "explained" and not row["ok"]
 
 
 def test_reference_counts_match_timeloop_per_level():
@@ -176,4 +193,73 @@ def test_cli_validate_json(capsys):
 
     assert main(["validate", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert doc["passed"] == doc["total"] >= 4
+    assert doc["unexplained"] == 0 and doc["passed"] + doc["explained"] == doc["total"] >= 30
+    assert doc["passed"] >= 25
+
+
+def test_window_axis_clipped_to_input_size():
+    p = P.from_dict({"op": "conv", "dims": {"B": 1, "C": 1, "M": 1, "R": 3, "S": 3, "P": 4, "Q": 4}, "stride": 2,
+                     "input_size": {"P": 8, "Q": 8}})
+    assert p.window("I").sum() == 4  # P, R, Q, S slide, with or without a limit
+    assert p.size("I") == 8 * 8  # 2*(4-1)+3 = 9 rows, but the input has 8 (padding is not fetched)
+    unclipped = P.from_dict({"op": "conv", "dims": {"B": 1, "C": 1, "M": 1, "R": 3, "S": 3, "P": 4, "Q": 4},
+                             "stride": 2})
+    assert unclipped.size("I") == 9 * 9
+    with pytest.raises(ConfigError, match="input_size"):
+        P.from_dict({"op": "conv", "dims": {"B": 1, "C": 1, "M": 1, "R": 3, "S": 3, "P": 4, "Q": 4},
+                     "input_size": {"X": 3}})
+
+
+def test_round_per_transfer_charges_whole_blocks_per_load():
+    # buf keeps W (M x R); mem loops P (outer, irrelevant to W) and M (inner, relevant): 64 loads of 3 words
+    problem = P.from_dict({"op": "conv", "dims": {"B": 1, "C": 1, "M": 4, "R": 3, "S": 1, "P": 16, "Q": 1}})
+    arch = {"name": "t", "levels": [
+        {"name": "mem", "word_bits": 8, "block_words": 8, "energy_pj": {"read": 80, "write": 80}},
+        {"name": "buf", "size_words": 64, "word_bits": 8, "keeps": ["W"], "energy_pj": {"read": 1, "write": 1}}],
+        "compute": {"instances": 1}}
+    mapping = [{"level": "mem", "temporal": [["P", 16], ["M", 4]]}, {"level": "buf", "temporal": [["R", 3]]}]
+    total = _counts(mapping, arch, problem)["mem"]
+    arch["levels"][0]["round_per_transfer"] = True
+    per = _counts(mapping, arch, problem)["mem"]
+    assert total["counts_per_instance"]["W"]["reads"] == 64 * 3
+    assert total["energy_pj_by_operand"]["W"] == pytest.approx(24 * 80)  # ceil(192 / 8) blocks over the level
+    assert per["energy_pj_by_operand"]["W"] == pytest.approx(64 * 80)  # 64 x ceil(3 / 8) blocks
+    with pytest.raises(ConfigError, match="round_per_transfer"):
+        A.from_dict({**arch, "levels": [{**arch["levels"][0], "round_per_transfer": "yes"}, arch["levels"][1]]})
+
+
+def test_operand_registers_hold_inputs_across_reuse():
+    # innermost loop M is irrelevant to I: with registers the buffer is read once per (P, R), not per MAC
+    problem = P.from_dict({"op": "conv", "dims": {"B": 1, "C": 1, "M": 4, "R": 3, "S": 1, "P": 8, "Q": 1}})
+    mapping = [{"level": "buf", "temporal": [["P", 8], ["R", 3], ["M", 4]]}]
+    plain = _counts(mapping, problem=problem)["buf"]["counts_per_instance"]["I"]["reads"]
+    regs = dict(TWO_LEVEL, compute={**TWO_LEVEL["compute"], "operand_registers": True})
+    held = _counts(mapping, regs, problem)["buf"]["counts_per_instance"]["I"]["reads"]
+    assert plain == 8 * 3 * 4 and held == 8 * 3
+    out_plain = _counts(mapping, problem=problem)["buf"]["counts_per_instance"]["O"]
+    assert _counts(mapping, regs, problem)["buf"]["counts_per_instance"]["O"] == out_plain  # outputs unchanged
+
+
+def test_greedy_samples_are_valid_and_fill_the_inner_levels():
+    d = yaml.safe_load((REFERENCES / "zigzag-tpu_like-resnet18-layer1-layer1-0-conv1-conv.yaml").read_text())
+    arch, problem = A.from_dict(d["arch"]), P.from_dict(d["problem"])
+    arr = MP.sample_greedy(problem, arch, 200, np.random.default_rng(0))
+    assert not Mp.check_arrays(arr, problem, arch)
+    res = M.evaluate_arrays(problem, arch, arr)
+    assert (MP.overflow(res) <= 1e-9).mean() > 0.9
+    # the best bottom-up candidate beats the best of as many random splits
+    rand = M.evaluate_arrays(problem, arch, MP.sample(problem, arch, 200, np.random.default_rng(0)))
+    assert MP.score(res, "energy").min() < MP.score(rand, "energy").min()
+
+
+@pytest.mark.parametrize("case", ["zigzag-tpu_like-resnet18-layer1-layer1-0-conv1-conv",
+                                  "zigzag-tpu_like-resnet18-layer4-layer4-0-conv1-conv",
+                                  "zigzag-generic_array_cacti-resnet18-layer3-layer3-0-conv2-conv"])
+def test_heuristic_matches_zigzag_loma_mappings(case):
+    """On ZigZag's own architectures, our mapper finds mappings at least as good (in our model) as the
+    ones ZigZag's LOMA search chose (ZigZag's spatial unrolling is fixed by its mapping file, ours searched)."""
+    d = yaml.safe_load((REFERENCES / f"{case}.yaml").read_text())
+    arch, problem = A.from_dict(d["arch"]), P.from_dict(d["problem"])
+    theirs = M.evaluate(problem, arch, Mp.from_list(d["mapping"]))
+    ours = MP.heuristic(problem, arch, "energy")
+    assert ours.feasible and ours.energy_pj <= 1.02 * theirs["energy_pj"]

@@ -1,0 +1,205 @@
+"""ZigZag results as validation cases: translate one layer of a ZigZag run into our terms.
+
+Input: one dump of :mod:`codesign.evaluators.cost.peer_zigzag` (``--dump``), which holds the
+hardware YAML as ZigZag reads it and, per layer, ZigZag's chosen mapping and its energy and
+latency terms. :func:`case_from_layer` builds the same architecture, problem and mapping for our
+model, so ``codesign validate`` compares the two models on identical inputs.
+
+Translation:
+
+- **problem**: ZigZag's conv dims ``B, K, C, OX, OY, FX, FY, G`` become ``B, M, C, P, Q, R, S,
+  G``; the stride comes from ZigZag's partially-relevant scaling (``IX = s·OX + FX``); the input
+  extents ZigZag fetches (padding removed) clip our window footprints (``input_size``). Operand
+  precisions as ZigZag's: partial sums at ``O``, final outputs at ``O_final``.
+- **architecture**: ZigZag lets every operand cut the one loop order at its own memory
+  boundaries, so each (memory, operands cut at the same position) becomes one of our levels
+  (keeping those operands), ordered by cut position; a memory split this way lists its full
+  size in every part (ZigZag's mapping already fits the shared size). Runs of loops that
+  repeat a dim inside one part go to extra levels that keep nothing (pure loop holders). A
+  memory serves either the whole array (``served_dimensions`` = every array dim, one
+  instance) or one PE (``[]``, one instance per PE); array dim ``D1`` is our ``x`` axis, the
+  product of the others ``y``. Per-action energies: ZigZag charges ``r_cost``/``w_cost`` per
+  access of the port's maximum width, rounded up to its minimum width, so our block is the
+  minimum width with the cost scaled by ``min/max``, rounded per transfer
+  (``round_per_transfer``). Bandwidth per instance: read ports →
+  ``read_bw``, write ports → ``write_bw``, read-write ports → ``shared_bw`` (words of 8 bits
+  per cycle). The MACs hold their input operands while consecutive cycles reuse them
+  (``operand_registers``, ZigZag's "same data, no access" for the innermost level).
+- **reference**: energy = ZigZag's total; cycles = ZigZag's computation phase
+  (``latency_total0`` = ideal temporal cycles + stall/slack), which is what our model (like
+  Timeloop's) computes. ZigZag's full latency (``latency_total2``) adds the exposed data
+  on-loading before the first computation, the off-loading after the last and the systolic
+  drain; they are carried in the case and printed by ``codesign validate`` but not compared.
+
+Not translatable (a :class:`ConfigError` naming the reason): memories shared by part of the
+array dims, non-integer (padded) loop factors, dilated convs, non-conv layers, and mappings where
+a per-PE memory holds loops above an array-wide one (our levels nest their instances).
+
+(The module is not called ``zigzag.py``: the peer script runs from this folder, and ZigZag's own
+``import zigzag`` would find it.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from math import prod
+from typing import Any
+
+from codesign.errors import ConfigError
+
+CONV_DIMS = {"B": "B", "K": "M", "C": "C", "OX": "P", "OY": "Q", "FX": "R", "FY": "S", "G": "G"}
+WORD_BITS = 8
+OPS = ("W", "I", "O")
+
+
+def _int(x: float, what: str) -> int:
+    if abs(x - round(x)) > 1e-9 or x < 1:
+        raise ConfigError(f"{what} must be a whole factor >= 1 (ZigZag padded an uneven split), but got {x:g}")
+    return int(round(x))
+
+
+def problem_dict(layer: Mapping[str, Any]) -> dict[str, Any]:
+    """Our problem dict for a dumped ZigZag conv layer."""
+    dims = dict(layer["dims"])
+    if "OX" not in dims or "FX" not in dims:
+        raise ConfigError(f"layer {layer['name']}: only conv layers translate, but got dims {sorted(dims)}")
+    unknown = sorted(set(dims) - set(CONV_DIMS))
+    if unknown:
+        raise ConfigError(f"layer {layer['name']}: conv dims must be among {sorted(CONV_DIMS)}, but got {unknown}")
+    strides = {}
+    for pr, (out_dim, kern_dim) in (("IX", ("OX", "FX")), ("IY", ("OY", "FY"))):
+        scale = dict(map(tuple, layer["pr_scaling"][pr]))
+        if scale.get(kern_dim, 1.0) != 1.0:
+            raise ConfigError(f"layer {layer['name']}: dilated convs do not translate ({pr} scaling {scale})")
+        strides[pr] = _int(scale.get(out_dim, 1.0), f"layer {layer['name']} stride {pr}")
+    if strides["IX"] != strides["IY"]:
+        raise ConfigError(f"layer {layer['name']}: strides must be equal in x and y, but got {strides}")
+    prec = layer["precision"]
+    g = int(dims.get("G", 1))
+    ours = {CONV_DIMS[k]: int(v) for k, v in dims.items()}
+    ours["C"], ours["M"] = ours.get("C", 1) * g, ours.get("M", 1) * g  # Layer dims are totals over groups
+    ours.pop("G", None)
+    return {"op": "conv", "name": layer["name"], "dims": {d: ours.get(d, 1) for d in ("B", "C", "M", "R", "S", "P", "Q")},
+            "stride": strides["IX"], "groups": g,
+            "bits": {"W": int(prec["W"]), "I": int(prec["I"]), "O": int(prec.get("O_final", prec["O"]))},
+            "psum_bits": int(prec["O"]),
+            "input_size": {"P": int(layer["pr_sizes"]["IX"]), "Q": int(layer["pr_sizes"]["IY"])}}
+
+
+def _memory(hw: Mapping[str, Any], name: str) -> dict[str, Any]:
+    mems = hw["memories"]
+    if name not in mems:
+        raise ConfigError(f"hardware has no memory {name!r} (memories: {sorted(mems)})")
+    m = mems[name]
+    array_dims = list(hw["operational_array"]["dimensions"])
+    served = list(m.get("served_dimensions") or [])
+    if served and sorted(served) != sorted(array_dims):
+        raise ConfigError(f"memory {name}: served_dimensions must be [] (one per PE) or every array dim "
+                          f"{array_dims}, but got {served}")
+    ports = m.get("ports") or []
+    reads = [p for p in ports if p["type"] in ("read", "read_write")]
+    writes = [p for p in ports if p["type"] in ("write", "read_write")]
+    block_bits = min(int(p["bandwidth_min"]) for p in ports)
+    bw = lambda kind: sum(int(p["bandwidth_max"]) for p in ports if p["type"] == kind) / WORD_BITS  # noqa: E731
+    read_max = max(int(p["bandwidth_max"]) for p in reads) if reads else block_bits
+    write_max = max(int(p["bandwidth_max"]) for p in writes) if writes else block_bits
+    return {"per_pe": not served, "size_words": float(m["size"]) / WORD_BITS,
+            "block_words": max(1, block_bits // WORD_BITS),
+            "read_pj": float(m["r_cost"]) * block_bits / read_max, "write_pj": float(m["w_cost"]) * block_bits / write_max,
+            "read_bw": bw("read") or None, "write_bw": bw("write") or None, "shared_bw": bw("read_write") or None}
+
+
+def _runs(loops: list[tuple[str, float]]) -> list[list[tuple[str, int]]]:
+    """Split an inner → outer loop list into runs without a repeated dim (adjacent repeats merge)."""
+    runs: list[list[tuple[str, int]]] = [[]]
+    for d, f in loops:
+        f = _int(f, f"temporal factor of {d}")
+        if f == 1:
+            continue
+        run = runs[-1]
+        if run and run[-1][0] == d:
+            run[-1] = (d, run[-1][1] * f)
+        elif any(x == d for x, _ in run):
+            runs.append([(d, f)])
+        else:
+            run.append((d, f))
+    return [r for r in runs if r] or [[]]
+
+
+def case_from_layer(layer: Mapping[str, Any], hw: Mapping[str, Any], source: str, name: str) -> dict[str, Any]:
+    """One validation case (``kind: zigzag``) from a dumped layer and the dumped hardware."""
+    problem = problem_dict(layer)
+    links = layer["operand_links"]
+    if set(links) != set(OPS):
+        raise ConfigError(f"layer {layer['name']}: operands must be {list(OPS)}, but got {sorted(links)}")
+    seqs = {op: [(str(d), float(f)) for lvl in layer["temporal"][op] for d, f in lvl] for op in OPS}
+    seq = seqs["O"]
+    if any(s != seq for s in seqs.values()):
+        raise ConfigError(f"layer {layer['name']}: operands must share one loop order")
+    groups: dict[tuple[str, int], list[str]] = {}
+    for op in OPS:
+        cut = 0
+        for mem, loops in zip(layer["mem_levels"][op], layer["temporal"][op]):
+            cut += len(loops)
+            groups.setdefault((mem, cut), []).append(op)
+    mems = {m: _memory(hw, m) for m, _ in groups}
+    per_mem = {m: sum(1 for g in groups if g[0] == m) for m in mems}
+    # inner first: by cut, per-PE memories below array-wide ones at equal cuts, then smaller memories first
+    order = sorted(groups, key=lambda g: (g[1], not mems[g[0]]["per_pe"], mems[g[0]]["size_words"]))
+    seen_wide = None
+    for mem, cut in order:
+        if mems[mem]["per_pe"] and seen_wide:
+            raise ConfigError(f"layer {layer['name']}: per-PE memory {mem} holds loops above array-wide memory "
+                              f"{seen_wide}; our levels nest their instances")
+        if not mems[mem]["per_pe"]:
+            seen_wide = mem
+    top_mem, top_cut = order[-1]
+    if sorted(groups[order[-1]]) != sorted(OPS) or top_cut != len(seq):
+        raise ConfigError(f"layer {layer['name']}: the outermost memory must keep every operand")
+    sizes = [int(s) for s in hw["operational_array"]["sizes"]]
+    pes, mesh_x = prod(sizes), sizes[0]
+    levels: list[dict[str, Any]] = []
+    mapping: list[dict[str, Any]] = []
+    prev = 0
+    for mem, cut in order:  # inner first; reversed at the end
+        m, ops = mems[mem], [op for op in OPS if op in groups[(mem, cut)]]
+        lname = mem if per_mem[mem] == 1 else f"{mem}.{'+'.join(ops)}"
+        inst = {"instances": pes, "mesh_x": mesh_x} if m["per_pe"] else {}
+        runs = _runs(seq[prev:cut])
+        for k, run in enumerate(runs[:-1]):  # loop holders below the memory
+            levels.append({"name": f"{lname}~{k}", "keeps": [], **inst})
+            mapping.append({"level": f"{lname}~{k}", "temporal": [[CONV_DIMS[d], f] for d, f in reversed(run)]})
+        lv = {"name": lname, "keeps": ops, "word_bits": WORD_BITS, "block_words": m["block_words"], **inst,
+              "round_per_transfer": True,
+              "energy_pj": {"read": m["read_pj"], "write": m["write_pj"], "update": m["write_pj"]}}
+        if (mem, cut) != (top_mem, top_cut):
+            lv["size_words"] = m["size_words"]
+        lv.update({k: m[k] for k in ("read_bw", "write_bw", "shared_bw") if m[k]})
+        levels.append(lv)
+        mapping.append({"level": lname, "temporal": [[CONV_DIMS[d], f] for d, f in reversed(runs[-1])]})
+        prev = cut
+    levels.reverse()
+    mapping.reverse()
+    spatial = []
+    dims = list(hw["operational_array"]["dimensions"])
+    for dim_name, unroll in layer["spatial"].items():
+        axis = "x" if dim_name == dims[0] else "y"
+        for d, f in unroll.items():
+            f = _int(f, f"spatial factor of {d} on {dim_name}")
+            if f > 1:
+                spatial.append([CONV_DIMS[d], f, axis])
+    wide = [i for i, lv in enumerate(levels) if "instances" not in lv]
+    mapping[wide[-1]]["spatial"] = spatial
+    oa = hw["operational_array"]
+    arch = {"name": f"{hw.get('name', 'zigzag')}", "clock_mhz": 1000.0, "levels": levels,
+            "compute": {"name": "mac", "instances": pes, "mesh_x": mesh_x,
+                        "energy_pj_per_mac": float(oa["unit_energy"]), "cycles_per_mac": 1,
+                        "operand_registers": True}}
+    ref = {"cycles": float(layer["latency_total0"]), "energy_pj": float(layer["energy_total"]),
+           "energy_pj_by_operand": {f"{mem}/{op}": float(e) for op in OPS
+                                    for mem, e in zip(layer["mem_levels"][op], layer["energy_breakdown"][op])}}
+    for k in ("latency_total2", "ideal_temporal_cycle", "stall_slack_comb", "onloading", "offloading",
+              "systolic_drain", "mac_energy"):
+        ref[k] = float(layer[k])
+    return {"name": name, "kind": "zigzag", "source": source, "problem": problem, "arch": arch,
+            "mapping": mapping, "reference": ref}

@@ -1,0 +1,97 @@
+"""ZigZag translation: a dumped layer becomes our architecture, problem and mapping."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from codesign.errors import ConfigError
+from codesign.evaluators.cost import arch as A
+from codesign.evaluators.cost import mapping as Mp
+from codesign.evaluators.cost import model as M
+from codesign.evaluators.cost import problem as P
+from codesign.evaluators.cost.validate import run_case
+from codesign.evaluators.cost.from_zigzag import case_from_layer
+
+
+def _port(name, kind, lo, hi):
+    return {"name": name, "type": kind, "bandwidth_min": lo, "bandwidth_max": hi, "allocation": []}
+
+
+HW = {"name": "mini", "operational_array": {"unit_energy": 0.04, "dimensions": ["D1", "D2"], "sizes": [4, 2]},
+      "memories": {
+          "reg_W": {"size": 64, "r_cost": 0.1, "w_cost": 0.1, "operands": ["I2"], "served_dimensions": [],
+                    "ports": [_port("r", "read", 8, 8), _port("w", "write", 8, 8)]},
+          "sram": {"size": 65536, "r_cost": 40.0, "w_cost": 50.0, "operands": ["I1", "O"],
+                   "served_dimensions": ["D1", "D2"], "ports": [_port("r", "read", 16, 128), _port("w", "write", 16, 128)]},
+          "dram": {"size": 10 ** 9, "r_cost": 700.0, "w_cost": 750.0, "operands": ["I1", "I2", "O"],
+                   "served_dimensions": ["D1", "D2"], "ports": [_port("rw", "read_write", 64, 64)]}}}
+
+LAYER = {
+    "name": "conv", "dims": {"B": 1, "K": 4, "G": 1, "OX": 6, "OY": 4, "C": 4, "FX": 3, "FY": 1},
+    "pr_sizes": {"IX": 8, "IY": 4}, "pr_scaling": {"IX": [["OX", 1.0], ["FX", 1.0]], "IY": [["OY", 1.0], ["FY", 1.0]]},
+    "precision": {"W": 8, "I": 8, "O_final": 8, "O": 16}, "operand_links": {"O": "O", "W": "I2", "I": "I1"},
+    # one loop order (inner -> outer): FX3, OX3, OX2, C2, OY4; each operand cuts it at its memories
+    "temporal": {"W": [[["FX", 3], ["OX", 3], ["OX", 2]], [["C", 2], ["OY", 4]]],
+                 "I": [[["FX", 3], ["OX", 3], ["OX", 2], ["C", 2]], [["OY", 4]]],
+                 "O": [[["FX", 3], ["OX", 3], ["OX", 2], ["C", 2], ["OY", 4]], []]},
+    "spatial": {"D1": {"K": 4.0}, "D2": {"C": 2.0}},
+    "mem_levels": {"W": ["reg_W", "dram"], "I": ["sram", "dram"], "O": ["sram", "dram"]},
+    "energy_breakdown": {"W": [1.0, 2.0], "I": [3.0, 4.0], "O": [5.0, 6.0]},
+    "energy_total": 1000.0, "mac_energy": 10.0, "latency_total0": 1000.0, "latency_total2": 1100.0,
+    "ideal_temporal_cycle": 1000.0, "stall_slack_comb": 0.0, "onloading": 90.0, "offloading": 10.0,
+    "systolic_drain": 0.0,
+}
+
+
+def test_translation_structure():
+    case = case_from_layer(LAYER, HW, "test", "mini")
+    arch, problem = A.from_dict(case["arch"]), P.from_dict(case["problem"])
+    mapping = Mp.from_list(case["mapping"])
+    Mp.check(mapping, problem, arch)
+    names = [lv.name for lv in arch.levels]
+    # sram keeps I (cut 4) and O (cut 5) at different positions: split; reg_W is per PE and innermost
+    assert names == ["dram", "sram.O", "sram.I", "reg_W"]
+    assert arch.levels[-1].instances == 8 and arch.levels[-1].mesh_x == 4
+    assert problem.dims["M"] == 4 and problem.dims["P"] == 6 and problem.size("I") == 4 * 8 * 4
+    loops = {lv.level: lv.temporal for lv in mapping.levels}
+    assert loops["reg_W"] == (("P", 6), ("R", 3))  # OX3·OX2 merged, outer -> inner
+    assert loops["sram.I"] == (("C", 2),) and loops["sram.O"] == (("Q", 4),)
+    spatial = {lv.level: lv.spatial for lv in mapping.levels}
+    assert spatial["sram.I"] == (("M", 4, "x"), ("C", 2, "y"))  # innermost array-wide level fans out to the PEs
+    # per-action energy: 16-bit blocks at 16/128 of the 128-bit access cost, rounded per transfer
+    sram = arch.levels[names.index("sram.I")]
+    assert sram.block_words == 2 and sram.read_pj == pytest.approx(40.0 * 16 / 128) and sram.round_per_transfer
+    assert sram.read_bw == 16 and arch.levels[0].shared_bw == 8 and arch.compute.operand_registers
+    r = M.evaluate(problem, arch, mapping)
+    assert r["compute_cycles"] == 3 * 6 * 2 * 4  # temporal loops only
+    row = run_case(case)[0]
+    assert row["zigzag"]["latency_total"] == 1100.0 and len(row["zigzag"]["energy_attribution"]) == 3
+
+
+def test_repeated_dim_in_one_memory_goes_to_a_loop_holder():
+    layer = copy.deepcopy(LAYER)
+    layer["temporal"] = {op: [[["FX", 3], ["OX", 3], ["C", 2], ["OX", 2]], [["OY", 4]]] for op in ("W", "I")}
+    layer["temporal"]["O"] = [[["FX", 3], ["OX", 3], ["C", 2], ["OX", 2], ["OY", 4]], []]
+    layer["mem_levels"]["W"] = ["reg_W", "dram"]
+    case = case_from_layer(layer, HW, "test", "mini")
+    names = [lv["name"] for lv in case["arch"]["levels"]]
+    assert "reg_W~0" in names and names.index("reg_W~0") == names.index("reg_W") + 1
+    holder = next(lv for lv in case["arch"]["levels"] if lv["name"] == "reg_W~0")
+    assert holder["keeps"] == [] and holder["instances"] == 8
+    Mp.check(Mp.from_list(case["mapping"]), P.from_dict(case["problem"]), A.from_dict(case["arch"]))
+
+
+@pytest.mark.parametrize("change, msg", [
+    (lambda hw, ly: hw["memories"]["reg_W"].update(served_dimensions=["D1"]), "served_dimensions"),
+    (lambda hw, ly: ly.update(dims={"C": 4, "D": 1, "K": 8}), "only conv layers"),
+    (lambda hw, ly: ly["spatial"]["D1"].update(K=2.5), "whole factor"),
+    (lambda hw, ly: ly["pr_scaling"]["IX"].__setitem__(1, ["FX", 2.0]), "dilated"),
+    (lambda hw, ly: ly["temporal"]["W"][0].__setitem__(0, ["FX", 1]), "share one loop order"),
+])
+def test_untranslatable_inputs_name_the_reason(change, msg):
+    hw, layer = copy.deepcopy(HW), copy.deepcopy(LAYER)
+    change(hw, layer)
+    with pytest.raises(ConfigError, match=msg):
+        case_from_layer(layer, hw, "test", "mini")
