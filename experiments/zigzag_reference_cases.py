@@ -34,8 +34,10 @@ from codesign.evaluators.cost.validate import CYCLES_TOL, ENERGY_TOL, REFERENCES
 ROOT = Path(__file__).resolve().parents[1]
 PEER = ROOT / "codesign" / "evaluators" / "cost" / "peer_zigzag.py"
 RUNS = [("tpu_like.yaml", "tpu_like.yaml", "resnet18.onnx"),
+        ("tpu_like.yaml", "tpu_like.yaml", "alexnet.onnx"),
+        ("tpu_like.yaml", "tpu_like.yaml", "mobilenetv2.onnx"),
         ("generic_array_cacti.yaml", "default.yaml", "resnet18.onnx"),
-        ("tpu_like.yaml", "tpu_like.yaml", "alexnet.onnx")]
+        ("generic_array_cacti.yaml", "default.yaml", "alexnet.onnx")]
 
 def _reason_energy(row: dict, problem: dict) -> str | None:
     top = row["zigzag"]["energy_attribution"][0]
@@ -93,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
         for layer in dump["layers"]:
             try:
                 case = zigzag.case_from_layer(layer, dump["hardware"], source, f"zigzag-{tag}-{_slug(layer['name'])}")
-                key = json.dumps([case["problem"]["dims"], case["problem"]["stride"], case["problem"]["groups"]])
+                key = json.dumps([case["problem"]["op"], case["problem"]["dims"], case["problem"].get("stride"),
+                                  case["problem"].get("groups")])
                 if key in seen:
                     continue
                 row = run_case(case)[0]

@@ -8,7 +8,7 @@ model, so ``codesign validate`` compares the two models on identical inputs.
 Translation:
 
 - **problem**: ZigZag's conv dims ``B, K, C, OX, OY, FX, FY, G`` become ``B, M, C, P, Q, R, S,
-  G``; the stride comes from ZigZag's partially-relevant scaling (``IX = s·OX + FX``); the input
+  G`` (its Gemm dims ``D, K, C`` our ``M, N, K``); the stride comes from ZigZag's partially-relevant scaling (``IX = s·OX + FX``); the input
   extents ZigZag fetches (padding removed) clip our window footprints (``input_size``). Operand
   precisions as ZigZag's: partial sums at ``O``, final outputs at ``O_final``.
 - **architecture**: ZigZag lets every operand cut the one loop order at its own memory
@@ -32,7 +32,7 @@ Translation:
   drain; they are carried in the case and printed by ``codesign validate`` but not compared.
 
 Not translatable (a :class:`ConfigError` naming the reason): memories shared by part of the
-array dims, non-integer (padded) loop factors, dilated convs, non-conv layers, and mappings where
+array dims, non-integer (padded) loop factors, dilated convs, other layer kinds, and mappings where
 a per-PE memory holds loops above an array-wide one (our levels nest their instances).
 
 (The module is not called ``zigzag.py``: the peer script runs from this folder, and ZigZag's own
@@ -48,6 +48,12 @@ from typing import Any
 from codesign.errors import ConfigError
 
 CONV_DIMS = {"B": "B", "K": "M", "C": "C", "OX": "P", "OY": "Q", "FX": "R", "FY": "S", "G": "G"}
+GEMM_DIMS = {"D": "M", "K": "N", "C": "K"}  # ZigZag's Gemm: O[D,K] += I[D,C] * W[K,C]
+
+
+def dim_names(layer: Mapping[str, Any]) -> dict[str, str]:
+    """ZigZag dim -> our dim for the layer's kind (conv or gemm)."""
+    return CONV_DIMS if "OX" in layer["dims"] else GEMM_DIMS
 WORD_BITS = 8
 OPS = ("W", "I", "O")
 
@@ -59,10 +65,16 @@ def _int(x: float, what: str) -> int:
 
 
 def problem_dict(layer: Mapping[str, Any]) -> dict[str, Any]:
-    """Our problem dict for a dumped ZigZag conv layer."""
+    """Our problem dict for a dumped ZigZag conv or Gemm layer."""
     dims = dict(layer["dims"])
+    prec = layer["precision"]
+    bits = {"W": int(prec["W"]), "I": int(prec["I"]), "O": int(prec.get("O_final", prec["O"]))}
+    if set(dims) == set(GEMM_DIMS):
+        return {"op": "gemm", "name": layer["name"], "dims": {GEMM_DIMS[k]: int(v) for k, v in dims.items()},
+                "bits": bits, "psum_bits": int(prec["O"])}
     if "OX" not in dims or "FX" not in dims:
-        raise ConfigError(f"layer {layer['name']}: only conv layers translate, but got dims {sorted(dims)}")
+        raise ConfigError(f"layer {layer['name']}: only conv and Gemm (C, D, K) layers translate, but got dims "
+                          f"{sorted(dims)}")
     unknown = sorted(set(dims) - set(CONV_DIMS))
     if unknown:
         raise ConfigError(f"layer {layer['name']}: conv dims must be among {sorted(CONV_DIMS)}, but got {unknown}")
@@ -74,15 +86,12 @@ def problem_dict(layer: Mapping[str, Any]) -> dict[str, Any]:
         strides[pr] = _int(scale.get(out_dim, 1.0), f"layer {layer['name']} stride {pr}")
     if strides["IX"] != strides["IY"]:
         raise ConfigError(f"layer {layer['name']}: strides must be equal in x and y, but got {strides}")
-    prec = layer["precision"]
     g = int(dims.get("G", 1))
     ours = {CONV_DIMS[k]: int(v) for k, v in dims.items()}
     ours["C"], ours["M"] = ours.get("C", 1) * g, ours.get("M", 1) * g  # Layer dims are totals over groups
     ours.pop("G", None)
     return {"op": "conv", "name": layer["name"], "dims": {d: ours.get(d, 1) for d in ("B", "C", "M", "R", "S", "P", "Q")},
-            "stride": strides["IX"], "groups": g,
-            "bits": {"W": int(prec["W"]), "I": int(prec["I"]), "O": int(prec.get("O_final", prec["O"]))},
-            "psum_bits": int(prec["O"]),
+            "stride": strides["IX"], "groups": g, "bits": bits, "psum_bits": int(prec["O"]),
             "input_size": {"P": int(layer["pr_sizes"]["IX"]), "Q": int(layer["pr_sizes"]["IY"])}}
 
 
@@ -129,6 +138,7 @@ def _runs(loops: list[tuple[str, float]]) -> list[list[tuple[str, int]]]:
 def case_from_layer(layer: Mapping[str, Any], hw: Mapping[str, Any], source: str, name: str) -> dict[str, Any]:
     """One validation case (``kind: zigzag``) from a dumped layer and the dumped hardware."""
     problem = problem_dict(layer)
+    names = dim_names(layer)
     links = layer["operand_links"]
     if set(links) != set(OPS):
         raise ConfigError(f"layer {layer['name']}: operands must be {list(OPS)}, but got {sorted(links)}")
@@ -136,6 +146,12 @@ def case_from_layer(layer: Mapping[str, Any], hw: Mapping[str, Any], source: str
     seq = seqs["O"]
     if any(s != seq for s in seqs.values()):
         raise ConfigError(f"layer {layer['name']}: operands must share one loop order")
+    for d, size in layer["dims"].items():
+        loops = prod(f for dd, f in seq if dd == d) * prod(
+            f for unroll in layer["spatial"].values() for dd, f in unroll.items() if dd == d)
+        if abs(loops - size) > 1e-6:
+            raise ConfigError(f"layer {layer['name']}: the loops of {d} must multiply to its size {size}, but ZigZag's "
+                              f"multiply to {loops:g} (it pads an uneven split)")
     groups: dict[tuple[str, int], list[str]] = {}
     for op in OPS:
         cut = 0
@@ -168,7 +184,7 @@ def case_from_layer(layer: Mapping[str, Any], hw: Mapping[str, Any], source: str
         runs = _runs(seq[prev:cut])
         for k, run in enumerate(runs[:-1]):  # loop holders below the memory
             levels.append({"name": f"{lname}~{k}", "keeps": [], **inst})
-            mapping.append({"level": f"{lname}~{k}", "temporal": [[CONV_DIMS[d], f] for d, f in reversed(run)]})
+            mapping.append({"level": f"{lname}~{k}", "temporal": [[names[d], f] for d, f in reversed(run)]})
         lv = {"name": lname, "keeps": ops, "word_bits": WORD_BITS, "block_words": m["block_words"], **inst,
               "round_per_transfer": True,
               "energy_pj": {"read": m["read_pj"], "write": m["write_pj"], "update": m["write_pj"]}}
@@ -176,7 +192,7 @@ def case_from_layer(layer: Mapping[str, Any], hw: Mapping[str, Any], source: str
             lv["size_words"] = m["size_words"]
         lv.update({k: m[k] for k in ("read_bw", "write_bw", "shared_bw") if m[k]})
         levels.append(lv)
-        mapping.append({"level": lname, "temporal": [[CONV_DIMS[d], f] for d, f in reversed(runs[-1])]})
+        mapping.append({"level": lname, "temporal": [[names[d], f] for d, f in reversed(runs[-1])]})
         prev = cut
     levels.reverse()
     mapping.reverse()
@@ -187,7 +203,7 @@ def case_from_layer(layer: Mapping[str, Any], hw: Mapping[str, Any], source: str
         for d, f in unroll.items():
             f = _int(f, f"spatial factor of {d} on {dim_name}")
             if f > 1:
-                spatial.append([CONV_DIMS[d], f, axis])
+                spatial.append([names[d], f, axis])
     wide = [i for i, lv in enumerate(levels) if "instances" not in lv]
     mapping[wide[-1]]["spatial"] = spatial
     oa = hw["operational_array"]

@@ -85,8 +85,8 @@ def test_repeated_dim_in_one_memory_goes_to_a_loop_holder():
 
 @pytest.mark.parametrize("change, msg", [
     (lambda hw, ly: hw["memories"]["reg_W"].update(served_dimensions=["D1"]), "served_dimensions"),
-    (lambda hw, ly: ly.update(dims={"C": 4, "D": 1, "K": 8}), "only conv layers"),
-    (lambda hw, ly: ly["spatial"]["D1"].update(K=2.5), "whole factor"),
+    (lambda hw, ly: ly.update(dims={"C": 4, "X": 1, "K": 8}), "only conv and Gemm"),
+    (lambda hw, ly: ly["spatial"]["D1"].update(K=2.5), "pads an uneven split"),
     (lambda hw, ly: ly["pr_scaling"]["IX"].__setitem__(1, ["FX", 2.0]), "dilated"),
     (lambda hw, ly: ly["temporal"]["W"][0].__setitem__(0, ["FX", 1]), "share one loop order"),
 ])
