@@ -97,6 +97,28 @@ def _peer(python: str) -> dict[str, Any]:
     return doc
 
 
+def onnx_layer_name(name: str) -> str:
+    """ZigZag's ONNX node name as our zoo names it: ``/layer2/layer2.0/downsample/downsample.0/Conv``
+    → ``layer2.0.downsample.0`` (drop the op type and every segment that prefixes the next)."""
+    parts = [p for p in name.strip("/").split("/")][:-1] or [name.strip("/")]
+    keep = [p for p, nxt in zip(parts, parts[1:] + [""]) if not nxt.startswith(p + ".")]
+    return ".".join(keep)
+
+
+def per_layer(ours: dict[str, Any], peer: dict[str, Any]) -> list[dict[str, Any]]:
+    """Ours / peer per layer, matched by name."""
+    theirs = {onnx_layer_name(layer["name"]): layer for layer in peer.get("layers", [])}
+    rows = []
+    for layer in ours["layers"]:
+        t = theirs.get(layer["name"])
+        if t is None:
+            continue
+        rows.append({"name": layer["name"], "energy_ratio": layer["energy_pj"] / t["energy_pj"],
+                     "latency_ratio": layer["latency_cycles"] / t["latency_cycles"],
+                     "latency_ratio_compute_phase": layer["latency_cycles"] / t["latency_compute_phase"]})
+    return rows
+
+
 def bench_cost_command(args: argparse.Namespace) -> int:
     if args.repeats < 1:
         raise ConfigError(f"--repeats must be >= 1, but got {args.repeats}")
@@ -119,6 +141,7 @@ def bench_cost_command(args: argparse.Namespace) -> int:
         phase = sum(layer.get("latency_compute_phase", float("nan")) for layer in peer.get("layers", []))
         peer["latency_compute_phase_cycles"] = phase
         doc["latency_ratio_compute_phase"] = ours["latency_cycles"] / phase
+        doc["per_layer"] = per_layer(ours, peer)
     if getattr(args, "json", False):
         print_json(doc)
         return 0
@@ -130,6 +153,11 @@ def bench_cost_command(args: argparse.Namespace) -> int:
               f"energy {peer['energy_pj'] / 1e6:.4g} uJ")
         print(f"speedup {doc['speedup']:.1f}x; latency ours/peer {doc['latency_ratio']:.3f} "
               f"(computation phase {doc['latency_ratio_compute_phase']:.3f}); energy ours/peer {doc['energy_ratio']:.3f}")
+        rows = doc["per_layer"]
+        if rows:
+            rng = lambda k: f"{min(r[k] for r in rows):.3f}-{max(r[k] for r in rows):.3f}"  # noqa: E731
+            print(f"per layer ({len(rows)} matched by name): energy ours/peer {rng('energy_ratio')}, "
+                  f"latency {rng('latency_ratio')} (computation phase {rng('latency_ratio_compute_phase')})")
     print(f"batched fixed-mapping evaluation: {thr['designs_per_s']:.4g} designs/s "
           f"({thr['designs']} designs x {thr['layers_per_design']} layers in {thr['seconds']:.2f} s)")
     return 0

@@ -95,3 +95,26 @@ def test_untranslatable_inputs_name_the_reason(change, msg):
     change(hw, layer)
     with pytest.raises(ConfigError, match=msg):
         case_from_layer(layer, hw, "test", "mini")
+
+
+def test_bench_matches_zigzag_layer_names_to_the_zoo():
+    from codesign.cli.cost import onnx_layer_name
+    from codesign.workloads.zoo import resnet18
+
+    names = ["/conv1/Conv", "/layer2/layer2.0/downsample/downsample.0/Conv", "/layer4/layer4.1/conv2/Conv", "/fc/Gemm"]
+    ours = {layer.name for layer in resnet18().layers}
+    assert [onnx_layer_name(n) for n in names] == ["conv1", "layer2.0.downsample.0", "layer4.1.conv2", "fc"]
+    assert {onnx_layer_name(n) for n in names} <= ours
+
+
+def test_bench_cost_without_peer_reports_ours_and_throughput(capsys):
+    import json
+
+    from codesign.cli.main import main
+
+    assert main(["bench", "cost", "--no-peer", "--designs", "50", "--repeats", "1", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert len(doc["ours"]["layers"]) == 21 and doc["ours"]["energy_pj"] > 0
+    assert doc["throughput"]["designs"] == 50 and "peer" not in doc
+    assert main(["bench", "cost", "--peer-python", "/nonexistent/python"]) == 2
+    assert "make peer" in capsys.readouterr().err
