@@ -6,7 +6,7 @@ Recorded modules (in call order, named by their qualified names in ``module``):
   of the input's leading dims (tokens, e.g. ``batch·seq`` for a ``[B, T, K]`` input).
 - ``nn.Conv2d``: ``conv`` with ``B`` (1 for an unbatched input), ``C``, ``M``, ``R×S``, ``stride``,
   ``groups`` and ``P×Q`` read from the actual output (so padding and dilation are accounted for;
-  padding and dilation are kept in ``tags``).
+  padding, dilation and the input extent ``input_size`` are kept in ``tags``).
 - ``nn.Conv1d``: ``conv`` with ``S = Q = 1`` (``R`` = kernel, ``P`` = output length).
 
 Not recorded: activation-activation matmuls (``torch.matmul``, ``F.scaled_dot_product_attention``)
@@ -41,11 +41,13 @@ def _linear_layer(name: str, mod: Any, x: Any) -> Layer:
 
 def _conv_layer(name: str, mod: Any, x: Any, y: Any, dims: int) -> Layer:
     batch = int(x.shape[0]) if x.dim() == dims + 2 else 1
-    tags = {"padding": mod.padding, "dilation": mod.dilation}
+    tags: dict[str, Any] = {"padding": mod.padding, "dilation": mod.dilation}
     if dims == 1:
+        tags["input_size"] = {"P": int(x.shape[-1]), "Q": 1}
         return conv(name, C=mod.in_channels, M=mod.out_channels, R=mod.kernel_size[0], S=1, P=int(y.shape[-1]),
                     Q=1, stride=int(mod.stride[0]), groups=mod.groups, B=batch, tags=tags)
     kh, kw = mod.kernel_size
+    tags["input_size"] = {"P": int(x.shape[-2]), "Q": int(x.shape[-1])}
     return conv(name, C=mod.in_channels, M=mod.out_channels, R=kh, S=kw, P=int(y.shape[-2]), Q=int(y.shape[-1]),
                 stride=_square(mod.stride, "stride", name), groups=mod.groups, B=batch, tags=tags)
 

@@ -50,6 +50,12 @@ def _conv_out(size: int, kernel: int, stride: int, pad: int) -> int:
 
 
 # ----------------------------------------------------------------------------------- CNNs
+def _inp(size: int) -> dict[str, Any]:
+    """Conv ``tags``: the input's extent (``P`` pairs with ``R``, ``Q`` with ``S``), so a cost model
+    fetches no zero padding (see :func:`codesign.evaluators.cost.problem.from_layer`)."""
+    return {"input_size": {"P": size, "Q": size}}
+
+
 def digits_cnn(batch: int = 1) -> Workload:
     """The 4-layer CNN of the digits accuracy probe (scikit-learn 8×8 digits, 10 classes).
 
@@ -61,8 +67,8 @@ def digits_cnn(batch: int = 1) -> Workload:
     """
     b = _positive_int(batch, "batch")
     layers = [
-        conv("conv1", C=1, M=16, R=3, P=8, stride=1, B=b),
-        conv("conv2", C=16, M=32, R=3, P=4, stride=2, B=b),
+        conv("conv1", C=1, M=16, R=3, P=8, stride=1, B=b, tags=_inp(8)),
+        conv("conv2", C=16, M=32, R=3, P=4, stride=2, B=b, tags=_inp(8)),
         gemm("fc1", M=b, N=64, K=32 * 4 * 4),
         gemm("fc2", M=b, N=10, K=64),
     ]
@@ -79,7 +85,7 @@ def resnet18(batch: int = 1) -> Workload:
     """
     b = _positive_int(batch, "batch")
     size = _conv_out(224, 7, 2, 3)
-    layers = [conv("conv1", C=3, M=64, R=7, P=size, stride=2, B=b)]
+    layers = [conv("conv1", C=3, M=64, R=7, P=size, stride=2, B=b, tags=_inp(224))]
     size = _conv_out(size, 3, 2, 1)  # maxpool
     c_in = 64
     for stage, width in enumerate((64, 128, 256, 512), start=1):
@@ -87,10 +93,11 @@ def resnet18(batch: int = 1) -> Workload:
             stride = 2 if stage > 1 and block == 0 else 1
             out = _conv_out(size, 3, stride, 1)
             pre = f"layer{stage}.{block}"
-            layers.append(conv(f"{pre}.conv1", C=c_in, M=width, R=3, P=out, stride=stride, B=b))
-            layers.append(conv(f"{pre}.conv2", C=width, M=width, R=3, P=out, stride=1, B=b))
+            layers.append(conv(f"{pre}.conv1", C=c_in, M=width, R=3, P=out, stride=stride, B=b, tags=_inp(size)))
+            layers.append(conv(f"{pre}.conv2", C=width, M=width, R=3, P=out, stride=1, B=b, tags=_inp(out)))
             if stride != 1 or c_in != width:
-                layers.append(conv(f"{pre}.downsample.0", C=c_in, M=width, R=1, P=out, stride=stride, B=b))
+                layers.append(conv(f"{pre}.downsample.0", C=c_in, M=width, R=1, P=out, stride=stride, B=b,
+                                   tags=_inp(size)))
             c_in, size = width, out
     layers.append(gemm("fc", M=b, N=1000, K=512))
     return Workload("resnet18", layers, {
@@ -117,7 +124,7 @@ def mobilenetv2(batch: int = 1) -> Workload:
     """
     b = _positive_int(batch, "batch")
     size = _conv_out(224, 3, 2, 1)
-    layers = [conv("features.0.0", C=3, M=32, R=3, P=size, stride=2, B=b)]
+    layers = [conv("features.0.0", C=3, M=32, R=3, P=size, stride=2, B=b, tags=_inp(224))]
     c_in, idx = 32, 1
     for t, c, n, s in _MBV2_SETTINGS:
         for i in range(n):
@@ -126,12 +133,13 @@ def mobilenetv2(batch: int = 1) -> Workload:
             out = _conv_out(size, 3, stride, 1)
             pre, j = f"features.{idx}.conv", 0
             if t != 1:
-                layers.append(conv(f"{pre}.0.0", C=c_in, M=hidden, R=1, P=size, B=b))
+                layers.append(conv(f"{pre}.0.0", C=c_in, M=hidden, R=1, P=size, B=b, tags=_inp(size)))
                 j = 1
-            layers.append(conv(f"{pre}.{j}.0", C=hidden, M=hidden, R=3, P=out, stride=stride, groups=hidden, B=b))
-            layers.append(conv(f"{pre}.{j + 1}", C=hidden, M=c, R=1, P=out, B=b))
+            layers.append(conv(f"{pre}.{j}.0", C=hidden, M=hidden, R=3, P=out, stride=stride, groups=hidden, B=b,
+                               tags=_inp(size)))
+            layers.append(conv(f"{pre}.{j + 1}", C=hidden, M=c, R=1, P=out, B=b, tags=_inp(out)))
             c_in, size, idx = c, out, idx + 1
-    layers.append(conv(f"features.{idx}.0", C=c_in, M=1280, R=1, P=size, B=b))
+    layers.append(conv(f"features.{idx}.0", C=c_in, M=1280, R=1, P=size, B=b, tags=_inp(size)))
     layers.append(gemm("classifier.1", M=b, N=1000, K=1280))
     return Workload("mobilenetv2", layers, {
         "source": "Sandler et al., MobileNetV2, CVPR 2018; torchvision.models.mobilenet_v2",

@@ -79,7 +79,7 @@ class CostModelEvaluator(BaseEvaluator):
     """
 
     name = "cost-model"
-    version = "1"
+    version = "2"  # 2: bottom-up mapper candidates, unpadded conv inputs
     metrics = ("latency_cycles", "latency_ms", "energy_uj", "area_mm2", "throughput_gops")
 
     def __init__(self, workload: Workload, mapper: str = "heuristic", objective: str = "edp", node: str = "45nm",

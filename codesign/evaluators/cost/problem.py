@@ -115,10 +115,13 @@ def _conv_axes(stride: int, input_size: Mapping[str, int] | None = None) -> dict
 def from_layer(layer: Layer, w_bits: int = 8, a_bits: int = 8, psum_bits: int = 32,
                input_size: Mapping[str, int] | None = None) -> LoopProblem:
     """The loop nest of a workload :class:`~codesign.workloads.layer.Layer` (``input_size``: the
-    conv input's extent per output dim ``P``/``Q`` without padding; default: no clipping)."""
+    conv input's extent per output dim ``P``/``Q`` without padding; default: the layer's
+    ``tags["input_size"]`` where the workload records it, else no clipping)."""
     d = layer.dims
     bits = {"W": w_bits if layer.weights is not None else a_bits, "I": a_bits, "O": a_bits}
     if layer.op == "conv":
+        if input_size is None and isinstance(layer.tags.get("input_size"), Mapping):
+            input_size = {k: int(v) for k, v in layer.tags["input_size"].items() if k in ("P", "Q")}
         g = layer.groups
         dims = {"G": g, "B": d["B"], "C": d["C"] // g, "M": d["M"] // g, "R": d["R"], "S": d["S"],
                 "P": d["P"], "Q": d["Q"]}

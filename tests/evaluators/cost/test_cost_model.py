@@ -263,3 +263,19 @@ def test_heuristic_matches_zigzag_loma_mappings(case):
     theirs = M.evaluate(problem, arch, Mp.from_list(d["mapping"]))
     ours = MP.heuristic(problem, arch, "energy")
     assert ours.feasible and ours.energy_pj <= 1.02 * theirs["energy_pj"]
+
+
+def test_zoo_and_traced_convs_carry_their_unpadded_input():
+    from codesign.workloads.zoo import mobilenetv2, resnet18
+
+    layers = {layer.name: layer for layer in resnet18().layers}
+    assert P.from_layer(layers["conv1"]).size("I") == 3 * 224 * 224  # not the 229x229 window union
+    assert P.from_layer(layers["layer4.1.conv2"]).size("I") == 512 * 7 * 7
+    dw = next(layer for layer in mobilenetv2().layers if layer.groups > 1)
+    assert P.from_layer(dw).size("I") == dw.dims["C"] * 112 * 112
+    torch = pytest.importorskip("torch")
+    from codesign.workloads.from_torch import from_torch
+
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.Conv2d(8, 8, 3, stride=2, padding=1))
+    wl = from_torch(net, torch.zeros(1, 3, 10, 12))
+    assert [P.from_layer(layer).size("I") for layer in wl.layers] == [3 * 10 * 12, 8 * 10 * 12]
