@@ -110,3 +110,12 @@ def test_console_script_help_and_list_json() -> None:
     doc = json.loads(subprocess.run([exe, "list", "--json"], capture_output=True, text=True, check=True).stdout)
     assert {"random", "tpe", "nsga2"} <= {a["name"] for a in doc["agents"]}
     assert set(doc) == {"spaces", "workloads", "evaluators", "agents", "problems", "envs", "pes"}
+
+
+def test_closed_pipe_stops_quietly():
+    """`codesign ... | head`: the reader is gone before the output is written."""
+    proc = subprocess.Popen([sys.executable, "-m", "codesign.cli.main", "validate"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    proc.stdout.close()  # closed before the command (which needs a second to start) prints anything
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 141 and err == ""
