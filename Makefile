@@ -22,7 +22,7 @@ venv: $(STAMP)
 peer: .venv-peer/.installed
 .venv-peer/.installed:
 	test -x .venv-peer/bin/python || $(PYTHON) -m venv .venv-peer
-	.venv-peer/bin/python -m pip install -q zigzag-dse==3.9.1
+	.venv-peer/bin/python -m pip install -q zigzag-dse==3.9.1 six  # six: imported by zigzag, not declared
 	touch $@
 
 demo: $(STAMP)

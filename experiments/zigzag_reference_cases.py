@@ -72,6 +72,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dumps", type=Path, default=None, help="folder with dump JSON files to reuse or write")
     ap.add_argument("--out", type=Path, default=REFERENCES)
     args = ap.parse_args(argv)
+    peer = Path(args.peer_python).absolute()
+    if args.dumps is None and not peer.exists():
+        print(f"--peer-python must be an interpreter with zigzag-dse (`make peer` builds .venv-peer), "
+              f"but {args.peer_python!r} does not exist", file=sys.stderr)
+        return 2
     for old in args.out.glob("zigzag-*.yaml"):
         old.unlink()
     written = 0
@@ -81,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         if dump_file is not None and dump_file.exists():
             dump = json.loads(dump_file.read_text())
         else:
-            proc = subprocess.run([args.peer_python, str(PEER), "--dump", hw, mp, wl], capture_output=True,
+            proc = subprocess.run([str(peer), str(PEER), "--dump", hw, mp, wl], capture_output=True,
                                   text=True, check=True, cwd="/tmp")
             dump = json.loads(proc.stdout.strip().splitlines()[-1])
             if dump_file is not None:
