@@ -37,7 +37,11 @@ RUNS = [("tpu_like.yaml", "tpu_like.yaml", "resnet18.onnx"),
         ("tpu_like.yaml", "tpu_like.yaml", "alexnet.onnx"),
         ("tpu_like.yaml", "tpu_like.yaml", "mobilenetv2.onnx"),
         ("generic_array_cacti.yaml", "default.yaml", "resnet18.onnx"),
-        ("generic_array_cacti.yaml", "default.yaml", "alexnet.onnx")]
+        ("generic_array_cacti.yaml", "default.yaml", "alexnet.onnx"),
+        # 4-D arrays whose registers are shared along part of the array (array-dims form)
+        ("edge_tpu_like.yaml", "edge_tpu_like.yaml", "resnet18.onnx"),
+        ("tesla_npu_like.yaml", "tesla_npu_like.yaml", "resnet18.onnx"),
+        ("meta_prototype.yaml", "meta_prototype_like.yaml", "resnet18.onnx")]
 
 def _reason_energy(row: dict, problem: dict) -> str | None:
     top = row["zigzag"]["energy_attribution"][0]

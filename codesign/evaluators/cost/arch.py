@@ -12,6 +12,14 @@ charges a port's minimum access width.
 The spatial fanout from a level to the next (or to the compute units) is
 ``fanout_x = mesh_x(child)/mesh_x``, ``fanout_y = rows(child)/rows``.
 
+**Array-dims form** (for memories shared along part of a multi-dimensional array, as in
+ZigZag's edge_tpu_like): ``compute.array: {D1: 8, D2: 8, D3: 4, D4: 4}`` names the array dims
+and each level lists the dims one of its instances is shared across (``served``, default all:
+one instance for the whole array; ``[]``: one per PE), so ``instances = Π sizes of the dims it
+does not serve``. Spatial loops then unroll onto array dims (``[dim, factor, D3]``) instead of
+a level's x/y fanout, and each operand's levels must nest (a level serves no dim its parent
+for that operand does not).
+
 The compute units (``compute``) take cycles and energy per MAC either explicitly or from an
 ``rtl_sim`` PE model (``pe_type`` + ``w_bits``/``a_bits``), see :func:`compute_from_pe`. With
 ``operand_registers: true`` a unit keeps its input operands in registers while consecutive MACs
@@ -31,6 +39,7 @@ YAML / dict form::
 from __future__ import annotations
 
 import difflib
+from math import prod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -42,9 +51,9 @@ from codesign.evaluators.cost.problem import OPERANDS
 
 BYTES_PER_KB = 1024
 _LEVEL_KEYS = {"name", "size_words", "size_kb", "word_bits", "block_words", "instances", "mesh_x", "keeps",
-               "energy_pj", "read_bw", "write_bw", "shared_bw", "area_um2", "round_per_transfer"}
+               "energy_pj", "read_bw", "write_bw", "shared_bw", "area_um2", "round_per_transfer", "served"}
 _COMPUTE_KEYS = {"name", "instances", "mesh_x", "cycles_per_mac", "energy_pj_per_mac", "area_um2", "pe_type",
-                 "w_bits", "a_bits", "operand_registers"}
+                 "w_bits", "a_bits", "operand_registers", "array"}
 _ACTIONS = ("read", "write", "update", "leak_per_cycle")
 
 
@@ -76,6 +85,7 @@ class Level:
     shared_bw: float | None = None
     area_um2: float = 0.0
     round_per_transfer: bool = False
+    served: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         n = f"`{self.name}`"
@@ -119,6 +129,7 @@ class Compute:
     area_um2: float = 0.0
     pe_type: str | None = None
     operand_registers: bool = False
+    array: tuple[tuple[str, int], ...] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.operand_registers, bool):
@@ -160,14 +171,63 @@ class Architecture:
         if missing:
             raise ConfigError(f"architecture {self.name!r}: the outermost level `{names[0]}` must keep every "
                               f"operand, but it bypasses {missing}")
+        if self.compute.array is not None:
+            self._check_array()
+            return
+        if any(lv.served is not None for lv in self.levels):
+            raise ConfigError(f"architecture {self.name!r}: levels may list `served` array dims only when compute "
+                              f"declares its `array` dims")
         units = [*self.levels, self.compute]
         for a, b in zip(units, units[1:]):
             if b.instances % a.instances or (b.mesh_x or 1) % (a.mesh_x or 1) or b.rows % a.rows:
                 raise ConfigError(f"architecture {self.name!r}: `{b.name}` instances ({b.rows}x{b.mesh_x}) must be a "
                                   f"multiple of `{a.name}` instances ({a.rows}x{a.mesh_x})")
 
+    def _check_array(self) -> None:
+        """Array-dims form: instances follow from the served dims; each operand's levels nest."""
+        sizes = dict(self.compute.array or ())
+        if self.compute.instances != prod(sizes.values()):
+            raise ConfigError(f"architecture {self.name!r}: compute instances must be the array size "
+                              f"{prod(sizes.values())}, but got {self.compute.instances}")
+        for lv in self.levels:
+            served = set(lv.served if lv.served is not None else sizes)
+            if not served <= set(sizes):
+                raise ConfigError(f"architecture {self.name!r}: `{lv.name}` served dims must be among {list(sizes)}, "
+                                  f"but got {sorted(served - set(sizes))}")
+            want = prod(v for d, v in sizes.items() if d not in served)
+            if lv.instances != want:
+                raise ConfigError(f"architecture {self.name!r}: `{lv.name}` instances must be {want} (one per "
+                                  f"combination of the dims it does not serve), but got {lv.instances}")
+        for op in OPERANDS:
+            chain = [lv for lv in self.levels if op in lv.keeps]
+            for outer, inner in zip(chain, chain[1:]):
+                if not set(self.served(inner)) <= set(self.served(outer)):
+                    raise ConfigError(f"architecture {self.name!r}: `{inner.name}` serves {list(self.served(inner))}, "
+                                      f"more than `{outer.name}` above it for operand {op} ({list(self.served(outer))})")
+
+    @property
+    def array_dims(self) -> tuple[tuple[str, int], ...] | None:
+        """``((dim, size), ...)`` in array-dims form, else ``None`` (levels fan out along x/y)."""
+        return self.compute.array
+
+    def served(self, level: Level) -> tuple[str, ...]:
+        """The array dims a level's instance is shared across (array-dims form)."""
+        dims = tuple(d for d, _ in self.compute.array or ())
+        return dims if level.served is None else tuple(level.served)
+
+    def served_mask(self) -> Any:
+        """``(L + 1, A)`` booleans: level ``l`` serves array dim ``a``; the last row (compute) serves none."""
+        import numpy as np
+
+        dims = [d for d, _ in self.compute.array or ()]
+        rows = [[d in self.served(lv) for d in dims] for lv in self.levels] + [[False] * len(dims)]
+        return np.array(rows, dtype=bool).reshape(len(self.levels) + 1, len(dims))
+
     def fanout(self, i: int) -> tuple[int, int]:
-        """``(x, y)`` spatial fanout from level ``i`` to the next level or the compute units."""
+        """``(x, y)`` spatial fanout from level ``i`` to the next level or the compute units (in
+        array-dims form the spatial loops go to array dims instead: ``(1, 1)`` everywhere)."""
+        if self.compute.array is not None:
+            return 1, 1
         a = self.levels[i]
         b = self.levels[i + 1] if i + 1 < len(self.levels) else self.compute
         return int(b.mesh_x or 1) // int(a.mesh_x or 1), b.rows // a.rows
@@ -203,7 +263,7 @@ def compute_from_pe(pe_type: str, w_bits: int, a_bits: int, instances: int, mesh
                    float(pe.energy_pj_per_mac(w_bits, a_bits)) * sc["mac"], float(pe.area_um2()) * sc["area"], pe_type)
 
 
-def level_from_dict(data: Mapping[str, Any]) -> Level:
+def level_from_dict(data: Mapping[str, Any], array: Mapping[str, int] | None = None) -> Level:
     if not isinstance(data, Mapping) or "name" not in data:
         raise ConfigError(f"a level must be a mapping with a 'name', but got {data!r}")
     unknown = sorted(set(data) - _LEVEL_KEYS)
@@ -213,16 +273,23 @@ def level_from_dict(data: Mapping[str, Any]) -> Level:
     bad = sorted(set(e) - set(_ACTIONS))
     if bad:
         raise ConfigError(f"level `{data['name']}` energy_pj actions must be among {list(_ACTIONS)}, but got {bad}")
+    served = data.get("served")
+    if served is not None and (isinstance(served, str) or not isinstance(served, Sequence)):
+        raise ConfigError(f"level `{data['name']}` served must be a list of array dims, but got {served!r}")
+    instances = int(data.get("instances", 1))
+    if array is not None and "instances" not in data:  # one instance per combination of the dims not served
+        shared = set(array) if served is None else set(served)
+        instances = prod(v for d, v in array.items() if d not in shared)
     size = data.get("size_words")
     if "size_kb" in data:
         kb = _positive(data["size_kb"], f"`{data['name']}` size_kb")
         size = kb * BYTES_PER_KB * 8 / int(data.get("word_bits", 8))
     return Level(
         str(data["name"]), size, int(data.get("word_bits", 8)), int(data.get("block_words", 1)),
-        int(data.get("instances", 1)), data.get("mesh_x"), tuple(data.get("keeps", OPERANDS)),
+        instances, data.get("mesh_x"), tuple(data.get("keeps", OPERANDS)),
         float(e.get("read", 0.0)), float(e.get("write", 0.0)), e.get("update"), float(e.get("leak_per_cycle", 0.0)),
         data.get("read_bw"), data.get("write_bw"), data.get("shared_bw"), float(data.get("area_um2", 0.0)),
-        data.get("round_per_transfer", False),
+        data.get("round_per_transfer", False), None if served is None else tuple(str(d) for d in served),
     )
 
 
@@ -242,6 +309,14 @@ def from_dict(data: Mapping[str, Any]) -> Architecture:
         raise ConfigError(f"compute keys must be among {sorted(_COMPUTE_KEYS)}, but got unknown {bad}")
     node = str(data.get("node", "45nm"))
     tables.check_node(node)
+    array = c.pop("array", None)
+    if array is not None:
+        if not isinstance(array, Mapping) or not array or not all(
+                isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in array.values()):
+            raise ConfigError(f"compute array must map array dims to sizes >= 1, e.g. {{D1: 32, D2: 32}}, "
+                              f"but got {array!r}")
+        array = {str(k): int(v) for k, v in array.items()}
+        c.setdefault("instances", prod(array.values()))
     if "pe_type" in c:
         comp = compute_from_pe(c["pe_type"], int(c.get("w_bits", 8)), int(c.get("a_bits", 8)),
                                int(c.get("instances", 1)), c.get("mesh_x"), node)
@@ -251,7 +326,9 @@ def from_dict(data: Mapping[str, Any]) -> Architecture:
         comp = Compute(str(c.get("name", "mac")), int(c.get("instances", 1)), c.get("mesh_x"),
                        float(c.get("cycles_per_mac", 1.0)), float(c.get("energy_pj_per_mac", 0.0)),
                        float(c.get("area_um2", 0.0)), None, c.get("operand_registers", False))
-    return Architecture(str(data.get("name", "arch")), tuple(level_from_dict(lv) for lv in levels), comp,
+    if array is not None:
+        comp = replace(comp, array=tuple(array.items()))
+    return Architecture(str(data.get("name", "arch")), tuple(level_from_dict(lv, array) for lv in levels), comp,
                         float(data.get("clock_mhz", 1000.0)), node)
 
 

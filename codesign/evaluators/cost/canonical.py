@@ -140,4 +140,7 @@ def canonical(problem: LoopProblem, arch: Architecture) -> dict[str, np.ndarray]
             for li in range(nl - 2, 0, -1):
                 b.grow(li, stationary + others if variant == 0 else others + stationary)
             rows.append({**{k: np.array(v) for k, v in b.f.items()}, "rank": np.tile(rank, (nl, 1))})
-    return {k: np.stack([r[k] for r in rows]) for k in ("T", "SX", "SY", "rank")}
+    out = {k: np.stack([r[k] for r in rows]) for k in ("T", "SX", "SY", "rank")}
+    if arch.array_dims is not None:  # array-dims form: no x/y fanout, so these unroll nothing
+        out["S"] = np.ones((len(rows), len(arch.array_dims), nd))
+    return out

@@ -15,10 +15,12 @@ Translation:
   boundaries, so each (memory, operands cut at the same position) becomes one of our levels
   (keeping those operands), ordered by cut position; a memory split this way lists its full
   size in every part (ZigZag's mapping already fits the shared size). Runs of loops that
-  repeat a dim inside one part go to extra levels that keep nothing (pure loop holders). A
-  memory serves either the whole array (``served_dimensions`` = every array dim, one
-  instance) or one PE (``[]``, one instance per PE); array dim ``D1`` is our ``x`` axis, the
-  product of the others ``y``. Per-action energies: ZigZag charges ``r_cost``/``w_cost`` per
+  repeat a dim inside one part go to extra levels that keep nothing (pure loop holders). Where
+  every memory serves the whole array (``served_dimensions`` = every array dim) or one PE
+  (``[]``) and no per-PE memory holds loops above an array-wide one, levels fan out along x/y
+  (array dim ``D1`` is our ``x`` axis, the product of the others ``y``); otherwise (e.g.
+  edge_tpu_like's registers shared along D3/D4 or D2) the architecture takes the array-dims
+  form, each level listing ZigZag's served dims and the unrolling going to the array dims. Per-action energies: ZigZag charges ``r_cost``/``w_cost`` per
   access of the port's maximum width, rounded up to its minimum width, so our block is the
   minimum width with the cost scaled by ``min/max``, rounded per transfer
   (``round_per_transfer``). Bandwidth per instance: read ports →
@@ -31,9 +33,8 @@ Translation:
   on-loading before the first computation, the off-loading after the last and the systolic
   drain; they are carried in the case and printed by ``codesign validate`` but not compared.
 
-Not translatable (a :class:`ConfigError` naming the reason): memories shared by part of the
-array dims, non-integer (padded) loop factors, dilated convs, other layer kinds, and mappings where
-a per-PE memory holds loops above an array-wide one (our levels nest their instances).
+Not translatable (a :class:`ConfigError` naming the reason): non-integer (padded) loop factors,
+dilated convs, other layer kinds, and memories whose sharing does not nest per operand.
 
 (The module is not called ``zigzag.py``: the peer script runs from this folder, and ZigZag's own
 ``import zigzag`` would find it.)
@@ -101,10 +102,9 @@ def _memory(hw: Mapping[str, Any], name: str) -> dict[str, Any]:
         raise ConfigError(f"hardware has no memory {name!r} (memories: {sorted(mems)})")
     m = mems[name]
     array_dims = list(hw["operational_array"]["dimensions"])
-    served = list(m.get("served_dimensions") or [])
-    if served and sorted(served) != sorted(array_dims):
-        raise ConfigError(f"memory {name}: served_dimensions must be [] (one per PE) or every array dim "
-                          f"{array_dims}, but got {served}")
+    served = [str(d) for d in m.get("served_dimensions") or []]
+    if not set(served) <= set(array_dims):
+        raise ConfigError(f"memory {name}: served_dimensions must be among the array dims {array_dims}, but got {served}")
     ports = m.get("ports") or []
     reads = [p for p in ports if p["type"] in ("read", "read_write")]
     writes = [p for p in ports if p["type"] in ("write", "read_write")]
@@ -112,7 +112,8 @@ def _memory(hw: Mapping[str, Any], name: str) -> dict[str, Any]:
     bw = lambda kind: sum(int(p["bandwidth_max"]) for p in ports if p["type"] == kind) / WORD_BITS  # noqa: E731
     read_max = max(int(p["bandwidth_max"]) for p in reads) if reads else block_bits
     write_max = max(int(p["bandwidth_max"]) for p in writes) if writes else block_bits
-    return {"per_pe": not served, "size_words": float(m["size"]) / WORD_BITS,
+    return {"per_pe": not served, "partial": bool(served) and set(served) != set(array_dims), "served": served,
+            "size_words": float(m["size"]) / WORD_BITS,
             "block_words": max(1, block_bits // WORD_BITS),
             "read_pj": float(m["r_cost"]) * block_bits / read_max, "write_pj": float(m["w_cost"]) * block_bits / write_max,
             "read_bw": bw("read") or None, "write_bw": bw("write") or None, "shared_bw": bw("read_write") or None}
@@ -135,8 +136,15 @@ def _runs(loops: list[tuple[str, float]]) -> list[list[tuple[str, int]]]:
     return [r for r in runs if r] or [[]]
 
 
-def case_from_layer(layer: Mapping[str, Any], hw: Mapping[str, Any], source: str, name: str) -> dict[str, Any]:
-    """One validation case (``kind: zigzag``) from a dumped layer and the dumped hardware."""
+def case_from_layer(layer: Mapping[str, Any], hw: Mapping[str, Any], source: str, name: str,
+                    form: str = "auto") -> dict[str, Any]:
+    """One validation case (``kind: zigzag``) from a dumped layer and the dumped hardware.
+
+    ``form``: ``chain`` (levels fan out along x/y; memories serve the whole array or one PE),
+    ``array`` (array-dims form: each level lists the array dims it serves), or ``auto`` (chain
+    where it can express the hardware and the mapping, else array)."""
+    if form not in ("auto", "chain", "array"):
+        raise ConfigError(f"form must be auto, chain or array, but got {form!r}")
     problem = problem_dict(layer)
     names = dim_names(layer)
     links = layer["operand_links"]
@@ -160,15 +168,20 @@ def case_from_layer(layer: Mapping[str, Any], hw: Mapping[str, Any], source: str
             groups.setdefault((mem, cut), []).append(op)
     mems = {m: _memory(hw, m) for m, _ in groups}
     per_mem = {m: sum(1 for g in groups if g[0] == m) for m in mems}
-    # inner first: by cut, per-PE memories below array-wide ones at equal cuts, then smaller memories first
-    order = sorted(groups, key=lambda g: (g[1], not mems[g[0]]["per_pe"], mems[g[0]]["size_words"]))
-    seen_wide = None
+    # inner first: by cut, then by depth in the operands' hierarchies (the outermost memory last),
+    # then memories serving fewer array dims, then smaller memories
+    depth = {m: max(lv.index(m) for lv in layer["mem_levels"].values() if m in lv) for m in mems}
+    order = sorted(groups, key=lambda g: (g[1], depth[g[0]], len(mems[g[0]]["served"]), mems[g[0]]["size_words"]))
+    seen_wide, chain_ok = None, not any(m["partial"] for m in mems.values())
     for mem, cut in order:
         if mems[mem]["per_pe"] and seen_wide:
-            raise ConfigError(f"layer {layer['name']}: per-PE memory {mem} holds loops above array-wide memory "
-                              f"{seen_wide}; our levels nest their instances")
+            chain_ok = False  # a per-PE memory above an array-wide one: only the array-dims form nests
         if not mems[mem]["per_pe"]:
             seen_wide = mem
+    if form == "chain" and not chain_ok:
+        raise ConfigError(f"layer {layer['name']}: levels fanning out along x/y cannot express this hardware or "
+                          f"mapping (memories served by part of the array, or a per-PE memory above an array-wide one)")
+    array_form = form == "array" or not chain_ok
     top_mem, top_cut = order[-1]
     if sorted(groups[order[-1]]) != sorted(OPS) or top_cut != len(seq):
         raise ConfigError(f"layer {layer['name']}: the outermost memory must keep every operand")
@@ -180,10 +193,13 @@ def case_from_layer(layer: Mapping[str, Any], hw: Mapping[str, Any], source: str
     for mem, cut in order:  # inner first; reversed at the end
         m, ops = mems[mem], [op for op in OPS if op in groups[(mem, cut)]]
         lname = mem if per_mem[mem] == 1 else f"{mem}.{'+'.join(ops)}"
-        inst = {"instances": pes, "mesh_x": mesh_x} if m["per_pe"] else {}
+        if array_form:
+            inst: dict[str, Any] = {"served": list(m["served"])}
+        else:
+            inst = {"instances": pes, "mesh_x": mesh_x} if m["per_pe"] else {}
         runs = _runs(seq[prev:cut])
         for k, run in enumerate(runs[:-1]):  # loop holders below the memory
-            levels.append({"name": f"{lname}~{k}", "keeps": [], **inst})
+            levels.append({"name": f"{lname}~{k}", "keeps": [], **({} if array_form else inst)})
             mapping.append({"level": f"{lname}~{k}", "temporal": [[names[d], f] for d, f in reversed(run)]})
         lv = {"name": lname, "keeps": ops, "word_bits": WORD_BITS, "block_words": m["block_words"], **inst,
               "round_per_transfer": True,
@@ -199,18 +215,18 @@ def case_from_layer(layer: Mapping[str, Any], hw: Mapping[str, Any], source: str
     spatial = []
     dims = list(hw["operational_array"]["dimensions"])
     for dim_name, unroll in layer["spatial"].items():
-        axis = "x" if dim_name == dims[0] else "y"
+        axis = dim_name if array_form else ("x" if dim_name == dims[0] else "y")
         for d, f in unroll.items():
             f = _int(f, f"spatial factor of {d} on {dim_name}")
             if f > 1:
                 spatial.append([names[d], f, axis])
     wide = [i for i, lv in enumerate(levels) if "instances" not in lv]
-    mapping[wide[-1]]["spatial"] = spatial
+    mapping[0 if array_form else wide[-1]]["spatial"] = spatial
     oa = hw["operational_array"]
-    arch = {"name": f"{hw.get('name', 'zigzag')}", "clock_mhz": 1000.0, "levels": levels,
-            "compute": {"name": "mac", "instances": pes, "mesh_x": mesh_x,
-                        "energy_pj_per_mac": float(oa["unit_energy"]), "cycles_per_mac": 1,
-                        "operand_registers": True}}
+    compute: dict[str, Any] = {"name": "mac", "energy_pj_per_mac": float(oa["unit_energy"]), "cycles_per_mac": 1,
+                               "operand_registers": True}
+    compute.update({"array": dict(zip(dims, sizes))} if array_form else {"instances": pes, "mesh_x": mesh_x})
+    arch = {"name": f"{hw.get('name', 'zigzag')}", "clock_mhz": 1000.0, "levels": levels, "compute": compute}
     ref = {"cycles": float(layer["latency_total0"]), "energy_pj": float(layer["energy_total"]),
            "energy_pj_by_operand": {f"{mem}/{op}": float(e) for op in OPS
                                     for mem, e in zip(layer["mem_levels"][op], layer["energy_breakdown"][op])}}

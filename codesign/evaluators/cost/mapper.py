@@ -34,7 +34,7 @@ from codesign.errors import ConfigError
 from codesign.evaluators.cost.arch import Architecture
 from codesign.evaluators.cost.canonical import canonical
 from codesign.evaluators.cost.mapping import LevelLoops, Mapping
-from codesign.evaluators.cost.model import evaluate_arrays
+from codesign.evaluators.cost.model import evaluate_arrays, spatial_terms
 from codesign.evaluators.cost.problem import LoopProblem
 
 OBJECTIVES = ("edp", "cycles", "energy")
@@ -85,39 +85,44 @@ def _random_divisor(rem: np.ndarray, divs: np.ndarray, rng: np.random.Generator,
 
 
 def _spatial(problem: LoopProblem, arch: Architecture, n: int,
-             rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Random spatial factors ``SX, SY (n, L, D)`` (per fanout axis up to two dims, each by a
-    divisor that fits, the largest with probability 0.7) and the sizes left per dim ``(n, D)``."""
+             rng: np.random.Generator) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Random spatial factors and the sizes left per dim ``(n, D)``: per fanout axis of a level
+    (``SX, SY (n, L, D)``), or per array dim in the array-dims form (``S (n, A, D)``), up to two
+    problem dims, each by a divisor that fits (the largest with probability 0.7)."""
     sizes = np.array([float(v) for v in problem.dims.values()])
     nl, nd = len(arch.levels), len(sizes)
-    sx, sy = np.ones((n, nl, nd)), np.ones((n, nl, nd))
+    out = {"SX": np.ones((n, nl, nd)), "SY": np.ones((n, nl, nd))}
+    slots: list[tuple[np.ndarray, int, int]] = []  # (target array, index along its axis 1, capacity)
+    if arch.array_dims is not None:
+        out["S"] = np.ones((n, len(arch.array_dims), nd))
+        slots = [(out["S"], k, size) for k, (_, size) in enumerate(arch.array_dims)]
+    else:
+        slots = [(target, li, ax) for li in range(nl) for ax, target in zip(arch.fanout(li), (out["SX"], out["SY"]))]
     rem = np.tile(sizes, (n, 1))
     rows = np.arange(n)
     big = np.nonzero(sizes > 1)[0]
-    for li in range(nl):
-        for ax, arr in zip(arch.fanout(li), (sx, sy)):
-            if ax <= 1 or big.size == 0:
-                continue
-            cap = np.full(n, float(ax))
-            for _ in range(2):  # up to two dims per axis
-                d = rng.choice(big, size=n)
-                f = np.ones(n)
-                for j in big:
-                    m = d == j
-                    if m.any():
-                        f[m] = _random_divisor(rem[m, j], divisors(int(sizes[j])), rng, cap[m],
-                                               rng.random(m.sum()) < 0.7)
-                arr[rows, li, d] *= f
-                rem[rows, d] /= f
-                cap = np.floor(cap / f)
-    return sx, sy, rem
+    for target, idx, ax in slots:
+        if ax <= 1 or big.size == 0:
+            continue
+        cap = np.full(n, float(ax))
+        for _ in range(2):  # up to two dims per axis
+            d = rng.choice(big, size=n)
+            f = np.ones(n)
+            for j in big:
+                m = d == j
+                if m.any():
+                    f[m] = _random_divisor(rem[m, j], divisors(int(sizes[j])), rng, cap[m], rng.random(m.sum()) < 0.7)
+            target[rows, idx, d] *= f
+            rem[rows, d] /= f
+            cap = np.floor(cap / f)
+    return out, rem
 
 
 def sample(problem: LoopProblem, arch: Architecture, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """``n`` random valid mapping candidates as arrays (see the module docstring)."""
     sizes = np.array([float(v) for v in problem.dims.values()])
     nl, nd = len(arch.levels), len(sizes)
-    sx, sy, rem = _spatial(problem, arch, n, rng)
+    spatial, rem = _spatial(problem, arch, n, rng)
     t = np.ones((n, nl, nd))
     for j in np.nonzero(sizes > 1)[0]:
         divs = divisors(int(sizes[j]))
@@ -127,7 +132,7 @@ def sample(problem: LoopProblem, arch: Architecture, n: int, rng: np.random.Gene
             rem[:, j] /= f
         t[:, 0, j] = rem[:, j]
     rank = np.argsort(rng.random((n, nl, nd)), axis=2).astype(float)
-    return {"T": t, "SX": sx, "SY": sy, "rank": rank}
+    return {"T": t, **spatial, "rank": rank}
 
 
 def _capacity_terms(problem: LoopProblem, arch: Architecture) -> tuple[np.ndarray, np.ndarray]:
@@ -153,7 +158,7 @@ def sample_greedy(problem: LoopProblem, arch: Architecture, n: int, rng: np.rand
     they cost no refetches."""
     sizes = [int(v) for v in problem.dims.values()]
     nl, nd = len(arch.levels), len(sizes)
-    sx, sy, rem = _spatial(problem, arch, n, rng)
+    spatial, rem = _spatial(problem, arch, n, rng)
     slot_d, slot_p, slot_q = [], [], []
     for j, size in enumerate(sizes):
         seen: dict[int, int] = {}
@@ -164,7 +169,7 @@ def sample_greedy(problem: LoopProblem, arch: Architecture, n: int, rng: np.rand
             seen[p] = seen.get(p, 0) + 1
     t, rank = np.ones((n, nl, nd)), np.zeros((n, nl, nd))
     if not slot_d:
-        return {"T": t, "SX": sx, "SY": sy, "rank": rank}
+        return {"T": t, **spatial, "rank": rank}
     sd, sp, sq = np.array(slot_d), np.array(slot_p, dtype=float), np.array(slot_q)
     mult = np.zeros((n, len(sd)))  # multiplicity of each slot's prime in what is left of its dim
     for j, p in {(int(a), float(b)) for a, b in zip(sd, sp)}:
@@ -181,14 +186,15 @@ def sample_greedy(problem: LoopProblem, arch: Architecture, n: int, rng: np.rand
     words, size = _capacity_terms(problem, arch)
     rows = np.arange(n)
     cur = np.full(n, nl - 1)
-    tile = sx[:, nl - 1] * sy[:, nl - 1]
+    inside, _ = spatial_terms(arch, {"T": t, **spatial})  # spatial factors inside each level's tile
+    ttile = np.ones((n, nd))  # temporal part of the current level's tile
     for step in range(len(sd)):
         s = order[:, step]
         pending = active[rows, s]
         j, p = sd[s], sp[s]
         lift = pending & (cur > 0) & (rng.random(n) < climb)
         while pending.any():
-            ext = tile.copy()
+            ext = ttile * inside[rows, cur]
             ext[rows, j] *= p
             need = sum(problem.footprint(op, ext) * words[cur, k] for k, op in enumerate(("W", "I", "O")))
             fits = (need <= size[cur] * (1 + 1e-9)) | (cur == 0)
@@ -198,16 +204,18 @@ def sample_greedy(problem: LoopProblem, arch: Architecture, n: int, rng: np.rand
             first = t[r, cur[r], j[r]] == 1
             t[r, cur[r], j[r]] *= p[r]
             rank[r[first], cur[r[first]], j[r[first]]] = -step
-            tile[r, j[r]] *= p[r]
+            ttile[r, j[r]] *= p[r]
             up = pending & ~fits
             cur = np.where(up, cur - 1, cur)
-            u = rows[up]
-            tile[u] *= sx[u, cur[u]] * sy[u, cur[u]]
             pending, lift = up, np.zeros(n, dtype=bool)
-    return {"T": t, "SX": sx, "SY": sy, "rank": rank}
+    return {"T": t, **spatial, "rank": rank}
 
 
 def _concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Stack candidate arrays; array-dims factors ``S`` default to ones where a part has none."""
+    with_s = [p["S"] for p in parts if "S" in p]
+    if with_s:
+        parts = [p if "S" in p else {**p, "S": np.ones((len(p["T"]),) + with_s[0].shape[1:])} for p in parts]
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
@@ -258,6 +266,9 @@ def arrays_to_mapping(arr: dict[str, np.ndarray], i: int, problem: LoopProblem, 
         temporal = tuple((dims[j], int(arr["T"][i, li, j])) for j in order if arr["T"][i, li, j] > 1)
         spatial = tuple((dims[j], int(a[i, li, j]), ax) for ax, a in (("x", arr["SX"]), ("y", arr["SY"]))
                         for j in range(len(dims)) if a[i, li, j] > 1)
+        if li == 0 and "S" in arr:  # array-dims form: the unrolling is listed with the outermost level
+            spatial += tuple((dims[j], int(arr["S"][i, k, j]), name) for k, (name, _) in enumerate(arch.array_dims or ())
+                             for j in range(len(dims)) if arr["S"][i, k, j] > 1)
         levels.append(LevelLoops(lv.name, temporal, spatial))
     return Mapping(tuple(levels))
 

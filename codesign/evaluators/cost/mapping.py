@@ -3,7 +3,8 @@
 A :class:`Mapping` lists, for each level (outermost first), its temporal loops
 ``(dim, factor)`` ordered outer → inner, and its spatial loops ``(dim, factor, axis)`` with
 ``axis`` in ``x``/``y``, which spread the level's tile over the next level's instances (or the
-compute units below the last level). The tile a level holds is the footprint of its own
+compute units below the last level). For an architecture in array-dims form the axis names an
+array dim (``[K, 8, D1]``); such loops may be listed under any level. The tile a level holds is the footprint of its own
 loops and every loop below it. Checks (:func:`check`): the factors of every dim multiply to
 the dim, spatial factors per axis fit the fanout, tiles fit their buffers.
 
@@ -81,8 +82,8 @@ def from_list(data: Sequence[Any]) -> Mapping:
             temporal.append((str(t[0]), _int_factor(t[1], f"`{name}` temporal {t[0]}")))
         spatial = []
         for s in entry.get("spatial") or ():
-            if not isinstance(s, Sequence) or len(s) != 3 or s[2] not in ("x", "y"):
-                raise ConfigError(f"`{name}` spatial loops must be [dim, factor, 'x'|'y'], but got {s!r}")
+            if not isinstance(s, Sequence) or len(s) != 3 or not isinstance(s[2], str):
+                raise ConfigError(f"`{name}` spatial loops must be [dim, factor, 'x'|'y'|array dim], but got {s!r}")
             spatial.append((str(s[0]), _int_factor(s[1], f"`{name}` spatial {s[0]}"), str(s[2])))
         levels.append(LevelLoops(name, tuple(temporal), tuple(spatial)))
     return Mapping(tuple(levels))
@@ -103,6 +104,8 @@ def to_arrays(mappings: Sequence[Mapping], problem: LoopProblem, arch: Architect
     t = np.ones((n, nl, nd))
     sx, sy = np.ones((n, nl, nd)), np.ones((n, nl, nd))
     rank = np.tile(np.arange(nd, dtype=float), (n, nl, 1))
+    array = [d for d, _ in arch.array_dims or ()]
+    s_arr = np.ones((n, len(array), nd))
     for i, mp in enumerate(mappings):
         for lv in mp.levels:
             li = arch.level_index(lv.level)
@@ -114,14 +117,26 @@ def to_arrays(mappings: Sequence[Mapping], problem: LoopProblem, arch: Architect
             for d, f, ax in lv.spatial:
                 if d not in dims:
                     raise ConfigError(f"`{lv.level}` spatial dim must be one of {list(dims)}, but got {d!r}")
-                (sx if ax == "x" else sy)[i, li, dims.index(d)] *= f
-    return {"T": t, "SX": sx, "SY": sy, "rank": rank}
+                if array:
+                    if ax not in array:
+                        raise ConfigError(f"`{lv.level}` spatial loop {d} must name an array dim {array}, but got {ax!r}")
+                    s_arr[i, array.index(ax), dims.index(d)] *= f
+                elif ax not in ("x", "y"):
+                    raise ConfigError(f"`{lv.level}` spatial loop {d} must go to axis 'x' or 'y', but got {ax!r}")
+                else:
+                    (sx if ax == "x" else sy)[i, li, dims.index(d)] *= f
+    out = {"T": t, "SX": sx, "SY": sy, "rank": rank}
+    if array:
+        out["S"] = s_arr
+    return out
 
 
 def check_arrays(arr: dict[str, np.ndarray], problem: LoopProblem, arch: Architecture) -> list[str]:
     """Structural errors of the first bad mapping in a batch: factor products and fanout."""
     sizes = np.array([float(v) for v in problem.dims.values()])
     prod = (arr["T"] * arr["SX"] * arr["SY"]).prod(axis=1)
+    if "S" in arr:
+        prod = prod * arr["S"].prod(axis=1)
     errors = []
     bad = np.nonzero(np.any(prod != sizes, axis=1))[0]
     if bad.size:
@@ -129,6 +144,12 @@ def check_arrays(arr: dict[str, np.ndarray], problem: LoopProblem, arch: Archite
         j = int(np.nonzero(prod[i] != sizes)[0][0])
         errors.append(f"factors of dim {problem.dim_names[j]} must multiply to {int(sizes[j])}, "
                       f"but multiply to {prod[i, j]:g} (mapping {i})")
+    for k, (name, size) in enumerate(arch.array_dims or ()):
+        used = arr["S"][:, k, :].prod(axis=1) if "S" in arr else np.ones(len(arr["T"]))
+        over = np.nonzero(used > size)[0]
+        if over.size:
+            errors.append(f"spatial factors on array dim {name} must fit its size {size}, "
+                          f"but multiply to {used[over[0]]:g} (mapping {over[0]})")
     for li in range(len(arch.levels)):
         fx, fy = arch.fanout(li)
         for ax, lim, a in (("x", fx, arr["SX"]), ("y", fy, arr["SY"])):

@@ -17,7 +17,9 @@ The temporal loops above ``l``, listed inner → outer, drive refetches:
   ``count = foot(t) · iters``.
 - **multicast / spatial reduction**: the parent ``p`` of a keeping level ``c`` serves the
   *group* tile ``t_c · Π spatial factors of levels p..c−1`` (the union over the children), so
-  spatial loops irrelevant to an operand are counted once.
+  spatial loops irrelevant to an operand are counted once. In the array-dims form
+  (:mod:`codesign.evaluators.cost.arch`) the group is ``c``'s temporal tile times the spatial
+  loops on the array dims ``p`` serves, and ``used_l`` = the loops on the dims ``l`` does not.
 - inputs/weights: ``fills_c = count(t_c)·used_c``; ``reads_p = count(group)·used_p``.
 - outputs: ``drains_c = count(t_c)``; ``distinct_c = foot(t_c · Π temporal factors above c)``;
   ``updates_p = count(group)·used_p``; partial-sum reads ``reads_p = (count(group) −
@@ -83,16 +85,43 @@ def _count(problem: LoopProblem, op: str, ext: np.ndarray, seq_f: np.ndarray, se
     return np.where(anyact, np.where(win[dj], halo, plain), base), np.where(anyact, suffix[rows, j], 1.0)
 
 
+def spatial_terms(arch: Architecture, arr: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """``(inside, used)``: per level (and the compute units, index ``L``) the spatial factors inside
+    one instance's tile ``(n, L + 1, D)`` and the instances in use ``(n, L + 1)``.
+
+    Levels fanning out along x/y: a level's tile holds the spatial loops of its own and every
+    lower level, and the instances in use are the spatial loops above it. Array-dims form
+    (``arr["S"]``: factors per array dim ``(n, A, D)``): a level's tile holds the loops on the
+    dims it serves, its instances in use are the loops on the others."""
+    t = arr["T"]
+    n, nl, nd = t.shape
+    if arch.array_dims is not None:
+        s = arr.get("S")
+        if s is None:
+            s = np.ones((n, len(arch.array_dims), nd))
+        mask = arch.served_mask()
+        inside = np.stack([np.where(mask[li][None, :, None], s, 1.0).prod(axis=1) for li in range(nl + 1)], axis=1)
+        used = np.stack([np.where(mask[li][None, :, None], 1.0, s).prod(axis=(1, 2)) for li in range(nl + 1)], axis=1)
+        return inside, used
+    s = arr["SX"] * arr["SY"]
+    inside = np.ones((n, nl + 1, nd))
+    used = np.ones((n, nl + 1))
+    for li in range(nl - 1, -1, -1):
+        inside[:, li] = inside[:, li + 1] * s[:, li]
+    for li in range(1, nl + 1):
+        used[:, li] = used[:, li - 1] * s[:, li - 1].prod(axis=1)
+    return inside, used
+
+
 def access_counts(problem: LoopProblem, arch: Architecture, arr: dict[str, np.ndarray]) -> dict[str, Any]:
     """Total (all instances) reads / fills / updates per level and operand, shape ``(n, L, 3)`` each
     (``counts``), and the transfers they arrive in (``transfers``, same shape; a partial-sum read
     or refill stream gets the share of its update or drain stream's transfers)."""
-    t, s = arr["T"], arr["SX"] * arr["SY"]
+    t = arr["T"]
     n, nl, nd = t.shape
-    tile = tiles(arr)  # tile[:, L] = compute (one element)
-    used = np.ones((n, nl + 1))
-    for li in range(1, nl + 1):
-        used[:, li] = used[:, li - 1] * s[:, li - 1].prod(axis=1)
+    inside, used = spatial_terms(arch, arr)
+    temporal_tile = tiles({"T": t, "SX": np.ones_like(t), "SY": np.ones_like(t)})
+    tile = temporal_tile * inside  # tile[:, L] = compute (one element)
     seqs = [_above_sequence(arr, li) for li in range(nl + 1)]
     temporal_above = [t[:, :li].prod(axis=1) for li in range(nl + 1)]
     regs = arch.compute.operand_registers
@@ -106,7 +135,7 @@ def access_counts(problem: LoopProblem, arch: Architecture, arr: dict[str, np.nd
     for op in OPERANDS:
         keep = [li for li, lv in enumerate(arch.levels) if op in lv.keeps] + [nl]
         for p, c in zip(keep, keep[1:]):
-            group = tile[:, c] * s[:, p:c].prod(axis=1)
+            group = temporal_tile[:, c] * inside[:, p]  # the children's tiles one parent instance serves
             f, d = seqs[c]
             g, g_tr = _count(problem, op, group, f, d, stationary=c < nl or (op != "O" and regs))
             if op != "O":
@@ -126,8 +155,9 @@ def access_counts(problem: LoopProblem, arch: Architecture, arr: dict[str, np.nd
 
 
 def tiles(arr: Mapping[str, np.ndarray]) -> np.ndarray:
-    """Tile extents ``(n, L + 1, D)``: level ``l`` holds the product of the temporal and spatial
-    factors at ``l`` and below; index ``L`` is one compute unit (all ones)."""
+    """Tile extents ``(n, L + 1, D)`` of levels that fan out along x/y: level ``l`` holds the
+    product of the temporal and spatial factors at ``l`` and below; index ``L`` is one compute
+    unit (all ones). (:func:`access_counts` also covers the array-dims form.)"""
     f_all = arr["T"] * arr["SX"] * arr["SY"]
     n, nl, nd = f_all.shape
     tile = np.ones((n, nl + 1, nd))

@@ -84,7 +84,7 @@ def test_repeated_dim_in_one_memory_goes_to_a_loop_holder():
 
 
 @pytest.mark.parametrize("change, msg", [
-    (lambda hw, ly: hw["memories"]["reg_W"].update(served_dimensions=["D1"]), "served_dimensions"),
+    (lambda hw, ly: hw["memories"]["reg_W"].update(served_dimensions=["D9"]), "served_dimensions"),
     (lambda hw, ly: ly.update(dims={"C": 4, "X": 1, "K": 8}), "only conv and Gemm"),
     (lambda hw, ly: ly["spatial"]["D1"].update(K=2.5), "pads an uneven split"),
     (lambda hw, ly: ly["pr_scaling"]["IX"].__setitem__(1, ["FX", 2.0]), "dilated"),
@@ -149,3 +149,24 @@ def test_case_generator_writes_validated_cases_from_dumps(tmp_path):
         assert "zigzag" in row and case["source"].startswith("zigzag-dse 3.9.1")
         # the fixture's reference energy is made up: a miss the generator must not explain away
         assert row["status"] == "miss" and "expected_miss" not in case
+
+
+def test_array_dims_form_equals_the_chain_form():
+    chain = run_case(case_from_layer(LAYER, HW, "test", "c", form="chain"))[0]
+    case = case_from_layer(LAYER, HW, "test", "a", form="array")
+    assert "array" in case["arch"]["compute"] and all("instances" not in lv for lv in case["arch"]["levels"])
+    array = run_case(case)[0]
+    assert array["cycles"] == pytest.approx(chain["cycles"]) and array["energy_pj"] == pytest.approx(chain["energy_pj"])
+
+
+def test_partially_served_memory_takes_the_array_dims_form():
+    hw = copy.deepcopy(HW)
+    hw["memories"]["reg_W"]["served_dimensions"] = ["D2"]  # shared along D2 (which unrolls C, relevant to W)
+    case = case_from_layer(LAYER, hw, "test", "p")
+    levels = {lv["name"]: lv for lv in case["arch"]["levels"]}
+    assert levels["reg_W"]["served"] == ["D2"] and case["arch"]["compute"]["array"] == {"D1": 4, "D2": 2}
+    arch = A.from_dict(case["arch"])
+    assert arch.levels[[lv.name for lv in arch.levels].index("reg_W")].instances == 4
+    with pytest.raises(ConfigError, match="cannot express"):
+        case_from_layer(LAYER, hw, "test", "p", form="chain")
+    assert run_case(case)[0]["zigzag"]["energy_attribution"]
