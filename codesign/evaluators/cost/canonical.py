@@ -15,7 +15,7 @@ is         I    reduction               input-output                 weight-outp
 =========  ===  ======================  ===========================  ==========================
 
 Construction (all factors start at the outermost level, which is unbounded or as given; every
-move keeps every level's tile within its size, :func:`model.capacity_words`):
+move keeps every level's tile within its size, :func:`model.capacity_words`, :func:`model.level_words`):
 
 1. spatial: per level with a fanout, each axis unrolls its dims in turn by the largest divisor
    of the remaining size that fits the axis' remaining fanout and the buffers;
@@ -34,7 +34,8 @@ from __future__ import annotations
 import numpy as np
 
 from codesign.evaluators.cost.arch import Architecture
-from codesign.evaluators.cost.problem import LoopProblem
+from codesign.evaluators.cost.model import level_words
+from codesign.evaluators.cost.problem import OPERANDS, LoopProblem
 
 DATAFLOWS = {"ws": "W", "os": "O", "is": "I"}
 VARIANTS = (0, 1)
@@ -68,9 +69,10 @@ class _Builder:
         self.f = {k: [[1.0] * nd for _ in range(nl)] for k in ("T", "SX", "SY")}
         self.f["T"][0] = [float(v) for v in problem.dims.values()]
         self.limit = [np.inf if lv.size_words is None else float(lv.size_words) * (1 + 1e-9) for lv in arch.levels]
-        self.words = [[(problem.bits[op] if (op != "O" or li == 0) else problem.psum_bits) / lv.word_bits
-                       for op in lv.keeps] for li, lv in enumerate(arch.levels)]
-        self.plans = [[problem._axis_plan[op] for op in lv.keeps] for lv in arch.levels]
+        words = level_words(problem, arch)
+        self.words = [[float(words[li, k]) for k, op in enumerate(OPERANDS) if op in lv.keeps]
+                      for li, lv in enumerate(arch.levels)]
+        self.plans = [[problem._axis_plan[op] for op in OPERANDS if op in lv.keeps] for lv in arch.levels]
 
     @staticmethod
     def _footprint(plan: tuple[tuple[object, ...], ...], ext: list[float]) -> float:

@@ -34,8 +34,8 @@ from codesign.errors import ConfigError
 from codesign.evaluators.cost.arch import Architecture
 from codesign.evaluators.cost.canonical import canonical
 from codesign.evaluators.cost.mapping import LevelLoops, Mapping
-from codesign.evaluators.cost.model import evaluate_arrays, spatial_terms
-from codesign.evaluators.cost.problem import LoopProblem
+from codesign.evaluators.cost.model import evaluate_arrays, level_words, spatial_terms
+from codesign.evaluators.cost.problem import OPERANDS, LoopProblem
 
 OBJECTIVES = ("edp", "cycles", "energy")
 
@@ -135,18 +135,6 @@ def sample(problem: LoopProblem, arch: Architecture, n: int, rng: np.random.Gene
     return {"T": t, **spatial, "rank": rank}
 
 
-def _capacity_terms(problem: LoopProblem, arch: Architecture) -> tuple[np.ndarray, np.ndarray]:
-    """Per level and operand, words per element held (0 where the level does not keep it), and sizes."""
-    words = np.zeros((len(arch.levels), 3))
-    for li, lv in enumerate(arch.levels):
-        for k, op in enumerate(("W", "I", "O")):
-            if op in lv.keeps:
-                bits = problem.bits[op] if (op != "O" or li == 0) else problem.psum_bits
-                words[li, k] = bits / lv.word_bits
-    size = np.array([np.inf if lv.size_words is None else float(lv.size_words) for lv in arch.levels])
-    return words, size
-
-
 def sample_greedy(problem: LoopProblem, arch: Architecture, n: int, rng: np.random.Generator,
                   climb: float = 0.1) -> dict[str, np.ndarray]:
     """``n`` candidates by bottom-up filling (the memory allocation of ZigZag's LOMA): random
@@ -183,7 +171,8 @@ def sample_greedy(problem: LoopProblem, arch: Architecture, n: int, rng: np.rand
         mult[:, (sd == j) & (sp == p)] = m[:, None]
     active = sq[None, :] < mult
     order = np.argsort(np.where(active, rng.random(active.shape), 2.0), axis=1)
-    words, size = _capacity_terms(problem, arch)
+    words = level_words(problem, arch)
+    size = np.array([np.inf if lv.size_words is None else float(lv.size_words) for lv in arch.levels])
     rows = np.arange(n)
     cur = np.full(n, nl - 1)
     inside, _ = spatial_terms(arch, {"T": t, **spatial})  # spatial factors inside each level's tile
@@ -196,7 +185,7 @@ def sample_greedy(problem: LoopProblem, arch: Architecture, n: int, rng: np.rand
         while pending.any():
             ext = ttile * inside[rows, cur]
             ext[rows, j] *= p
-            need = sum(problem.footprint(op, ext) * words[cur, k] for k, op in enumerate(("W", "I", "O")))
+            need = sum(problem.footprint(op, ext) * words[cur, k] for k, op in enumerate(OPERANDS))
             fits = (need <= size[cur] * (1 + 1e-9)) | (cur == 0)
             fits &= ~lift
             put = pending & fits

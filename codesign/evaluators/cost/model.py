@@ -120,7 +120,7 @@ def access_counts(problem: LoopProblem, arch: Architecture, arr: dict[str, np.nd
     t = arr["T"]
     n, nl, nd = t.shape
     inside, used = spatial_terms(arch, arr)
-    temporal_tile = tiles({"T": t, "SX": np.ones_like(t), "SY": np.ones_like(t)})
+    temporal_tile = temporal_tiles(t)
     tile = temporal_tile * inside  # tile[:, L] = compute (one element)
     seqs = [_above_sequence(arr, li) for li in range(nl + 1)]
     temporal_above = [t[:, :li].prod(axis=1) for li in range(nl + 1)]
@@ -154,26 +154,35 @@ def access_counts(problem: LoopProblem, arch: Architecture, arr: dict[str, np.nd
             "capacity_used": capacity_words(problem, arch, tile), "temporal_iters": t.prod(axis=(1, 2))}
 
 
-def tiles(arr: Mapping[str, np.ndarray]) -> np.ndarray:
-    """Tile extents ``(n, L + 1, D)`` of levels that fan out along x/y: level ``l`` holds the
-    product of the temporal and spatial factors at ``l`` and below; index ``L`` is one compute
-    unit (all ones). (:func:`access_counts` also covers the array-dims form.)"""
-    f_all = arr["T"] * arr["SX"] * arr["SY"]
-    n, nl, nd = f_all.shape
+def temporal_tiles(t: np.ndarray) -> np.ndarray:
+    """Temporal part of the tiles ``(n, L + 1, D)``: level ``l`` holds the product of the temporal
+    factors at ``l`` and below; index ``L`` is one compute unit (all ones)."""
+    n, nl, nd = t.shape
     tile = np.ones((n, nl + 1, nd))
-    for li in range(nl - 1, -1, -1):
-        tile[:, li] = tile[:, li + 1] * f_all[:, li]
+    tile[:, :nl] = np.cumprod(t[:, ::-1], axis=1)[:, ::-1]
     return tile
 
 
+def level_words(problem: LoopProblem, arch: Architecture) -> np.ndarray:
+    """``(L, 3)``: words per element of each operand (``OPERANDS`` order) at each level, 0 where the
+    level does not keep it; outputs below the top level are partial sums at ``psum_bits``."""
+    words = np.zeros((len(arch.levels), len(OPERANDS)))
+    for li, lv in enumerate(arch.levels):
+        for k, op in enumerate(OPERANDS):
+            if op in lv.keeps:
+                words[li, k] = (problem.bits[op] if (op != "O" or li == 0) else problem.psum_bits) / lv.word_bits
+    return words
+
+
 def capacity_words(problem: LoopProblem, arch: Architecture, tile: np.ndarray) -> np.ndarray:
-    """Words each level must hold, ``(n, L)``: ``Σ_{op kept} footprint(op, tile_l)·bits_op / word_bits``
-    (outputs below the top level at ``psum_bits``)."""
+    """Words each level must hold, ``(n, L)``: ``Σ_{op kept} footprint(op, tile_l)·words_op``
+    (:func:`level_words`)."""
+    words = level_words(problem, arch)
     capacity = np.zeros((tile.shape[0], len(arch.levels)))
     for li, lv in enumerate(arch.levels):
-        for op in lv.keeps:
-            bits = problem.bits[op] if (op != "O" or li == 0) else problem.psum_bits
-            capacity[:, li] += problem.footprint(op, tile[:, li]) * bits / lv.word_bits
+        for k, op in enumerate(OPERANDS):
+            if words[li, k]:
+                capacity[:, li] += problem.footprint(op, tile[:, li]) * words[li, k]
     return capacity
 
 
@@ -202,12 +211,12 @@ def cost(problem: LoopProblem, arch: Architecture, acc: Mapping[str, Any], param
     by_op = np.zeros((len(compute), nl, len(OPERANDS)))  # dynamic access energy per level and operand
     rd_tot = np.zeros((len(compute), nl))
     wr_tot = np.zeros((len(compute), nl))
+    level_w = level_words(problem, arch)
     for li, lv in enumerate(arch.levels):
         u = used[:, li]
         e = np.zeros_like(compute)
         for k, op in enumerate(OPERANDS):
-            bits = problem.bits[op] if (op != "O" or li == 0) else problem.psum_bits
-            words = bits / lv.word_bits
+            words = level_w[li, k]
             c = counts[op][:, li, :]
             if lv.round_per_transfer:  # every transfer moves whole blocks
                 tr = acc["transfers"][op][:, li, :]

@@ -39,6 +39,16 @@ def test_fmnist_bits_and_determinism(fmnist) -> None:
     assert fmnist.evaluate(Design({"w_bits.fc1": 2, "a_bits.fc1": 8})).breakdown["bits"]["conv1"] is None
 
 
+def _logits(probe, config):
+    """The probe model's test-set outputs with ``config`` applied (restored afterwards)."""
+    handles = probe.apply(config)
+    try:
+        with torch.no_grad():
+            return probe.model(probe.test_x)
+    finally:
+        probe.restore(handles)
+
+
 @pytest.mark.parametrize("pe", ["bit_parallel", "bit_serial", "lut"])
 def test_fmnist_hardware_exact_equals_fake_quant(fmnist, pe: str) -> None:
     from codesign.evaluators.accuracy.fmnist import FashionMNISTProbe
@@ -47,18 +57,7 @@ def test_fmnist_hardware_exact_equals_fake_quant(fmnist, pe: str) -> None:
     fq = FashionMNISTProbe(eval_size=200, disk_cache=False)
     for w, a in ((4, 8), (3, 4)):
         config = hw.bit_config(uniform(w, a))
-        handles = hw.apply(config)
-        try:
-            with torch.no_grad():
-                y_hw = hw.model(hw.test_x)
-        finally:
-            hw.restore(handles)
-        handles = fq.apply(config)
-        try:
-            with torch.no_grad():
-                y_fq = fq.model(fq.test_x)
-        finally:
-            fq.restore(handles)
+        y_hw, y_fq = _logits(hw, config), _logits(fq, config)
         assert hw.hw_stats["int_equal"] and hw.hw_stats["gemms"] > 0
         # float64 vs float32 accumulation can flip a rare downstream activation code: close, not bitwise
         assert (y_hw - y_fq).abs().max() <= 1e-2 * y_fq.abs().max()
