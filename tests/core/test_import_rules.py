@@ -19,6 +19,8 @@ ALLOWED: dict[str, set[str]] = {
     "rtl_sim": {"types", "errors"},
     "spaces": {"types", "errors", "workloads"},
     "evaluators": {"types", "errors", "registry", "workloads", "spaces", "rtl_sim"},
+    # the problem catalogue sits above evaluators (DESIGN.md "Growing the house")
+    "problems": {"types", "errors", "registry", "workloads", "spaces", "evaluators", "allocation"},
     "envs": {"types", "errors", "registry", "spaces", "workloads", "evaluators.composite", "evaluators.base", "results.pareto"},
     "agents": {"types", "errors", "registry", "spaces", "workloads", "envs", "evaluators.composite", "evaluators.base",
                "results.pareto"},
