@@ -127,7 +127,8 @@ def hardware_space(
     Args:
         pe_types: PE families among :data:`PE_TYPES` (``bit_parallel``, ``bit_serial``,
             ``bit_serial_act``, ``lut``).
-        rows, cols: (low, high) powers of two of the PE array.
+        rows: (low, high) powers of two of the PE array's rows.
+        cols: (low, high) powers of two of the PE array's columns.
         glb_kb: (low, high) powers of two of the global buffer in KiB.
         pe_buf_bytes: (low, high) powers of two of each PE's local register file in bytes.
         dram_gbps: DRAM bandwidth choices in GB/s.

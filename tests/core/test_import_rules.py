@@ -18,12 +18,14 @@ ALLOWED: dict[str, set[str]] = {
     "workloads": {"types", "errors"},
     "rtl_sim": {"types", "errors"},
     "spaces": {"types", "errors", "workloads"},
-    "evaluators": {"types", "errors", "registry", "workloads", "spaces", "rtl_sim"},
+    # allocation is a solver: probes and cost models feed it tables, it never imports them
+    "allocation": {"types", "errors", "workloads", "spaces"},
+    "evaluators": {"types", "errors", "registry", "workloads", "spaces", "rtl_sim", "allocation"},
     # the problem catalogue sits above evaluators (DESIGN.md "Growing the house")
     "problems": {"types", "errors", "registry", "workloads", "spaces", "evaluators", "allocation"},
     "envs": {"types", "errors", "registry", "spaces", "workloads", "evaluators.composite", "evaluators.base", "results.pareto"},
     "agents": {"types", "errors", "registry", "spaces", "workloads", "envs", "evaluators.composite", "evaluators.base",
-               "results.pareto"},
+               "results.pareto", "allocation"},
     "results": {"types", "errors", "spaces", "results"},
     "dashboard": {"types", "errors", "results", "spaces"},
 }
