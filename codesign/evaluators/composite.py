@@ -154,7 +154,8 @@ class Problem:
     def with_constraints(self, constraints: Iterable[str]) -> Problem:
         """The same problem with more metric constraints (``"accuracy_degradation <= 0.01"``)."""
         return Problem(self.name, self.space, self.evaluators, self.objectives,
-                       [c.source for c in self.constraints] + list(constraints), self.workload, self.description)
+                       [c.source for c in self.constraints] + list(constraints), self.workload, self.description,
+                       self.bounds)
 
     def to_dict(self) -> dict[str, Any]:
         return {

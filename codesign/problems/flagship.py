@@ -175,17 +175,17 @@ def flagship_problem(model: str, flat: bool = False, mapper: str = "heuristic", 
         parts.append(mapping_space(cost_wl))
         cons = flat_capacity_constraints(cost_wl, [p.name for s in parts for p in s.params])
     space = compose(*parts, name=f"{name}-space", constraints=cons)
-    accuracy: Any = probe
-    if fidelity == "multi":
-        from codesign.problems.fidelity import MultiFidelityAccuracy
-
-        screen = shared_probe(probe_cls, scheme=qs, eval_size=screen_eval_size or spec.screen_eval_size)
-        accuracy = MultiFidelityAccuracy(screen, probe)
     objectives = (Objective(spec.metric, spec.direction, ref=spec.ref), Objective("latency_ms", "min"),
                   Objective("energy_uj", "min"), Objective("area_mm2", "min"))
     cost = CostModelEvaluator(cost_wl, mapper=mapper)
+    evaluators: list[Any] = [cost, probe]
+    if fidelity == "multi":
+        from codesign.problems.fidelity import MultiFidelity
+
+        screen = shared_probe(probe_cls, scheme=qs, eval_size=screen_eval_size or spec.screen_eval_size)
+        evaluators = [MultiFidelity(cost, screen, probe, objectives)]
     kind = "flat mapping params" if flat else f"nested {mapper} mapper"
-    return Problem(name, space, [cost, accuracy], objectives, workload=cost_wl,
+    return Problem(name, space, evaluators, objectives, workload=cost_wl,
                    description=f"{spec.summary}; loop-nest cost model ({kind}); {fidelity} fidelity")
 
 
