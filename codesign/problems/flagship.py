@@ -51,6 +51,7 @@ __all__ = ["MODELS", "FlagshipModel", "flagship_problem", "fmnist_accel", "fmnis
            "moe_accel_flat", "minilm_accel", "minilm_accel_flat", "gemma_accel"]
 
 SCREENING = Path(__file__).resolve().parent / "data" / "screening.json"
+BOUNDS = Path(__file__).resolve().parent / "data" / "bounds.json"  # written by experiments/flagship_bounds.py
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class FlagshipModel:
     metric: str
     direction: str
     screen_eval_size: int
+    metric_bounds: Mapping[str, Any]  # declared normalization of the metric (ideal, nadir, scale)
     ref: float | None = None
     attention: str | None = None  # "module:function(workload) -> (blocks, tokens, heads, head_dim)"
     skip: tuple[str, ...] = ()
@@ -106,16 +108,18 @@ def gemma_attention(wl: Workload) -> tuple[list[tuple[str, str]], int, int, int]
 _ACC = "codesign.evaluators.accuracy"
 MODELS: dict[str, FlagshipModel] = {
     "fmnist": FlagshipModel("fmnist", f"{_ACC}.fmnist:FashionMNISTProbe", f"{_ACC}.fmnist:fmnist_cnn", {"batch": 16},
-                            "layer", "accuracy", "max", 1000, ref=0.0,
+                            "layer", "accuracy", "max", 1000, {"ideal": 1.0, "nadir": 0.0}, ref=0.0,
                             summary="Fashion-MNIST CNN per-layer bits x accelerator; real accuracy vs cost model"),
     "moe": FlagshipModel("moe", f"{_ACC}.moe:MoEProbe", f"{_ACC}.real_workloads:moe_shakespeare", {"tokens": 256},
-                         "expert", "bits_per_byte", "min", 8192, attention=f"{__name__}:moe_attention",
+                         "expert", "bits_per_byte", "min", 8192, {"ideal": 0.0, "nadir": 8.0}, attention=f"{__name__}:moe_attention",
                          summary="byte-level MoE per-expert bits (routing-weighted cost) x accelerator; real bits/byte"),
     "minilm": FlagshipModel("minilm", f"{_ACC}.minilm:MiniLMProbe", f"{_ACC}.minilm:minilm_l6", {"tokens": 64},
-                            "layer", "accuracy", "max", 250, ref=0.0, attention=f"{__name__}:minilm_attention",
+                            "layer", "accuracy", "max", 250, {"ideal": 1.0, "nadir": 0.0}, ref=0.0,
+                            attention=f"{__name__}:minilm_attention",
                             summary="all-MiniLM-L6-v2 per-layer bits x accelerator (attention in the cost); real accuracy"),
     "gemma": FlagshipModel("gemma", f"{_ACC}.gemma:GemmaProbe", f"{_ACC}.gemma:gemma3_270m", {"tokens": 128},
-                           "layer", "perplexity", "min", 512, attention=f"{__name__}:gemma_attention",
+                           "layer", "perplexity", "min", 512, {"ideal": 1.0, "nadir": 262144.0, "scale": "log"},
+                           attention=f"{__name__}:gemma_attention",
                            skip=("lm_head",), flat=False,
                            summary="Gemma-3-270M per-layer bits x accelerator; real news perplexity (extra codesign[gemma])"),
 }
@@ -185,8 +189,17 @@ def flagship_problem(model: str, flat: bool = False, mapper: str = "heuristic", 
         screen = shared_probe(probe_cls, scheme=qs, eval_size=screen_eval_size or spec.screen_eval_size)
         evaluators = [MultiFidelity(cost, screen, probe, objectives)]
     kind = "flat mapping params" if flat else f"nested {mapper} mapper"
-    return Problem(name, space, evaluators, objectives, workload=cost_wl,
+    return Problem(name, space, evaluators, objectives, workload=cost_wl, bounds=_bounds(name),
                    description=f"{spec.summary}; loop-nest cost model ({kind}); {fidelity} fidelity")
+
+
+def _bounds(name: str) -> dict[str, Any] | None:
+    """The declared objective bounds of problem ``name`` (``experiments/flagship_bounds.py``), if any."""
+    try:
+        entry = json.loads(BOUNDS.read_text()).get(name)
+    except (OSError, ValueError):
+        return None
+    return dict(entry["objectives"]) if entry else None
 
 
 def catalog_info(model: str, flat: bool = False) -> dict[str, Any]:
