@@ -40,8 +40,9 @@ def bits_opposed_by(problem: Problem) -> list[dict[str, Any]]:
 def feasible_share(problem: Problem, n: int = 20, seed: int = 0, probes: bool = False) -> dict[str, Any]:
     """Sample ``n`` designs with ``problem.space.sample`` and score them.
 
-    With ``probes=False`` the accuracy evaluators (``opposes_bits``) are skipped: they report no
-    violations, and problem metric constraints that read their metrics are not checked then.
+    With ``probes=False`` the accuracy evaluators (``opposes_bits``) are skipped (the cost model
+    a multi-fidelity evaluator holds still runs): probes report no violations, and problem
+    metric constraints that read their metrics are not checked then.
     Returns ``{"n", "feasible", "share", "violations": {name: count}}``.
     """
     rng = np.random.default_rng(seed)
@@ -51,8 +52,10 @@ def feasible_share(problem: Problem, n: int = 20, seed: int = 0, probes: bool = 
     else:
         results = [{f"space:{v}": 1.0 for v in problem.space.violations(d)} for d in designs]
         for ev in problem.evaluators:
-            if getattr(ev, "opposes_bits", None):
-                continue
+            if getattr(ev, "opposes_bits", None):  # a probe, or a multi-fidelity probe holding the cost model
+                ev = getattr(ev, "cost", None)
+                if ev is None:
+                    continue
             for viol, m in zip(results, ev.evaluate_many(designs)):
                 viol.update(m.violations)
     counts: dict[str, int] = {}
