@@ -76,6 +76,8 @@ class CostModelEvaluator(BaseEvaluator):
         objective: mapper objective (``edp``, ``cycles``, ``energy``).
         node: ``45nm`` or ``65nm`` tables.
         mapper_kwargs: passed to the mapper (e.g. ``samples``, ``episodes``).
+        default_bits: ``(w_bits, a_bits)`` of layers the design gives no bits (and of attention
+            matmuls).
     """
 
     name = "cost-model"
@@ -83,11 +85,13 @@ class CostModelEvaluator(BaseEvaluator):
     metrics = ("latency_cycles", "latency_ms", "energy_uj", "area_mm2", "throughput_gops")
 
     def __init__(self, workload: Workload, mapper: str = "heuristic", objective: str = "edp", node: str = "45nm",
-                 mapper_kwargs: MappingABC[str, Any] | None = None) -> None:
+                 mapper_kwargs: MappingABC[str, Any] | None = None, default_bits: tuple[int, int] = (8, 8)) -> None:
         if mapper not in MAPPERS:
             raise ConfigError(f"mapper must be one of {MAPPERS}, but got {mapper!r}")
         self.workload, self.mapper, self.objective, self.node = workload, mapper, objective, node
         self.mapper_kwargs = dict(mapper_kwargs or {"samples": 600, "rounds": 2})
+        self.default_bits = (int(default_bits[0]), int(default_bits[1]))
+        self.cache_key = "" if self.default_bits == (8, 8) else f"default_bits={self.default_bits}"
         self._cache: dict[Any, Mapping] = {}
 
     def evaluate(self, design: MappingABC[str, Any]) -> Metrics:
@@ -95,7 +99,7 @@ class CostModelEvaluator(BaseEvaluator):
 
     def _layer_problem(self, design: MappingABC[str, Any], layer: Layer) -> tuple[LoopProblem, int, int]:
         bits = None if layer.op == "attn" else layer_bits(design, layer)
-        w, a = bits or (8, 8)
+        w, a = bits or self.default_bits
         if layer_mapping(design, layer) is not None:  # flat: the lowered GEMM view
             m, n, k = layer.gemm_shape
             layer = gemm(layer.name, m, n, k, count=layer.count * layer.gemm_batch)
