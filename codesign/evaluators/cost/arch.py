@@ -20,6 +20,16 @@ does not serve``. Spatial loops then unroll onto array dims (``[dim, factor, D3]
 a level's x/y fanout, and each operand's levels must nest (a level serves no dim its parent
 for that operand does not).
 
+Ports: a level may list ``ports`` instead of ``read_bw``/``write_bw``/``shared_bw`` — each
+port's kind, bandwidth, block, energies and the operand streams it carries (read, fill,
+update, drain), see :mod:`codesign.evaluators.cost.ports` for the form and the stall rule;
+levels that split one physical memory by operand name it (``memory``) and share its ports.
+``latency: zigzag`` (top-level key; default ``timeloop``) selects ZigZag's latency semantics
+(:mod:`codesign.evaluators.cost.zigzag_latency`), for which ``compute.systolic`` lists the
+systolic array axes (``x``/``y``, or array dims). ``compute.final_outputs: true`` applies
+ZigZag's output precision: where no reduction remains, outputs travel and are held at their
+final precision rather than as partial sums.
+
 The compute units (``compute``) take cycles and energy per MAC either explicitly or from an
 ``rtl_sim`` PE model (``pe_type`` + ``w_bits``/``a_bits``), see :func:`compute_from_pe`. With
 ``operand_registers: true`` a unit keeps its input operands in registers while consecutive MACs
@@ -55,7 +65,7 @@ _LEVEL_KEYS = {"name", "size_words", "size_kb", "word_bits", "block_words", "ins
                "energy_pj", "read_bw", "write_bw", "shared_bw", "area_um2", "round_per_transfer", "served", "ports",
                "memory"}
 _COMPUTE_KEYS = {"name", "instances", "mesh_x", "cycles_per_mac", "energy_pj_per_mac", "area_um2", "pe_type",
-                 "w_bits", "a_bits", "operand_registers", "array", "systolic"}
+                 "w_bits", "a_bits", "operand_registers", "array", "systolic", "final_outputs"}
 LATENCY_MODELS = ("timeloop", "zigzag")
 _ACTIONS = ("read", "write", "update", "leak_per_cycle")
 
@@ -138,10 +148,12 @@ class Compute:
     operand_registers: bool = False
     array: tuple[tuple[str, int], ...] | None = None
     systolic: tuple[str, ...] = ()
+    final_outputs: bool = False
 
     def __post_init__(self) -> None:
-        if not isinstance(self.operand_registers, bool):
-            raise ConfigError(f"compute operand_registers must be true or false, but got {self.operand_registers!r}")
+        for flag in ("operand_registers", "final_outputs"):
+            if not isinstance(getattr(self, flag), bool):
+                raise ConfigError(f"compute {flag} must be true or false, but got {getattr(self, flag)!r}")
         if isinstance(self.instances, bool) or not isinstance(self.instances, int) or self.instances < 1:
             raise ConfigError(f"compute instances must be an integer >= 1, but got {self.instances!r}")
         mesh = self.instances if self.mesh_x is None else self.mesh_x
@@ -355,7 +367,7 @@ def from_dict(data: Mapping[str, Any]) -> Architecture:
     systolic = c.get("systolic") or []
     if isinstance(systolic, str) or not isinstance(systolic, Sequence):
         raise ConfigError(f"compute systolic must be a list of array axes, but got {systolic!r}")
-    comp = replace(comp, systolic=tuple(str(a) for a in systolic))
+    comp = replace(comp, systolic=tuple(str(a) for a in systolic), final_outputs=c.get("final_outputs", False))
     return Architecture(str(data.get("name", "arch")), tuple(level_from_dict(lv, array) for lv in levels), comp,
                         float(data.get("clock_mhz", 1000.0)), node, latency=str(data.get("latency", "timeloop")))
 

@@ -74,7 +74,7 @@ def _count(op, ext, start, nf, stationary, f, fd, suf, rel, win, kind, pdim, rdi
 
 
 @njit(cache=True)
-def _sequence(t, rank, f, fd, suf, order, start):
+def sequence(t, rank, f, fd, suf, order, start):
     """The temporal loops of factor > 1, inner → outer (levels L-1..0, each ordered by rank,
     highest innermost), into ``f``/``fd``; suffix products ``suf[k] = Π f[k:]``; ``start[c]`` =
     where the loops above level ``c`` begin (``start[L] = 0``). Returns the number of loops."""
@@ -140,11 +140,82 @@ def spatial(sx, sy, s, served, inside, used):
 
 
 @njit(cache=True)
+def _reduction_after(rel, f, fd, nf, start):
+    """A loop irrelevant to outputs in ``f[start:nf]`` beyond the innermost run of such loops (which
+    keeps an output stationary where it is, so it sums in place)."""
+    m = start
+    while m < nf and not rel[2, fd[m]]:
+        m += 1
+    for q in range(m, nf):
+        if not rel[2, fd[q]]:
+            return True
+    return False
+
+
+@njit(cache=True)
+def output_flags(keeps, rel, f, fd, nf, starts, inside, low, high):
+    """Where partial sums remain (ZigZag's precision rule): at an output level ``c`` with child
+    ``b`` (the next output level below, or the compute units) and parent ``p``, ``low[c]`` if a
+    reduction (a loop irrelevant to outputs) remains at or above ``c`` (temporal loops beyond
+    ``b``'s stationary run, spatial loops above ``c``), ``high[c]`` if one remains above ``c``
+    (temporal loops beyond ``c``'s stationary run, spatial loops above ``p``)."""
+    nl1, nd = inside.shape
+    nl = nl1 - 1
+    child = -1
+    for c in range(nl - 1, -1, -1):
+        if not keeps[c, 2]:
+            continue
+        parent = -1
+        for q in range(c - 1, -1, -1):
+            if keeps[q, 2]:
+                parent = q
+                break
+        lo = _reduction_after(rel, f, fd, nf, 0 if child < 0 else starts[child])
+        hi = _reduction_after(rel, f, fd, nf, starts[c])
+        for x in range(nd):
+            if not rel[2, x]:
+                if inside[0, x] > inside[c, x]:
+                    lo = True
+                if parent >= 0 and inside[0, x] > inside[parent, x]:
+                    hi = True
+        low[c] = lo
+        high[c] = hi
+        child = c
+
+
+@njit(cache=True)
+def output_words(keeps, rel, f, fd, nf, starts, inside, wpsum, wfinal, owords, low, high):
+    """``final_outputs``: reads to and updates from below carry partial sums (``wpsum``) where
+    ``low``, else final outputs (``wfinal``); fills, drains and the words held where ``high``
+    (:func:`output_flags`)."""
+    output_flags(keeps, rel, f, fd, nf, starts, inside, low, high)
+    for c in range(keeps.shape[0]):
+        if keeps[c, 2]:
+            wl = wpsum[c] if low[c] else wfinal[c]
+            wh = wpsum[c] if high[c] else wfinal[c]
+            owords[c, READ] = wl
+            owords[c, UPDATE] = wl
+            owords[c, FILL] = wh
+            owords[c, DRAIN] = wh
+
+
+@njit(cache=True)
 def counts_rows(t_all, rank_all, sx_all, sy_all, s_all, keeps, served, regs, rel, win, kind, pdim, rdim,
-                stride_all, limit_all, words_all, counts, trans, used_out, tile_out, capacity, titer):
+                stride_all, limit_all, words_all, final_outputs, wpsum_all, wfinal_all, counts, trans, used_out,
+                tile_out, capacity, titer, owords, seq_f, seq_d, seq_n, seq_start, low_out, high_out, fp_tile,
+                fp_inside):
     """Access counts of every row: ``counts/trans (n, 3, L, 4)`` totals over all instances per
     operand, level and direction; ``used_out (n, L + 1)``, ``tile_out (n, L + 1, D)``,
-    ``capacity (n, L)`` words each level holds, ``titer (n,)`` temporal iterations."""
+    ``capacity (n, L)`` words each level holds, ``titer (n,)`` temporal iterations, and
+    ``owords (n, L, 4)`` the words of an output element per level and direction: ``words[:, :, 2]``,
+    or with ``final_outputs`` (ZigZag's precision rule) partial sums (``wpsum``) where a
+    reduction remains (:func:`output_words`) and final outputs (``wfinal``) elsewhere.
+
+    Also per row, for latency models that follow transfers per period: the temporal loops of
+    factor > 1 inner → outer ``seq_f/seq_d (n, L·D)`` (``seq_n`` of them), where the loops above
+    each level start ``seq_start (n, L + 1)``, the partial-sum flags ``low_out/high_out (n, L)``
+    (:func:`output_flags`), and each operand's footprint of every level's tile ``fp_tile (n, 3,
+    L)`` and of the spatial loops inside it ``fp_inside (n, 3, L)``."""
     n, nl, nd = t_all.shape
     f = np.empty(nl * nd)
     fd = np.empty(nl * nd, dtype=np.int64)
@@ -159,6 +230,8 @@ def counts_rows(t_all, rank_all, sx_all, sy_all, s_all, keeps, served, regs, rel
     tmp = np.empty(nd)
     order = np.empty(nd, dtype=np.int64)
     starts = np.empty(nl + 1, dtype=np.int64)
+    low = np.zeros(nl, dtype=np.bool_)
+    high = np.zeros(nl, dtype=np.bool_)
     for i in range(n):
         t = t_all[i]
         stride, limit, words = stride_all[i], limit_all[i], words_all[i]
@@ -177,17 +250,37 @@ def counts_rows(t_all, rank_all, sx_all, sy_all, s_all, keeps, served, regs, rel
             for x in range(nd):
                 it = it * t[li, x]
         titer[i] = it
-        nf = _sequence(t, rank_all[i], f, fd, suf, order, starts)
+        nf = sequence(t, rank_all[i], f, fd, suf, order, starts)
         for li in range(nl + 1):
             used_out[i, li] = used[li]
             for x in range(nd):
                 tile[li, x] = ttile[li, x] * inside[li, x]
                 tile_out[i, li, x] = tile[li, x]
         for li in range(nl):
+            for d in range(4):
+                owords[i, li, d] = words[li, 2]
+        if final_outputs:
+            output_words(keeps, rel, f, fd, nf, starts, inside, wpsum_all[i], wfinal_all[i], owords[i], low, high)
+        else:
+            output_flags(keeps, rel, f, fd, nf, starts, inside, low, high)
+        seq_n[i] = nf
+        for x in range(nf):
+            seq_f[i, x] = f[x]
+            seq_d[i, x] = fd[x]
+        for li in range(nl + 1):
+            seq_start[i, li] = starts[li]
+        for li in range(nl):
+            low_out[i, li] = low[li]
+            high_out[i, li] = high[li]
+            for op in range(3):
+                fp_tile[i, op, li] = footprint(kind, pdim, rdim, stride, limit, op, tile[li])
+                fp_inside[i, op, li] = footprint(kind, pdim, rdim, stride, limit, op, inside[li])
+        for li in range(nl):
             cap = 0.0
             for op in range(3):
-                if words[li, op] != 0.0:
-                    cap += footprint(kind, pdim, rdim, stride, limit, op, tile[li]) * words[li, op]
+                w = words[li, op] if op != 2 else owords[i, li, FILL]
+                if w != 0.0:
+                    cap += footprint(kind, pdim, rdim, stride, limit, op, tile[li]) * w
             capacity[i, li] = cap
         for op in range(3):
             prev = -1
@@ -236,7 +329,7 @@ def _round6(x):
 
 
 @njit(cache=True)
-def cost_rows(counts, trans, used_all, titer, words_all, rpt, instances, eport, block, bw_level, bw_op, bw_dir,
+def cost_rows(counts, trans, used_all, titer, words_all, owords_all, rpt, instances, eport, block, bw_level, bw_op, bw_dir,
               bw_port, bw_all, pj_all, leak_all, cpm, mac_pj, macs, compute, cycles, e_level, e_op, e_compute,
               energy, read_words, write_words):
     """Energy per level and operand, compute cycles and the bandwidth-limited cycles of every row
@@ -247,7 +340,7 @@ def cost_rows(counts, trans, used_all, titer, words_all, rpt, instances, eport, 
     npt = block.shape[0]
     demand = np.empty(npt)
     for i in range(n):
-        words, used, pj = words_all[i], used_all[i], pj_all[i]
+        words, owords, used, pj = words_all[i], owords_all[i], used_all[i], pj_all[i]
         comp = titer[i] * cpm[i]
         compute[i] = comp
         ec = macs[i] * mac_pj[i]
@@ -258,9 +351,9 @@ def cost_rows(counts, trans, used_all, titer, words_all, rpt, instances, eport, 
             rd = 0.0
             wr = 0.0
             for op in range(3):
-                w = words[li, op]
                 eo = 0.0
                 for d in range(4):
+                    w = words[li, op] if op != 2 else owords[li, d]
                     pe = eport[li, op, d]
                     if pe < 0:
                         continue
@@ -275,8 +368,13 @@ def cost_rows(counts, trans, used_all, titer, words_all, rpt, instances, eport, 
                     eo = eo + blocks * pj[pe, kind]
                 e_op[i, li, op] = eo
                 el = el + eo
-                rd += counts[i, op, li, READ] * w
-                wr += (counts[i, op, li, FILL] + counts[i, op, li, UPDATE]) * w
+                if op != 2:
+                    w = words[li, op]
+                    rd += counts[i, op, li, READ] * w
+                    wr += (counts[i, op, li, FILL] + counts[i, op, li, UPDATE]) * w
+                else:
+                    rd += counts[i, op, li, READ] * owords[li, READ]
+                    wr += counts[i, op, li, FILL] * owords[li, FILL] + counts[i, op, li, UPDATE] * owords[li, UPDATE]
             e_level[i, li] = el
             read_words[i, li] = rd
             write_words[i, li] = wr
@@ -284,7 +382,8 @@ def cost_rows(counts, trans, used_all, titer, words_all, rpt, instances, eport, 
             demand[p] = 0.0
         for k in range(bw_port.shape[0]):  # streams grouped by (port, level): words per instance
             li = bw_level[k]
-            demand[bw_port[k]] += counts[i, bw_op[k], li, bw_dir[k]] * words[li, bw_op[k]] / used[li] / comp
+            w = words[li, bw_op[k]] if bw_op[k] != 2 else owords[li, bw_dir[k]]
+            demand[bw_port[k]] += counts[i, bw_op[k], li, bw_dir[k]] * w / used[li] / comp
         slow = 1.0
         for p in range(npt):
             if demand[p] > 0:

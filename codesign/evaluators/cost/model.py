@@ -58,6 +58,7 @@ from codesign.evaluators.cost import kernel
 from codesign.evaluators.cost.arch import Architecture
 from codesign.evaluators.cost.mapping import check_arrays, to_arrays
 from codesign.evaluators.cost.ports import PortTable, port_table
+from codesign.evaluators.cost.zigzag_latency import latency_terms
 from codesign.evaluators.cost.problem import OPERANDS, LoopProblem
 
 ACTIONS = ("reads", "fills", "updates")
@@ -89,6 +90,7 @@ class ArchArrays:
     keeps: np.ndarray
     served: np.ndarray
     regs: bool
+    final_outputs: bool
     rpt: np.ndarray
     instances: np.ndarray
     ports: PortTable
@@ -133,7 +135,7 @@ def arch_arrays(arch: Architecture) -> ArchArrays:
         return hit[1]
     keeps = np.array([[op in lv.keeps for op in OPERANDS] for lv in arch.levels], dtype=np.bool_)
     served = arch.served_mask() if arch.array_dims is not None else np.zeros((len(arch.levels) + 1, 0), dtype=np.bool_)
-    arrays = ArchArrays(keeps, served, bool(arch.compute.operand_registers),
+    arrays = ArchArrays(keeps, served, bool(arch.compute.operand_registers), bool(arch.compute.final_outputs),
                         np.array([lv.round_per_transfer for lv in arch.levels], dtype=np.bool_),
                         np.array([float(lv.instances) for lv in arch.levels]), port_table(arch.levels))
     return _remember(_arch_cache, arch, arrays)
@@ -188,6 +190,14 @@ def level_words(problem: LoopProblem, arch: Architecture) -> np.ndarray:
     return words
 
 
+def output_words(problem: LoopProblem, arch: Architecture) -> tuple[np.ndarray, np.ndarray]:
+    """``(psum, final)``: words per output element at each level as a partial sum and as a final
+    output (``final_outputs``: ZigZag's rule picks one per level, direction and mapping)."""
+    psum = np.array([problem.psum_bits / lv.word_bits for lv in arch.levels])
+    final = np.array([problem.bits["O"] / lv.word_bits for lv in arch.levels])
+    return psum, final
+
+
 def level_params(archs: Sequence[Architecture]) -> dict[str, np.ndarray]:
     """Per-design arrays: port bandwidths ``bw (n, P)`` and energies ``pj (n, P, 3)``, leakage,
     sizes, and the compute costs (architectures of one structure)."""
@@ -231,10 +241,12 @@ def evaluate_arrays(problem: LoopProblem, arch: Architecture, arr: dict[str, np.
         stride, limit = np.broadcast_to(pas[0].stride, (n,) + pas[0].stride.shape), np.broadcast_to(
             pas[0].limit, (n,) + pas[0].limit.shape)
         words = np.broadcast_to(level_words(rows[0], arch), (n, nl, 3))
+        wps, wfin = (np.broadcast_to(w, (n, nl)) for w in output_words(rows[0], arch))
         macs = np.full(n, pas[0].macs)
     else:
         stride, limit = np.stack([pa.stride for pa in pas]), np.stack([pa.limit for pa in pas])
         words = np.stack([level_words(p, arch) for p in rows])
+        wps, wfin = (np.stack(w) for w in zip(*(output_words(p, arch) for p in rows)))
         macs = np.array([pa.macs for pa in pas])
     pa = pas[0]
     if params is None:
@@ -244,12 +256,27 @@ def evaluate_arrays(problem: LoopProblem, arch: Architecture, arr: dict[str, np.
     sx, sy, s, served = _spatial_inputs(arch, arr)
     counts, trans = np.zeros((n, 3, nl, 4)), np.zeros((n, 3, nl, 4))
     used, tile = np.empty((n, nl + 1)), np.empty((n, nl + 1, nd))
-    capacity, titer = np.empty((n, nl)), np.empty(n)
-    kernel.counts_rows(t, np.ascontiguousarray(arr["rank"], dtype=np.float64), np.ascontiguousarray(sx),
-                       np.ascontiguousarray(sy), np.ascontiguousarray(s), aa.keeps, served, aa.regs, pa.rel, pa.win,
-                       pa.kind, pa.pdim, pa.rdim, np.ascontiguousarray(stride), np.ascontiguousarray(limit),
-                       np.ascontiguousarray(words), counts, trans, used, tile, capacity, titer)
-    out = _cost(aa, counts, trans, used, titer, words, params, macs)
+    capacity, titer, owords = np.empty((n, nl)), np.empty(n), np.empty((n, nl, 4))
+    row = {"seq_f": np.empty((n, nl * nd)), "seq_d": np.empty((n, nl * nd), dtype=np.int64),
+           "seq_n": np.empty(n, dtype=np.int64), "seq_start": np.empty((n, nl + 1), dtype=np.int64),
+           "low": np.empty((n, nl), dtype=np.bool_), "high": np.empty((n, nl), dtype=np.bool_),
+           "fp_tile": np.empty((n, 3, nl)), "fp_inside": np.empty((n, 3, nl))}
+    c = np.ascontiguousarray
+    kernel.counts_rows(t, c(arr["rank"], dtype=np.float64), c(sx), c(sy), c(s), aa.keeps, served, aa.regs, pa.rel,
+                       pa.win, pa.kind, pa.pdim, pa.rdim, c(stride), c(limit), c(words), aa.final_outputs, c(wps),
+                       c(wfin), counts, trans, used, tile, capacity, titer, owords, *row.values())
+    out = _cost(aa, counts, trans, used, titer, words, owords, params, macs)
+    latency = None
+    if arch.latency == "zigzag":
+        bits = np.array([[p.bits["W"], p.bits["I"], p.bits["O"]] for p in rows], dtype=np.float64)
+        psum = np.array([float(p.psum_bits) for p in rows])
+        row.update({"rel": pa.rel, "win": pa.win, "bits": np.broadcast_to(bits, (n, 3)) if len(rows) == 1 else bits,
+                    "psum_bits": np.broadcast_to(psum, (n,)) if len(rows) == 1 else psum})
+        latency = latency_terms(rows[0], arch, arr, row, params, aa)
+        leak = params["leak_pj"] * np.asarray(aa.instances)[None, :] * (latency["cycles"] - out["cycles"])[:, None]
+        out["e_level"] = out["e_level"] + leak
+        out["energy"] = out["energy"] + leak.sum(axis=1)
+        out["cycles"] = latency["cycles"]
     over = capacity / params["size_words"] - 1.0
     names = [lv.name for lv in arch.levels]
     by_level = {"compute": out["e_compute"], **{name: out["e_level"][:, li] for li, name in enumerate(names)}}
@@ -258,19 +285,19 @@ def evaluate_arrays(problem: LoopProblem, arch: Architecture, arr: dict[str, np.
             "read_words": out["read_words"], "write_words": out["write_words"],
             "counts": {op: counts[:, k, :, :3] for k, op in enumerate(OPERANDS)},
             "drains": counts[:, 2, :, 3], "transfers": {op: trans[:, k, :, :3] for k, op in enumerate(OPERANDS)},
-            "counts4": counts, "transfers4": trans, "used": used, "tile": tile, "capacity_used": capacity,
-            "temporal_iters": titer}
+            "counts4": counts, "transfers4": trans, "output_words": owords, "used": used, "tile": tile, "capacity_used": capacity,
+            "temporal_iters": titer, "latency_terms": latency}
 
 
 def _cost(aa: ArchArrays, counts: np.ndarray, trans: np.ndarray, used: np.ndarray, titer: np.ndarray,
-          words: np.ndarray, params: Mapping[str, np.ndarray], macs: np.ndarray) -> dict[str, np.ndarray]:
+          words: np.ndarray, owords: np.ndarray, params: Mapping[str, np.ndarray], macs: np.ndarray) -> dict[str, np.ndarray]:
     n, _, nl, _ = counts.shape
     pt = aa.ports
     out = {k: np.empty(n) for k in ("compute", "cycles", "e_compute", "energy")}
     out.update({k: np.empty((n, nl)) for k in ("e_level", "read_words", "write_words")})
     out["e_op"] = np.empty((n, nl, 3))
     c = np.ascontiguousarray
-    kernel.cost_rows(counts, trans, used, titer, c(words), aa.rpt, aa.instances, pt.eport, pt.block, pt.bw_level,
+    kernel.cost_rows(counts, trans, used, titer, c(words), owords, aa.rpt, aa.instances, pt.eport, pt.block, pt.bw_level,
                      pt.bw_op, pt.bw_dir, pt.bw_port, c(params["bw"], dtype=np.float64), c(params["pj"], dtype=np.float64),
                      c(params["leak_pj"], dtype=np.float64), c(params["cycles_per_mac"], dtype=np.float64),
                      c(params["mac_pj"], dtype=np.float64), c(macs, dtype=np.float64), out["compute"], out["cycles"],
@@ -296,9 +323,12 @@ def evaluate(problem: LoopProblem, arch: Architecture, mapping: Any) -> dict[str
                                      for k, op in enumerate(OPERANDS) if op in lv.keeps},
             "counts_per_instance": counts,
         }
-    return {"cycles": float(r["cycles"][0]), "compute_cycles": float(r["compute_cycles"][0]),
-            "energy_pj": float(r["energy_pj"][0]), "compute_energy_pj": float(r["energy_pj_by_level"]["compute"][0]),
-            "levels": per_level, "macs": problem.macs}
+    out = {"cycles": float(r["cycles"][0]), "compute_cycles": float(r["compute_cycles"][0]),
+           "energy_pj": float(r["energy_pj"][0]), "compute_energy_pj": float(r["energy_pj_by_level"]["compute"][0]),
+           "levels": per_level, "macs": problem.macs}
+    if r["latency_terms"] is not None:
+        out["latency_terms"] = {k: float(v[0]) for k, v in r["latency_terms"].items()}
+    return out
 
 
 def check_mapping(mapping: Any, problem: LoopProblem, arch: Architecture) -> None:
