@@ -86,14 +86,16 @@ def make_groups(layers: Sequence[str] | None = None, ties: Sequence[Sequence[str
                 groups: Any = None, options: Sequence[Any] = ()) -> list[Group]:
     """Groups from ``layers`` (one per layer) merged by ``ties`` (a tied group is named by its
     members joined with ``+``), or from explicit ``groups`` — a list of names, of
-    ``{name, members, options}`` mappings, or a mapping ``name -> members``. ``options`` is the
+    ``{name, members, options}`` mappings or of :class:`Group` s, or a mapping ``name -> members``. ``options`` is the
     default option list of every group."""
     default = tuple(parse_option(o) for o in options)
     out: list[Group] = []
     if groups is not None:
         items = list(groups.items()) if isinstance(groups, Mapping) else list(groups)
         for item in items:
-            if isinstance(item, tuple) and len(item) == 2:  # from a name -> members mapping
+            if isinstance(item, Group):
+                out.append(item)
+            elif isinstance(item, tuple) and len(item) == 2:  # from a name -> members mapping
                 out.append(Group(str(item[0]), tuple(str(m) for m in item[1]), default))
             elif isinstance(item, Mapping):
                 extra = sorted(set(item) - {"name", "members", "options"})

@@ -11,7 +11,8 @@ assumed additive over groups, as HAWQ-V3 and MxMoE assume:
   Hutchinson estimate ``tr(H_l) ≈ mean_s v_sᵀ H v_s`` (Rademacher ``v``, Hessian-vector products
   by double backward of the mean calibration cross-entropy; ``samples`` × ``batches``), times the
   squared weight perturbation of the probe's own quantizer. Weights only: activation bits do not
-  change it (as in HAWQ-V3).
+  change it (as in HAWQ-V3). A negative trace estimate (a locally non-convex loss, or too few
+  samples) is clipped to 0: quantization noise is not credited with lowering the loss.
 - ``probe`` — the real probe: the primary metric's degradation with only the group's members
   quantized at the option (everything else float), on the probe's evaluation split (MC-MoE /
   MxMoE style; noisy at the probe's stderr, may be slightly negative).
@@ -132,7 +133,8 @@ class SensitivityTable:
         if self.method == "fisher":
             return sum(self._fisher(m, w, a) for m in members)
         if self.method == "hessian":
-            return sum(self._trace(m) / self.probe.modules[m].weight.numel() * self._perturbation(m, w) for m in members)
+            return sum(max(self._trace(m), 0.0) / self.probe.modules[m].weight.numel() * self._perturbation(m, w)
+                       for m in members)
         return self._real(list(members), w, a)
 
     def save(self) -> None:
