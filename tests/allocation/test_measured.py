@@ -76,3 +76,21 @@ def test_measured_loss_needs_a_probe_workload() -> None:
     a = codesign.allocate(workload="resnet18", options=["w4a4", "w8a8"], objective="bops", costs=["bops"],
                           constraints=["count(*, w8a8) >= 3"])
     assert sum(v == "w8a8" for v in a.choice.values()) == 3
+
+
+def test_hutchinson_trace_of_a_known_hessian() -> None:
+    """Linear layer, L = ½·mean_b ||W x_b − t_b||²: H = I_N ⊗ (1/n)·Σ_b x_b x_bᵀ, so tr H = N·mean_b ||x_b||².
+    With one-hot inputs H is diagonal and one Rademacher sample is exact."""
+    import types
+
+    import torch
+
+    from codesign.evaluators.accuracy.sensitivity import hutchinson_traces
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 3, bias=False))
+    x = 2.0 * torch.eye(4)[[0, 1, 2, 3, 1]]  # 5 rows, ||x_b||² = 4
+    t = torch.randn(5, 3)
+    probe = types.SimpleNamespace(layers=[types.SimpleNamespace(name="0")], modules=dict(model.named_modules()), model=model,
+                                  loss_batches=lambda: iter([(x, lambda out: 0.5 * ((out - t) ** 2).sum())]), name="toy")
+    assert hutchinson_traces(probe, samples=1, batches=1)["0"] == pytest.approx(3 * 4.0)

@@ -52,7 +52,9 @@ class SensitivityTable:
     Args:
         probe: a loaded :class:`TorchProbe`.
         method: ``fisher``, ``hessian`` or ``probe``.
-        samples, batches, seed: Hutchinson samples, calibration batches and seed (``hessian``).
+        samples: Hutchinson samples per calibration batch (``hessian``).
+        batches: calibration batches of the Hessian trace (``hessian``).
+        seed: seed of the Rademacher vectors (``hessian``).
         cache: read / write the disk cache.
     """
 
