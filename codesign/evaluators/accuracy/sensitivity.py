@@ -33,7 +33,8 @@ from typing import Any
 import numpy as np
 
 from codesign.errors import ConfigError
-from codesign.evaluators.accuracy.probe import TorchProbe, atomic_write
+from codesign.evaluators.accuracy.calibration import atomic_write
+from codesign.evaluators.accuracy.probe import TorchProbe
 
 __all__ = ["FLOAT_BITS", "METHODS", "SensitivityTable", "group_losses"]
 
@@ -106,7 +107,7 @@ class SensitivityTable:
 
     def _perturbation(self, layer: str, w: int) -> float:
         def compute() -> float:
-            weight = self.probe.modules[layer].weight.detach()  # float: probes restore weights after measuring
+            weight = self.probe.orig_weights[layer]
             w2d = weight.reshape(weight.shape[0], -1).double().numpy()
             return float(((self.probe.weight_q(layer, w).fake_quant(w2d) - w2d) ** 2).sum())
 
@@ -135,7 +136,7 @@ class SensitivityTable:
         if self.method == "fisher":
             return sum(self._fisher(m, w, a) for m in members)
         if self.method == "hessian":
-            return sum(max(self._trace(m), 0.0) / self.probe.modules[m].weight.numel() * self._perturbation(m, w)
+            return sum(max(self._trace(m), 0.0) / self.probe.orig_weights[m].numel() * self._perturbation(m, w)
                        for m in members)
         return self._real(list(members), w, a)
 
