@@ -28,6 +28,8 @@ EXPECTED_ROWS = {
     "mxmoe_expert_bits": ["| uniform 8-bit (reference) |", "| uniform 3-bit |",
                           "| per-expert, routing-aware, equal accuracy to 3-bit |",
                           "| per-expert, routing-unaware, equal latency to 4-bit |"],
+    "allocation_moe": ["| uniform w4a8 |", "| fisher @ w4a8 latency |", "| hessian @ w4a8 latency |",
+                       "| probe @ w4a8 latency |"],
 }
 
 
