@@ -71,20 +71,22 @@ def bit_serial_both() -> PEModel:
 
 
 def serial(w_bits_per_cycle: int = 2, a_bits_per_cycle: int = 16, group_size: int = 128,
-           scale_bits: int = 8) -> PEModel:
+           scale_bits: int = 8, lanes: int = 4) -> PEModel:
     """Configurable digit-serial PE (:class:`codesign.rtl_sim.serial.SerialPE`), BitMoD-like by default.
 
     ``cycles = ceil(w/k_w)·ceil(a/k_a)`` per MAC per lane. Per cycle a ``k_w × k_a`` digit
     multiplier and an accumulate of ``acc = k_a + 8 + 16`` bits (the hardware's widths, whatever
     the operands): ``E = cycles·(E_mult(k_w, k_a) + E_add(acc))``, plus with group scales one
     ``scale_bits × 32`` multiply per output and group, ``E_mult(scale_bits, 32)/group_size`` per
-    MAC. ``A = A_mult(k_w, k_a) + A_add(acc)`` per lane. Stored bits per weight
+    MAC. ``A = A_mult(k_w, k_a) + A_add(acc)`` per lane, plus the PE's group-scale multiplier
+    ``A_mult(scale_bits, 32)`` shared by its ``lanes``. Stored bits per weight
     ``w + scale_bits/group_size``.
     """
     kw = _check_k("w_bits_per_cycle", w_bits_per_cycle, 8)
     ka = _check_k("a_bits_per_cycle", a_bits_per_cycle, 16)
     g = int(group_size)
     s = int(scale_bits) if g else 0
+    lanes = _check_k("lanes", lanes, 1024)
     acc = acc_bits(PARALLEL_BITS, ka)
 
     def cycles(w: Bits, a: Bits) -> Any:
@@ -95,9 +97,10 @@ def serial(w_bits_per_cycle: int = 2, a_bits_per_cycle: int = 16, group_size: in
         return cycles(w, a) * (mult_energy_pj(kw, ka) + add_energy_pj(acc)) + scale
 
     def area(w_bits_max: int = 8, a_bits_max: int = 8) -> float:
-        return float(mult_area_um2(kw, ka) + add_area_um2(acc))
+        scale = mult_area_um2(s, 32) / lanes if g else 0.0
+        return float(mult_area_um2(kw, ka) + add_area_um2(acc) + scale)
 
-    name = "serial" if (kw, ka, g, s) == (2, 16, 128, 8) else f"serial_w{kw}a{ka}g{g}s{s}"
+    name = "serial" if (kw, ka, g, s, lanes) == (2, 16, 128, 8, 4) else f"serial_w{kw}a{ka}g{g}s{s}l{lanes}"
     return PEModel(name, f"digit-serial PE, {kw} weight / {ka} activation bits per cycle, group {g}",
                    "45nm", cycles, energy, area, _state_bytes, buf_bits_per_mac=lambda w, a: np.asarray(w) * 1.0,
                    w_storage_bits=lambda w: np.asarray(w) + (s / g if g else 0.0),

@@ -42,7 +42,7 @@ ENCODING_OF_PE = {"essential": "binary", "essential_csd": "csd"}
 
 def integer_weights(probe: TorchProbe, name: str, bits: int) -> np.ndarray:
     """``(K, N)`` int64 weight codes of layer ``name`` quantized at ``bits`` by the probe's scheme."""
-    w = probe._orig[name]  # noqa: SLF001 - the probe's float weights, read only
+    w = probe.load().orig_weights[name]
     w2d = w.reshape(w.shape[0], -1).double().numpy()
     return probe.weight_q(name, bits).quantize(w2d).astype(np.int64).T
 
