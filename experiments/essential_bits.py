@@ -58,8 +58,8 @@ def _act_codes(probe, name: str, rows: int, k: int) -> np.ndarray:
 def layer_rows(probe, workload, bits: int, exp: Experiment) -> list[dict]:
     from codesign.evaluators.accuracy.pe_cycles import integer_weights
     from codesign.rtl_sim import EssentialPE, GemmShape, Precision, closed_form_cycles, simulate_gemm
-    from codesign.rtl_sim.bits import term_counts
-    from codesign.rtl_sim.essential import mean_phases, sample_mean_phases
+    from codesign.rtl_sim.bits import max_terms, term_counts
+    from codesign.rtl_sim.essential import essential_cycles, mean_phases, sample_mean_phases
 
     pe = EssentialPE(lanes=LANES)
     layers = {l.name: l for l in workload.layers}
@@ -80,7 +80,11 @@ def layer_rows(probe, workload, bits: int, exp: Experiment) -> list[dict]:
         blocks = -(-k // LANES) * -(-n // ARRAY[1])
         m_tiles = -(-m // ARRAY[0])
         sampled = [sample_mean_phases(w, LANES, ARRAY[1], samples=SAMPLES, seed=s)["mean"] for s in range(SEEDS)]
+        csd = essential_cycles(m, w, EssentialPE(lanes=LANES, encoding="csd"), ARRAY)
         rows.append({"layer": pl.name, "m": m, "n": n, "k": k, "count": layer.count,
+                     "csd": csd["compute_cycles"] + csd["overhead_cycles"],
+                     "csd_worst": -(-k // LANES) * max_terms(bits, True, "csd") * m_tiles * -(-n // ARRAY[1])
+                     + res.overhead_cycles,
                      "worst": compute + overhead, "sim": res.cycles, "p_mean": exact,
                      "terms_per_weight": float(term_counts(w).mean()),
                      "sampled": [m_tiles * p * blocks + res.overhead_cycles for p in sampled],
@@ -93,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     exp = Experiment("essential_bits", __doc__, argv)
     models = ["fmnist"] if exp.smoke else list(MODELS)
     bit_list = (4,) if exp.smoke else (4, 8)
-    summary, fig_rows = [], []
+    summary, fig_rows, csd_rows = [], [], []
     for name in models:
         probe_ref, probe_kw, wl_ref, wl_kw = MODELS[name]
         t0 = time.perf_counter()
@@ -116,11 +120,17 @@ def main(argv: list[str] | None = None) -> int:
                               "terms per weight)")
             summary.append([workload.name, bits, len(rows), worst, sim, sim / worst, float(net_err.mean()),
                             float(net_err.max()), layer_err])
+            csd = sum(r["csd"] * r["count"] for r in rows)
+            csd_worst = sum(r["csd_worst"] * r["count"] for r in rows)
+            csd_rows.append([workload.name, bits, csd_worst, csd, csd / csd_worst, csd / sim])
             fig_rows.append((f"{name} w{bits}", [r["sim"] / r["worst"] for r in rows]))
     exp.table(["model", "w bits", "layers", "worst-case cycles", "simulated cycles", "sim / worst",
                f"sampled network error (mean of {SEEDS})", "sampled network error (max)",
                "sampled layer error (max)"], summary,
               caption="## Whole network (Σ layer cycles × count) and the sampling error")
+    exp.table(["model", "w bits", "csd worst-case cycles", "csd cycles", "csd / worst", "csd / binary"], csd_rows,
+              caption="## Canonical-signed-digit terms (Laconic-style encoding), whole network, from the exact "
+                      "event counter (equal to the simulator: tests and co-simulation)")
     exp.note(f"Array {ARRAY[0]}×{ARRAY[1]} PEs of {LANES} lanes; binary (sign-magnitude) terms; lockstep "
              f"group = {LANES}×{ARRAY[1]} weights per step. Sampled = {SAMPLES} random (step, column-tile) "
              "blocks per layer (all blocks when a layer has fewer), extrapolated to the layer; error = "

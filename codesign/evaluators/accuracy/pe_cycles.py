@@ -51,7 +51,8 @@ class MeasuredPECycles:
     """Cost-model cycle hook from a probe's real quantized weights (module docstring).
 
     Args:
-        probe: a loaded probe, or a zero-argument factory that loads one on the first miss.
+        probe: a probe (its model loads on the first miss), or a zero-argument factory (e.g. the
+            probe class) called on the first miss.
         lanes: lanes per PE of the zero-bit-skipping PE (the catalogue default is 4).
         sample_blocks: None for the exact mean over every (n-tile, step) block, else the
             number of random blocks per layer (:func:`codesign.rtl_sim.essential.sample_mean_phases`).
@@ -64,8 +65,9 @@ class MeasuredPECycles:
     def __init__(self, probe: TorchProbe | Callable[[], TorchProbe], lanes: int = 4,
                  sample_blocks: int | None = None, seed: int = 0, cache_key: str | None = None,
                  cache_dir: str | Path | None = None, disk: bool = True) -> None:
-        self._probe = probe if not callable(probe) or hasattr(probe, "weight_q") else None
-        self._factory = None if self._probe is not None else probe
+        is_probe = hasattr(probe, "weight_q") and not isinstance(probe, type)  # an instance, else a factory
+        self._probe: TorchProbe | None = probe if is_probe else None  # type: ignore[assignment]
+        self._factory = None if is_probe else probe
         self.lanes, self.sample_blocks, self.seed = int(lanes), sample_blocks, int(seed)
         if cache_key is None and self._probe is not None:
             cache_key = f"{self._probe.name}/{self._probe.version}"
@@ -94,6 +96,8 @@ class MeasuredPECycles:
 
     def _load_disk(self) -> None:
         self._loaded = True
+        if self.cache_key is None:
+            self.probe  # noqa: B018 - constructing a probe is cheap (its model loads lazily) and names the cache
         path = self._path()
         if path is not None and path.is_file():
             try:
