@@ -46,7 +46,8 @@ def event_energy(w: int, g: int, shape: tuple[int, int, int], array: tuple[int, 
     from codesign.evaluators.cost.tables import rf_pj_per_bit
     from codesign.rtl_sim import closed_form_events
     from codesign.rtl_sim.characterize import acc_bits, add_energy_pj, mult_energy_pj
-    from codesign.rtl_sim.pes import GemmShape, Precision, make_pe
+    from codesign.rtl_sim.families import make_pe
+    from codesign.rtl_sim.pes import GemmShape, Precision
 
     rf, add32 = rf_pj_per_bit(), float(add_energy_pj(acc_bits()))
     entry_bits = A_BITS + int(np.ceil(np.log2(g)))
