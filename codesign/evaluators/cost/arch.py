@@ -277,19 +277,25 @@ class Architecture:
 
 
 def compute_from_pe(pe_type: str, w_bits: int, a_bits: int, instances: int, mesh_x: int | None = None,
-                    node: str = "45nm") -> Compute:
+                    node: str = "45nm", cycles_per_mac: float | None = None) -> Compute:
     """Compute units from an ``rtl_sim`` PE model: cycles/energy per MAC at ``(w_bits, a_bits)``, lane area.
 
     PE energy scales by the node's MAC factor and area by the node's area factor
-    (:func:`codesign.evaluators.cost.tables.node_scales`).
+    (:func:`codesign.evaluators.cost.tables.node_scales`). ``cycles_per_mac`` replaces the
+    model's closed form (measured cycles, e.g. of a data-dependent PE on real weights); a
+    data-dependent model's energy per MAC, proportional to its cycles, scales with it.
     """
     from codesign.rtl_sim.characterize import check_bits, get_pe
 
     check_bits(w_bits, a_bits)
     pe = get_pe(pe_type)
     sc = tables.node_scales(node)
-    return Compute(pe_type, instances, mesh_x, float(pe.cycles_per_mac(w_bits, a_bits)),
-                   float(pe.energy_pj_per_mac(w_bits, a_bits)) * sc["mac"], float(pe.area_um2()) * sc["area"], pe_type)
+    closed = float(pe.cycles_per_mac(w_bits, a_bits))
+    energy = float(pe.energy_pj_per_mac(w_bits, a_bits))
+    if cycles_per_mac is not None:
+        energy *= float(cycles_per_mac) / closed if pe.data_dependent else 1.0
+        closed = float(cycles_per_mac)
+    return Compute(pe_type, instances, mesh_x, closed, energy * sc["mac"], float(pe.area_um2()) * sc["area"], pe_type)
 
 
 def level_from_dict(data: Mapping[str, Any], array: Mapping[str, int] | None = None) -> Level:
@@ -381,13 +387,14 @@ def load_yaml(path: str | Path) -> Architecture:
 
 
 def from_hw(hw: Mapping[str, Any], w_bits: int = 8, a_bits: int = 8, node: str = "45nm",
-            dram_bound: str = "low") -> Architecture:
+            dram_bound: str = "low", pe_cycles_per_mac: float | None = None) -> Architecture:
     """The 3-level accelerator of a ``hardware_space`` design (same param names as roofline).
 
     ``dram`` (unbounded, 64-bit accesses, shared bandwidth ``dram_gbps·1e3/clock_mhz`` bytes per
     cycle) → ``glb`` (``glb_kb``, 64-bit accesses, Horowitz size law) → ``pe_buf`` (one per PE,
     ``pe_buf_bytes``, Eyeriss RF energy per bit) → ``array_rows × array_cols`` PEs of
-    ``pe_type`` (rtl_sim). Words are bytes. SRAM area from :func:`tables.sram_area_um2_per_kb`.
+    ``pe_type`` (rtl_sim; ``pe_cycles_per_mac`` replaces its closed-form cycles, see
+    :func:`compute_from_pe`). Words are bytes. SRAM area from :func:`tables.sram_area_um2_per_kb`.
     """
     sc = tables.node_scales(node)
     rows, cols = int(hw["array_rows"]), int(hw["array_cols"])
@@ -407,5 +414,5 @@ def from_hw(hw: Mapping[str, Any], w_bits: int = 8, a_bits: int = 8, node: str =
         Level("pe_buf", buf_b, 8, 1, rows * cols, cols, OPERANDS, rf, rf, None, 0.0,
               area_um2=buf_b / BYTES_PER_KB * kb_area),
     )
-    comp = compute_from_pe(str(hw["pe_type"]), w_bits, a_bits, rows * cols, cols, node)
+    comp = compute_from_pe(str(hw["pe_type"]), w_bits, a_bits, rows * cols, cols, node, pe_cycles_per_mac)
     return Architecture(f"hw-{hw['pe_type']}-{rows}x{cols}", levels, comp, float(hw["clock_mhz"]), node)
