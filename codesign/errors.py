@@ -42,3 +42,7 @@ class EvaluationError(CodesignError, RuntimeError):
 
 class StoreError(CodesignError):
     """The results store cannot be opened, read or written as asked."""
+
+
+class AgentError(CodesignError, RuntimeError):
+    """An agent could not be built with the given options, or failed while asking or being told."""

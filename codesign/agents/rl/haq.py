@@ -34,7 +34,8 @@ class HAQAgent(SB3Agent):
         budgets: budget fractions of the BOPs range cycled per design (default (0.25, 0.5, 0.75, 1.0)).
         noise_sigma: std of the Gaussian action noise (default 0.3; actions lie in [0, 1]).
         warmup_designs: designs of random actions before learning (default 10).
-        (and the :class:`SB3Agent` arguments; learning rate default 1e-3)
+
+    The other arguments are :class:`SB3Agent`'s (learning rate default 1e-3).
     """
 
     name = "haq"
