@@ -50,7 +50,8 @@ _BUILTINS: dict[str, dict[str, tuple[str, str]]] = {
         "sb3-dqn": ("codesign.agents.rl.sb3:DQNAgent", "stable-baselines3 DQN on LayerwiseEnv (discrete)"),
         "sb3-sac": ("codesign.agents.rl.sb3:SACAgent", "stable-baselines3 SAC on LayerwiseEnv (continuous)"),
         "haq": ("codesign.agents.rl.haq:HAQAgent", "HAQ-style DDPG on LayerwiseEnv with a bit-budget action wall"),
-        "marl": ("codesign.agents.rl.marl:MARLAgent", "independent Q-learners per subsystem on the PettingZoo env"),
+        "marl": ("codesign.agents.rl.marl:MARLAgent", "one agent per subsystem on the PettingZoo env, value decomposition (VDN, CTDE)"),
+        "marl-independent": ("codesign.agents.rl.marl:IndependentMARLAgent", "baseline: independent learners per subsystem on the PettingZoo env"),
         "hasco": ("codesign.agents.hasco:HASCOAgent", "nested: BO over hardware, knapsack bits, inner mapping search"),
     },
     "problem": {
