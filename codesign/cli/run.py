@@ -10,7 +10,7 @@ from typing import Any
 from codesign.errors import ConfigError
 
 CONFIG_KEYS = {"problem", "space", "agent", "agent_kwargs", "budget", "seed", "store", "batch_size", "plugins", "name",
-               "executor", "workers", "worker", "eval_timeout", "ray_address"}
+               "executor", "workers", "worker", "eval_timeout", "ray_address", "constraints", "max_accuracy_drop"}
 DEFAULT_PROBLEM = "digits-accel"
 
 
@@ -39,6 +39,11 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--eval-timeout", type=float, metavar="SECONDS", help="per-evaluation timeout (failed record)")
     p.add_argument("--worker", help="name of this process within a shared run (default main); "
                    "several workers on one store and run name each evaluate --budget designs")
+    p.add_argument("--constraint", action="append", default=[], metavar="EXPR",
+                   help="metric constraint a feasible design satisfies, e.g. 'area_mm2 <= 2' (repeatable)")
+    p.add_argument("--max-accuracy-drop", type=float, metavar="X",
+                   help="feasible designs lose at most X of the probe metric vs. full precision "
+                   "(<metric>_degradation <= X; accuracy as a fraction, e.g. 0.01)")
     p.add_argument("--name", help="run name (default <problem>/<agent>/seed<seed>)")
     p.add_argument("--json", action="store_true", help="print one JSON document (summary and Pareto front)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -103,6 +108,12 @@ def resolve(args: argparse.Namespace) -> dict[str, Any]:
     if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
         raise ConfigError(f"plugins must be a list of Python file paths, but got {plugins!r}")
     cfg["plugins"] = list(plugins) + list(args.plugin)
+    cons = cfg.get("constraints") or []
+    if isinstance(cons, str):
+        cons = [cons]
+    cfg["constraints"] = list(cons) + list(args.constraint)
+    if args.max_accuracy_drop is not None:
+        cfg["max_accuracy_drop"] = args.max_accuracy_drop
     cfg.setdefault("problem", DEFAULT_PROBLEM)
     cfg.setdefault("budget", 100)
     cfg.setdefault("seed", 0)
@@ -139,7 +150,8 @@ def handle(args: argparse.Namespace) -> int:
     from codesign.runner import run
 
     cfg = resolve(args)
-    spec = problem_spec(cfg["problem"], cfg.get("space"), cfg["plugins"])
+    spec = problem_spec(cfg["problem"], cfg.get("space"), cfg["plugins"], cfg["constraints"],
+                        cfg.get("max_accuracy_drop"))
     problem = build_problem(spec)
     REGISTRIES["agent"].spec(cfg["agent"])  # unknown agent -> error before anything runs
     executor = make_executor(cfg["executor"], cfg["workers"], spec, cfg.get("eval_timeout"), cfg.get("ray_address"))
