@@ -7,6 +7,12 @@ Public API::
     result = codesign.run(problem, agent="tpe", budget=100, seed=0, store="runs/demo")
 
 Heavy dependencies (torch, optuna, botorch) load lazily, so ``import codesign`` stays fast.
+Importing codesign also makes ``gymnasium.make("codesign/Design-v0", ...)`` work, whether
+gymnasium is imported before or after (see :mod:`codesign.envs`).
+
+Also here (loaded on first use): ``Problem``, ``BaseEvaluator``, ``Evaluator``, ``ParamUse``,
+``Space``, ``Constraint``, ``compose``, ``Workload``, ``Layer``, ``open_store``, ``Store``,
+``RunResult``.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from codesign.builtins import register_builtins
+from codesign.envs import install_gym_hook
 from codesign.errors import (
     CodesignError,
     ConfigError,
@@ -47,6 +54,7 @@ from codesign.types import Design, EvalRecord, EvalState, Metrics, Objective
 __version__ = "0.1.0"
 
 register_builtins()
+install_gym_hook()
 
 
 def run(*args: Any, **kwargs: Any) -> Any:
@@ -63,6 +71,11 @@ def __getattr__(name: str) -> Any:
         "Constraint": "codesign.spaces.space",
         "compose": "codesign.spaces.space",
         "Problem": "codesign.evaluators.composite",
+        "BaseEvaluator": "codesign.evaluators.base",
+        "Evaluator": "codesign.evaluators.base",
+        "ParamUse": "codesign.evaluators.params",
+        "Store": "codesign.results.store",
+        "RunResult": "codesign.runner",
         "Workload": "codesign.workloads.layer",
         "Layer": "codesign.workloads.layer",
         "open_store": "codesign.results.store",
@@ -77,7 +90,8 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "CodesignError", "ConfigError", "EvaluationError", "InfeasibleDesign", "RegistryError",
     "SpaceError", "StoreError", "WorkloadError", "Design", "EvalRecord", "EvalState", "Metrics",
-    "Objective", "load_plugin", "registry", "run",
+    "Objective", "load_plugin", "registry", "run", "Problem", "BaseEvaluator", "Evaluator", "ParamUse", "Space",
+    "Constraint", "compose", "Workload", "Layer", "open_store", "Store", "RunResult",
     "make_agent", "make_env", "make_evaluator", "make_pe", "make_problem", "make_space", "make_workload",
     "register_agent", "register_env", "register_evaluator", "register_pe", "register_problem",
     "register_space", "register_workload",

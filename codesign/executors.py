@@ -86,7 +86,13 @@ def _worker_evaluate(spec: Mapping[str, Any], design: dict[str, Any]) -> Any:
 
     key = json.dumps(spec, sort_keys=True, default=str)
     if key not in _WORKER_PROBLEMS:
-        _WORKER_PROBLEMS[key] = build_problem(spec)
+        import warnings
+
+        from codesign.errors import ParameterWarning
+
+        with warnings.catch_warnings():  # the parent already reported the parameter check
+            warnings.simplefilter("ignore", ParameterWarning)
+            _WORKER_PROBLEMS[key] = build_problem(spec)
     out = _evaluate_isolated(_WORKER_PROBLEMS[key], [Design(design)])[0]
     return out.to_dict() if isinstance(out, Metrics) else f"{type(out).__name__}: {out}"
 

@@ -126,6 +126,19 @@ class RunResult:
 
         return pareto_records(self.records, self.problem.objectives)
 
+    def dataframe(self) -> Any:
+        """Every record of the run as a pandas DataFrame, one row per evaluation
+        (columns ``param.<name>``, ``metric.<name>``, state, ...; :mod:`codesign.results.frames`)."""
+        from codesign.results.frames import records_frame
+
+        return records_frame(self.records, self.name)
+
+    def front(self) -> Any:
+        """The Pareto front as a pandas DataFrame, best first by the first objective."""
+        from codesign.results.frames import front_frame
+
+        return front_frame(self.records, self.problem.objectives, self.name)
+
 
 def _takes_problem(factory: Any) -> bool:
     """Whether an agent factory has a ``problem`` parameter (it then receives the Problem)."""

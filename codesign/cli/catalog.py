@@ -24,7 +24,8 @@ def handle(args: argparse.Namespace) -> int:
     for plugin in args.plugin:
         load_plugin(plugin)
     kinds = [args.kind] if args.kind else list(PLURALS)
-    doc = {k: [{"name": s.name, "summary": s.describe()} for s in REGISTRIES[PLURALS[k]].specs()] for k in kinds}
+    doc = {k: [{"name": s.name, "summary": s.describe(), **({"build": env_builder(s.name)} if k == "envs" else {})}
+               for s in REGISTRIES[PLURALS[k]].specs()] for k in kinds}
     if args.json:
         print_json(doc)
         return 0
@@ -35,7 +36,19 @@ def handle(args: argparse.Namespace) -> int:
         table = Table(title=kind, title_justify="left", show_header=False)
         table.add_column("name", style="bold")
         table.add_column("summary")
+        if kind == "envs":
+            table.add_column("build with")
         for e in entries:
-            table.add_row(e["name"], e["summary"])
+            table.add_row(e["name"], e["summary"], *([e["build"]] if kind == "envs" else []))
         con.print(table)
     return 0
+
+
+def env_builder(name: str) -> str:
+    """How to build a registered env: gymnasium ids by ``gymnasium.make``, the rest (PettingZoo
+    ParallelEnvs, plugins' envs) by ``codesign.make_env``."""
+    from codesign.envs import GYM_ENVS, PETTINGZOO_ENVS
+
+    if name in GYM_ENVS:
+        return "gymnasium.make"
+    return "codesign.make_env (PettingZoo ParallelEnv)" if name in PETTINGZOO_ENVS else "codesign.make_env"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from typing import Any
 
@@ -41,6 +42,8 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--name", help="run name (default <problem>/<agent>/seed<seed>)")
     p.add_argument("--json", action="store_true", help="print one JSON document (summary and Pareto front)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--strict", action="store_true",
+                   help="fail when a space parameter is read by no evaluator (default: a warning)")
     p.set_defaults(handler=handle)
 
 
@@ -122,40 +125,29 @@ def resolve(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from codesign.cli.common import console, print_json
-    from codesign.config import build_problem, problem_spec
+    from codesign.cli.common import build_problem_checked, console, print_json
+    from codesign.cli.main import one_line
+    from codesign.cli.progress import SearchProgress
+    from codesign.config import problem_spec
     from codesign.executors import make_executor
     from codesign.registry import REGISTRIES
     from codesign.runner import run
 
     cfg = resolve(args)
     spec = problem_spec(cfg["problem"], cfg.get("space"), cfg["plugins"])
-    problem = build_problem(spec)
+    problem = build_problem_checked(spec, strict=args.strict)
     REGISTRIES["agent"].spec(cfg["agent"])  # unknown agent -> error before anything runs
     executor = make_executor(cfg["executor"], cfg["workers"], spec, cfg.get("eval_timeout"), cfg.get("ray_address"))
     out = console(stderr=True)
-    show_progress = not args.json and not args.quiet
     progress = None
-    on_record = None
-    if show_progress:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                            TimeElapsedColumn(), console=out, transient=False)
-        task = progress.add_task(f"{problem.name} / {cfg['agent']}", total=cfg["budget"])
-
-        started = []
-
-        def on_record(rec: Any, done: int, budget: int) -> None:
-            if not started:  # start at the first record, after every check has passed
-                progress.start()
-                started.append(True)
-            progress.update(task, completed=done)
+    if not args.json and not args.quiet:
+        progress = SearchProgress(f"{problem.name} / {cfg['agent']}", cfg["budget"], problem.directions,
+                                  [o.name for o in problem.objectives], search_hypervolume(problem), out)
     t0 = time.perf_counter()
     try:
         result = run(problem, cfg["agent"], cfg["budget"], cfg["seed"], cfg["store"], batch_size=cfg["batch_size"],
-                     agent_kwargs=cfg["agent_kwargs"], name=cfg.get("name"), executor=executor, on_record=on_record,
-                     worker=str(cfg["worker"]))
+                     agent_kwargs=cfg["agent_kwargs"], name=cfg.get("name"), executor=executor,
+                     on_record=progress.on_record if progress else None, worker=str(cfg["worker"]))
     finally:
         if progress is not None:
             progress.stop()
@@ -166,12 +158,32 @@ def handle(args: argparse.Namespace) -> int:
 
     doc = front_document(Store(result.store, create=False), [result.name])
     doc.update({"run": result.name, "resumed_from": result.resumed, "wall_seconds": round(wall, 3)})
+    all_failed = bool(result.records) and all(r.state.value == "failed" for r in result.records)
     if args.json:
         print_json(doc)
-        return 0
-    if result.resumed:
-        out.print(f"resumed run {result.name!r} at {result.resumed} evaluations")
-    print_front(doc, console())
-    console().print(f"\n{len(result.records)} evaluations in {wall:.1f} s; store: {result.store} "
-                    f"(inspect with `codesign show --store {result.store}`)")
+    else:
+        if result.resumed:
+            out.print(f"resumed run {result.name!r} at {result.resumed} evaluations")
+        print_front(doc, console())
+        console().print(f"\n{len(result.records)} evaluations in {wall:.1f} s; store: {result.store} "
+                        f"(inspect with `codesign show --store {result.store} --run '{result.name}'`)")
+    if all_failed:
+        from codesign.results.summary import failure_reasons
+
+        reasons = "; ".join(f"{n} x {reason}" for reason, n in failure_reasons(result.records)[:3])
+        sys.stderr.write(f"codesign: error: every evaluation of run {result.name!r} failed ({len(result.records)}); "
+                         f"most common reasons: {one_line(reasons)}\n")
+        return 1
     return 0
+
+
+def search_hypervolume(problem: Any) -> Any:
+    """The hypervolume shown while a search runs: normalized by the problem's fixed bounds where
+    it has them, else None (front size only)."""
+    bounds = getattr(problem, "objective_bounds", None)
+    if not callable(bounds):
+        return None
+    from codesign.results.pareto import Normalization, normalized_hypervolume
+
+    norm = Normalization.from_dict(bounds())
+    return lambda pts: normalized_hypervolume(pts, norm)

@@ -53,7 +53,7 @@ def front_document(store: Any, runs: list[str] | None = None) -> dict[str, Any]:
     return doc
 
 
-def print_front(doc: dict[str, Any], con: Any, max_rows: int = 30) -> None:
+def print_front(doc: dict[str, Any], con: Any, max_rows: int = 30, max_reasons: int = 5) -> None:
     from rich.table import Table
 
     from codesign.cli.common import fmt
@@ -67,6 +67,14 @@ def print_front(doc: dict[str, Any], con: Any, max_rows: int = 30) -> None:
             runs.add_row(r["name"], str(r["evaluations"]), str(r["complete"]), str(r["infeasible"]), str(r["failed"]),
                          str(r["pareto_size"]), fmt(r["hypervolume"]) if r["hypervolume"] is not None else "-")
         con.print(runs)
+        for r in prob["runs"]:
+            reasons = r.get("failure_reasons") or []
+            if reasons:
+                con.print(f"failed evaluations of {r['name']}, by reason:")
+                for item in reasons[:max_reasons]:
+                    con.print(f"  {item['count']:>6} x {item['reason']}")
+                if len(reasons) > max_reasons:
+                    con.print(f"  ... {len(reasons) - max_reasons} more reasons (codesign export --format json)")
         ref = prob["reference_point"]
         if ref:
             con.print("hypervolume reference point: " + ", ".join(f"{n}={fmt(v)}" for n, v in zip(objs, ref)))

@@ -184,7 +184,7 @@ def hv_figure(curves: dict[str, dict[str, Any]], ref: Sequence[float] | None, ob
     refs = ", ".join(f"{esc(n)}={v:.4g}" for n, v in zip(objective_names, ref or []))
     fig.add_annotation(text=f"reference point: {refs}", showarrow=False, xref="paper", yref="paper", x=0, y=-0.2,
                        xanchor="left", font={"size": 11, "color": "#666"})
-    return _layout(fig, "Hypervolume vs. evaluations (median over seeds, band = min-max)", height,
+    return _layout(fig, "Hypervolume vs. evaluations<br><sup>median over seeds, band = min-max</sup>", height,
                    margin={"l": 60, "r": 20, "t": 50, "b": 80})
 
 

@@ -94,7 +94,9 @@ def page(location: str, refresh_s: float) -> html.Div:
                            defaultColDef={"sortable": True, "filter": True, "resizable": True, "floatingFilter": True,
                                           "minWidth": 90},
                            csvExportParams={"fileName": "codesign-trials.csv"},
-                           dashGridOptions={"pagination": True, "paginationPageSize": 20, "animateRows": False},
+                           # fields such as ``metric.accuracy`` are names, not nested paths
+                           dashGridOptions={"pagination": True, "paginationPageSize": 20, "animateRows": False,
+                                            "suppressFieldDotNotation": True},
                            style={"height": "560px"}),
             ], className="card"),
         ]),

@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from codesign.errors import StoreError
+from codesign.errors import StoreError, require
 from codesign.types import EvalRecord, EvalState, Objective
 
 JOURNAL = "optuna.journal"
@@ -99,6 +99,18 @@ class Run:
             self.meta.get("budget"), self.objectives, len(self.study.get_trials(deepcopy=False)),
             self._space_json or {}, self.meta,
         )
+
+    def dataframe(self) -> Any:
+        """Every finished record of the run as a pandas DataFrame (:mod:`codesign.results.frames`)."""
+        from codesign.results.frames import records_frame
+
+        return records_frame(self.records(), self.name)
+
+    def front(self) -> Any:
+        """The run's Pareto front as a pandas DataFrame (:mod:`codesign.results.frames`)."""
+        from codesign.results.frames import front_frame
+
+        return front_frame(self.records(), self.objectives, self.name)
 
     # --- writing -------------------------------------------------------------------------
     def _params(self, design: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -282,6 +294,13 @@ class Store:
 
     def runs(self) -> list[Run]:
         return [self.open_run(n) for n in self.run_names()]
+
+    def dataframe(self) -> Any:
+        """Every finished record of every run as one pandas DataFrame (column ``run`` names the run)."""
+        from codesign.results.export import export_rows
+
+        pd: Any = require("pandas", "notebook", "a DataFrame of records")
+        return pd.DataFrame(export_rows(self))
 
     def metrics_cache(self, problem_version: str) -> dict[str, Any]:
         """Metrics by design key from every run whose problem version equals ``problem_version``."""

@@ -48,6 +48,14 @@ def shared_reference(record_sets: Sequence[Sequence[EvalRecord]], objectives: Se
     return reference_point(allpts, [o.direction.value for o in objectives], fixed=[o.ref for o in objectives])
 
 
+def failure_reasons(records: Sequence[EvalRecord]) -> list[tuple[str, int]]:
+    """``(reason, count)`` of the failed records, most common first (ties by first seen)."""
+    from collections import Counter
+
+    counts = Counter(r.error or "unknown error" for r in records if r.state is EvalState.FAILED)
+    return counts.most_common()
+
+
 def run_summary(records: Sequence[EvalRecord], objectives: Sequence[Objective], ref: Sequence[float] | None) -> dict[str, Any]:
     states = {s.value: 0 for s in (EvalState.COMPLETE, EvalState.INFEASIBLE, EvalState.FAILED)}
     for r in records:
@@ -67,6 +75,7 @@ def run_summary(records: Sequence[EvalRecord], objectives: Sequence[Objective], 
         "pareto_size": len(front),
         "hypervolume": hv,
         "reference_point": list(ref) if ref is not None else None,
+        "failure_reasons": [{"reason": reason, "count": n} for reason, n in failure_reasons(records)],
     }
 
 

@@ -36,6 +36,7 @@ import numpy as np
 from codesign.errors import ConfigError
 from codesign.evaluators.accuracy.quantizers import QParams, qparams_from_data, qparams_from_range
 from codesign.evaluators.base import BaseEvaluator
+from codesign.evaluators.params import ParamUse, bits_use
 from codesign.spaces.builders import layer_bits
 from codesign.types import Design, Metrics
 from codesign.workloads.layer import Layer
@@ -224,6 +225,11 @@ class TorchProbe(BaseEvaluator):
         return int(w[0].numel())
 
     # -- quantization ----------------------------------------------------------------------
+    def param_use(self) -> ParamUse:
+        """Optional bits of the model's layers (float where absent); ``pe_type`` when hardware-exact."""
+        use = bits_use(self.layers)
+        return use | ParamUse(optional=frozenset({"pe_type"}), summary=("pe_type",)) if self.hw_exact else use
+
     def bit_config(self, design: Mapping[str, Any]) -> BitConfig:
         """Per layer ``(w_bits, a_bits)`` or None (float), in ``self.layers`` order."""
         return tuple(layer_bits(design, layer) for layer in self.layers)

@@ -110,6 +110,10 @@ class ProxyEvaluator(BaseEvaluator):
         self.probe, self.proxy = probe, Proxy(probe)
         self.name, self.version = f"{probe.name}-proxy", probe.version
 
+    def param_use(self) -> Any:
+        """The probe's bits (the proxy reads the same ``w_bits.<key>`` / ``a_bits.<key>``)."""
+        return self.probe.param_use()
+
     def evaluate(self, design: Design) -> Metrics:
         return Metrics({"proxy_loss_increase": self.proxy(self.probe.bit_config(design))}, {"proxy": True})
 

@@ -36,6 +36,7 @@ from codesign.evaluators.cost.mapping import LevelLoops, Mapping, to_arrays
 from codesign.evaluators.cost.model import evaluate_arrays
 from codesign.evaluators.cost.problem import LoopProblem, from_layer
 from codesign.errors import ConfigError
+from codesign.evaluators.params import ParamUse, bits_use, hardware_use, mapping_use
 from codesign.evaluators.roofline import HW_PARAMS, _hw_arrays
 from codesign.spaces.builders import layer_bits, layer_mapping
 from codesign.types import Design, Metrics
@@ -89,6 +90,11 @@ class CostModelEvaluator(BaseEvaluator):
         self.workload, self.mapper, self.objective, self.node = workload, mapper, objective, node
         self.mapper_kwargs = dict(mapper_kwargs or {"samples": 600, "rounds": 2})
         self._cache: dict[Any, Mapping] = {}
+
+    def param_use(self) -> ParamUse:
+        """Hardware parameters (required), bits and flat mappings of the workload's layers (optional)."""
+        bit_layers = [l for l in self.workload.layers if l.op != "attn"]
+        return hardware_use(HW_PARAMS) | bits_use(bit_layers) | mapping_use(self.workload.layers)
 
     def evaluate(self, design: MappingABC[str, Any]) -> Metrics:
         return self.evaluate_many([design])[0]
