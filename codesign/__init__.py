@@ -5,6 +5,8 @@ Public API::
     import codesign
     problem = codesign.make_problem("digits-accel")
     result = codesign.run(problem, agent="tpe", budget=100, seed=0, store="runs/demo")
+    bits = codesign.allocate(workload="fmnist-cnn", options=["w4a8", "w8a8"], costs=["size_bytes"],
+                             budgets={"size_bytes": {"fraction": 0.5}})   # exact mixed-precision MILP
 
 Heavy dependencies (torch, optuna, botorch) load lazily, so ``import codesign`` stays fast.
 Importing codesign also makes ``gymnasium.make("codesign/Design-v0", ...)`` work, whether
@@ -79,6 +81,7 @@ def __getattr__(name: str) -> Any:
         "Workload": "codesign.workloads.layer",
         "Layer": "codesign.workloads.layer",
         "open_store": "codesign.results.store",
+        "allocate": "codesign.evaluators.allocation_inputs",
     }
     if name in lazy:
         import importlib

@@ -40,7 +40,12 @@ def build_problem(spec: Mapping[str, Any], load_plugins: bool = True) -> Any:
     else:
         raise ConfigError(f"problem must be a name or a mapping, but got {entry!r}")
     if spec.get("space"):
-        space = build("space", spec["space"], problem.workload)
+        try:
+            space = build("space", spec["space"], problem.workload)
+        except TypeError as exc:  # e.g. a workload-based space for a problem without a workload
+            wl = problem.workload.name if problem.workload is not None else "none"
+            raise ConfigError(f"space {spec['space']!r} cannot be built for problem {problem.name!r} "
+                              f"(its workload: {wl}): {exc}") from None
         if not isinstance(space, Space):
             raise ConfigError(f"space {spec['space']!r} must build a Space, but built {type(space).__name__}")
         problem = problem.with_space(space)

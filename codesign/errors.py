@@ -89,3 +89,7 @@ def require(module: str, extra: str, feature: str) -> object:
             raise
         raise MissingExtra(f"{feature} needs the optional package {root!r}: "
                            f"pip install 'codesign[{extra}]'") from None
+
+
+class AgentError(CodesignError, RuntimeError):
+    """An agent could not be built with the given options, or failed while asking or being told."""

@@ -11,6 +11,7 @@ is one task, so a per-evaluation timeout applies to exactly one design.
 
 from __future__ import annotations
 
+import math
 import signal
 import threading
 from collections.abc import Mapping, Sequence
@@ -31,14 +32,18 @@ def _evaluate_isolated(problem: Any, designs: Sequence[Design]) -> list[Outcome]
     """Evaluate a batch; if the batch raises, evaluate one by one to isolate the failure."""
     try:
         return list(problem.evaluate_many(list(designs)))
-    except Exception as exc:  # noqa: BLE001 - recorded as failed evaluations
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - SystemExit etc. of an evaluator: failed evaluations
         if len(designs) == 1:
             return [exc]
     out: list[Outcome] = []
     for d in designs:
         try:
             out.append(problem.evaluate_many([d])[0])
-        except Exception as exc:  # noqa: BLE001
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # noqa: BLE001
             out.append(exc)
     return out
 
@@ -62,13 +67,15 @@ class InlineExecutor:
             raise EvaluationTimeout(f"evaluation exceeded the timeout of {self.timeout_s:g} s")
 
         previous = signal.signal(signal.SIGALRM, _alarm)
-        signal.setitimer(signal.ITIMER_REAL, float(self.timeout_s))  # type: ignore[arg-type]
         try:
-            return _evaluate_isolated(problem, [design])[0]
+            try:  # the alarm may fire at once (a tiny timeout): arm it inside the try
+                signal.setitimer(signal.ITIMER_REAL, float(self.timeout_s))  # type: ignore[arg-type]
+                return _evaluate_isolated(problem, [design])[0]
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
         except EvaluationTimeout as exc:
             return exc
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
 
     def close(self) -> None:
@@ -195,13 +202,25 @@ class RayExecutor:
             self._ray.shutdown()
 
 
+MIN_TIMEOUT_S, MAX_TIMEOUT_S = 1e-3, 1e7
+
+
+def check_timeout(timeout_s: Any) -> None:
+    """A per-evaluation timeout is ``None`` or a finite number of seconds in [1 ms, 1e7 s]."""
+    if timeout_s is None:
+        return
+    if (isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or not math.isfinite(timeout_s)
+            or not MIN_TIMEOUT_S <= timeout_s <= MAX_TIMEOUT_S):
+        raise ConfigError(f"--eval-timeout must be a finite number of seconds in [{MIN_TIMEOUT_S:g}, {MAX_TIMEOUT_S:g}], "
+                          f"but got {timeout_s!r}")
+
+
 def make_executor(name: str | None = None, workers: int = 1, spec: Mapping[str, Any] | None = None,
                   timeout_s: float | None = None, address: str | None = None) -> Any:
     """Build an executor; ``name=None`` picks ``process`` when ``workers > 1``, else ``inline``."""
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ConfigError(f"--workers must be an integer >= 1, but got {workers!r}")
-    if timeout_s is not None and (isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or timeout_s <= 0):
-        raise ConfigError(f"--eval-timeout must be a number of seconds > 0, but got {timeout_s!r}")
+    check_timeout(timeout_s)
     if name is None:
         name = "process" if workers > 1 else "inline"
     if name not in EXECUTORS:

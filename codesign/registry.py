@@ -192,3 +192,13 @@ def load_plugin(path: str) -> None:
         spec.loader.exec_module(module)
     except SyntaxError as exc:
         raise ConfigError(f"plugin {path!r} has a syntax error at line {exc.lineno}: {exc.msg}") from None
+    except KeyboardInterrupt:
+        raise
+    except SystemExit as exc:  # a plugin must not end the program it is loaded into
+        sys.modules.pop(module_name, None)
+        raise ConfigError(f"plugin {path!r} must only register things, but it called sys.exit({exc.code!r}) "
+                          "while loading") from None
+    except BaseException as exc:  # noqa: BLE001 - any failure of user code at import is one line
+        sys.modules.pop(module_name, None)
+        text = " ".join(str(exc).split())[:300] or "(no message)"
+        raise ConfigError(f"plugin {path!r} failed while loading: {type(exc).__name__}: {text}") from exc

@@ -17,10 +17,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from codesign.errors import ConfigError, SpaceError
+from codesign.errors import AgentError, CodesignError, ConfigError, SpaceError
 from codesign.evaluators.composite import Problem
 from codesign.executors import InlineExecutor, Outcome
 from codesign.registry import REGISTRIES
+from codesign.results.records import outcome_record, reason
 from codesign.results.store import Run, Store
 from codesign.types import Design, EvalRecord, EvalState, Metrics
 
@@ -93,14 +94,9 @@ class Recorder:
         cached = trial_id is None
         if cached:
             outcome, seconds = self.cache[design.key], 0.0
+        rec = outcome_record(design, outcome, self.agent, self.seed, seconds, self.worker, cached)  # type: ignore[arg-type]
         if isinstance(outcome, Metrics):
-            state = EvalState.COMPLETE if outcome.feasible else EvalState.INFEASIBLE
-            rec = EvalRecord(design, outcome, state, self.agent, self.seed, seconds, cached=cached, worker=self.worker)
             self.cache[design.key] = outcome
-        else:
-            msg = str(outcome).splitlines()[0] if str(outcome) else type(outcome).__name__
-            rec = EvalRecord(design, Metrics(), EvalState.FAILED, self.agent, self.seed, seconds,
-                             error=f"{type(outcome).__name__}: {msg}", worker=self.worker)
         rec = self.run.append(rec) if cached else self.run.finish(trial_id, rec)  # type: ignore[arg-type]
         self.records.append(rec)
         self.done += 1
@@ -158,6 +154,18 @@ def worker_seed(seed: int, worker: str) -> int:
     return (seed * 1_000_003 + zlib.crc32(worker.encode())) % (2**31)
 
 
+def _guarded(agent: str, options: Mapping[str, Any], doing: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call an agent; its own failure (bad options, a bug) becomes one :class:`AgentError` line.
+    Every record written so far stays in the store, so the run resumes once the cause is fixed."""
+    try:
+        return fn(*args, **kwargs)
+    except CodesignError:
+        raise
+    except Exception as exc:
+        opts = f" with options {dict(options)}" if options else ""
+        raise AgentError(f"agent {agent!r}{opts} failed when {doing}: {reason(exc)}") from exc
+
+
 def run_name(problem: Problem, agent: str, seed: int) -> str:
     return f"{problem.name}/{agent}/seed{seed}"
 
@@ -208,7 +216,8 @@ def run(
     make_kwargs = dict(kwargs)
     if _takes_problem(REGISTRIES["agent"].spec(agent).load()):
         make_kwargs["problem"] = problem  # agents that build an env (RL) or nest searches
-    the_agent = REGISTRIES["agent"].make(agent, space=problem.space, objectives=list(problem.objectives), seed=agent_seed, **make_kwargs)
+    the_agent = _guarded(agent, kwargs, "built", REGISTRIES["agent"].make, agent, space=problem.space,
+                         objectives=list(problem.objectives), seed=agent_seed, **make_kwargs)
     the_store = store if isinstance(store, Store) else Store(store)
     name = name or run_name(problem, agent, seed)
     run_meta = {
@@ -224,18 +233,19 @@ def run(
     resumed = recorder.done
     t0 = time.perf_counter()
     if recorder.records:
-        the_agent.tell(list(recorder.records))
+        _guarded(agent, kwargs, "told its history", the_agent.tell, list(recorder.records))
     redone = recorder.recover()
     if redone:
-        the_agent.tell(redone)
+        _guarded(agent, kwargs, "told", the_agent.tell, redone)
     if hasattr(the_agent, "drive"):
         the_agent.drive(recorder)  # agents that own their loop (RL through an env)
     while recorder.remaining > 0:
         n = min(batch_size, recorder.remaining)
-        designs = the_agent.ask(n)
+        designs = _guarded(agent, kwargs, "asked for designs", the_agent.ask, n)
         for d in designs:
             if not isinstance(d, Design):
                 raise SpaceError(f"agent {agent!r} must return Design objects, but returned {type(d).__name__}")
-        the_agent.tell(recorder.evaluate(designs))
+        records = recorder.evaluate(designs)
+        _guarded(agent, kwargs, "told", the_agent.tell, records)
     return RunResult(name, the_store.location, problem, recorder.records, resumed,
                      time.perf_counter() - t0, the_agent.describe())

@@ -1,29 +1,37 @@
-"""Per-layer bit widths of a quantization space: a hardware-agnostic cost proxy, HAQ's action
-wall and the exact multiple-choice-knapsack bit allocation (REFERENCES.md §5).
+"""Per-layer bit widths of a quantization space for the agents: the space's bit groups as an
+allocation problem of :mod:`codesign.allocation`, HAQ's action wall, and the exact allocation.
 
 Groups: every ``w_bits.<key>`` / ``a_bits.<key>`` parameter pair of the space is one group
-(``<key>`` a layer name, an MoE expert group or ``all``). Per group, from the workload when the
-Problem has one (else 1 for each)::
+(``<key>`` a layer name, an MoE expert group or ``all``); its options are the ``(w, a)`` pairs of
+the two parameters' domains (a missing parameter is fixed at :data:`DEFAULT_BITS`). Per group,
+from the workload when the Problem has one (else 1 for each)::
 
     MACs_g      multiply-accumulates of the layers the key covers (× layer count)
     W_g, A_g    weight / input-activation elements of those layers
 
-Cost proxy (bit operations, as HAQ/HAWQ-V3 "BOPs"): ``cost = Σ_g MACs_g · w_g · a_g`` (a
-missing operand counts 8 bits). Error proxy (uniform quantization noise, variance ∝ ``4^-b``):
-``err = Σ_g W_g · 4^(−w_g) + A_g · 4^(−a_g)``.
+Tables (agents see no evaluator, so these are proxies unless the user passes measured ones):
 
-Budgets are fractions ``f`` of the range ``[cost(all lowest), cost(all highest)]``.
+- ``bops`` (cost, HAQ / HAWQ-V3 bit operations): ``MACs_g · w · a``;
+- ``loss`` by default the uniform-quantization-noise proxy ``W_g · 4^(−w) + A_g · 4^(−a)``
+  (variance ∝ ``4^-b``), or any table :func:`codesign.allocation.problem.table_values` accepts
+  (e.g. losses measured by :mod:`codesign.evaluators.accuracy.sensitivity`, keyed by group key);
+- any further ``costs`` tables, and side ``constraints`` (:mod:`codesign.allocation.expr`).
+
+Budgets are fractions ``f`` of the range ``[all lowest, all highest]`` of the budget table
+(``bops`` by default).
 """
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from codesign.allocation import AllocationProblem, Budget, InfeasibleAllocation, Option
+from codesign.allocation import Group as AllocGroup
+from codesign.allocation import solve
 from codesign.spaces.builders import expert_group
 from codesign.spaces.space import Space
 from codesign.types import Design
@@ -66,33 +74,72 @@ def bit_groups(space: Space, workload: Any = None) -> list[Group]:
 
 
 class BitModel:
-    """Cost / error proxies, action wall and knapsack over the groups of a space."""
+    """The bit groups of a space as an :class:`~codesign.allocation.AllocationProblem`, plus
+    HAQ's action wall (module docstring).
 
-    def __init__(self, space: Space, workload: Any = None) -> None:
+    Args:
+        space, workload: the searched space and (optional) its workload.
+        loss: loss table keyed by group key (default: the noise proxy).
+        costs: extra cost tables (``bops`` is always defined).
+        constraints: side constraints over the groups (named by key).
+        budget_table: the table the budget fractions refer to (default ``bops``).
+    """
+
+    def __init__(self, space: Space, workload: Any = None, loss: Any = None, costs: Mapping[str, Any] | None = None,
+                 constraints: Sequence[Any] = (), budget_table: str = "bops") -> None:
         self.space = space
         self.groups = bit_groups(space, workload)
+        self.budget_table = budget_table
+        self.problem: AllocationProblem | None = None
+        self._index = {g.key: g for g in self.groups}
+        if not self.groups:
+            return
+        alloc_groups = [AllocGroup(g.key, (g.key,), tuple(Option(f"w{w}a{a}", w, a) for w, a in self._pairs(g)))
+                        for g in self.groups]
+        tables = {"bops": lambda ag, o: self._group(ag).macs * o.w_bits * o.a_bits, **dict(costs or {})}
+        tables["loss"] = loss if loss is not None else self._noise
+        self.problem = AllocationProblem(alloc_groups, tables, "loss", None, constraints)
+        table = self.problem.check_table(budget_table)
+        self._costs = [{(o.w_bits, o.a_bits): float(table[self.problem.group_slice(i)][j])
+                        for j, o in enumerate(ag.options)} for i, ag in enumerate(self.problem.groups)]
 
     def __bool__(self) -> bool:
         return bool(self.groups)
+
+    def _pairs(self, g: Group) -> list[tuple[int, int]]:
+        ws = sorted(self.space[g.w_param].values) if g.w_param else [DEFAULT_BITS]
+        as_ = sorted(self.space[g.a_param].values) if g.a_param else [DEFAULT_BITS]
+        return [(int(w), int(a)) for w in ws for a in as_]
+
+    def _group(self, ag: AllocGroup) -> Group:
+        return self._index[ag.name]
+
+    def _noise(self, ag: AllocGroup, o: Option) -> float:
+        g = self._group(ag)
+        return (g.weights * 4.0 ** -o.w_bits if g.w_param else 0.0) + (g.inputs * 4.0 ** -o.a_bits if g.a_param else 0.0)
 
     def _bits(self, values: Mapping[str, Any], param: str | None) -> float:
         return float(values[param]) if param is not None and param in values else float(DEFAULT_BITS)
 
     def cost(self, values: Mapping[str, Any]) -> float:
-        return float(sum(g.macs * self._bits(values, g.w_param) * self._bits(values, g.a_param) for g in self.groups))
+        """Total of the budget table for the bits in ``values`` (a design or a partial mapping)."""
+        if self.problem is None:
+            return 0.0
+        return float(sum(costs[(int(self._bits(values, g.w_param)), int(self._bits(values, g.a_param)))]
+                         for g, costs in zip(self.groups, self._costs)))
+
+    def budget(self, fraction: float) -> float:
+        if self.problem is None:
+            return 0.0
+        return self.problem.budget_value(Budget(self.budget_table, fraction=float(np.clip(fraction, 0.0, 1.0))))
 
     def _extreme(self, pick: int) -> dict[str, Any]:
         out = {}
         for g in self.groups:
             for p in (g.w_param, g.a_param):
                 if p is not None:
-                    vals = sorted(self.space[p].values)
-                    out[p] = vals[pick]
+                    out[p] = sorted(self.space[p].values)[pick]
         return out
-
-    def budget(self, fraction: float) -> float:
-        lo, hi = self.cost(self._extreme(0)), self.cost(self._extreme(-1))
-        return lo + float(np.clip(fraction, 0.0, 1.0)) * (hi - lo)
 
     def action_wall(self, design: Design, budget: float) -> Design:
         """HAQ's wall: lower bits from the last group backwards, one step per parameter and pass,
@@ -116,40 +163,19 @@ class BitModel:
         return Design(values)
 
     def knapsack(self, budget: float) -> dict[str, Any]:
-        """Exact bit allocation: one (w, a) option per group minimizing the error proxy with
-        ``cost <= budget`` — a multiple-choice knapsack solved by scipy's ``milp`` (HiGHS)::
-
-            min Σ_gj err_gj x_gj   s.t.  Σ_j x_gj = 1 ∀g,  Σ_gj cost_gj x_gj ≤ budget,  x ∈ {0,1}
-
-        Falls back to the cheapest option of every group when no allocation fits.
-        """
-        from scipy.optimize import Bounds, LinearConstraint, milp
-
-        options, costs, errs, rows = [], [], [], []
-        for gi, g in enumerate(self.groups):
-            ws = list(self.space[g.w_param].values) if g.w_param else [DEFAULT_BITS]
-            as_ = list(self.space[g.a_param].values) if g.a_param else [DEFAULT_BITS]
-            for w, a in itertools.product(ws, as_):
-                options.append((g, w, a))
-                costs.append(g.macs * w * a)
-                errs.append((g.weights * 4.0 ** -w if g.w_param else 0.0) + (g.inputs * 4.0 ** -a if g.a_param else 0.0))
-                rows.append(gi)
-        n = len(options)
-        scale = max(costs) if costs else 1.0
-        A_one = np.zeros((len(self.groups), n))
-        A_one[rows, np.arange(n)] = 1.0
-        err = np.asarray(errs)
-        err = err / max(err.max(), 1e-300)
-        cons = [LinearConstraint(A_one, 1.0, 1.0),
-                LinearConstraint(np.asarray(costs)[None, :] / scale, -np.inf, budget / scale + 1e-9)]
-        res = milp(err, constraints=cons, integrality=np.ones(n), bounds=Bounds(0, 1))
+        """The exact allocation (:func:`codesign.allocation.solve`): one ``(w, a)`` option per
+        group minimizing the loss with ``cost <= budget`` and the side constraints. Falls back to
+        the cheapest option of every group when no allocation fits."""
+        if self.problem is None:
+            return {}
+        try:
+            alloc = solve(self.problem.with_budgets({self.budget_table: budget}))
+        except InfeasibleAllocation:
+            return self._extreme(0)
         out: dict[str, Any] = {}
-        if res.success and res.x is not None:
-            for j in np.flatnonzero(res.x > 0.5):
-                g, w, a = options[j]
-                if g.w_param:
-                    out[g.w_param] = w
-                if g.a_param:
-                    out[g.a_param] = a
-            return out
-        return self._extreme(0)
+        for g, o in zip(self.groups, alloc.options().values()):
+            if g.w_param:
+                out[g.w_param] = o.w_bits
+            if g.a_param:
+                out[g.a_param] = o.a_bits
+        return out

@@ -5,10 +5,12 @@ Three levels per outer point:
 1. **Outer: multi-objective BO** (:class:`~codesign.agents.botorch_agent.BotorchAgent`) over the
    *outer space* = every parameter that is neither a per-layer bit width nor a mapping
    parameter (the ``hw`` sub-space and anything else), plus one ordinal ``bit_budget`` in
-   ``budget_levels`` (fractions of the BOPs range of :mod:`codesign.agents.bits`).
+   ``budget_levels`` (fractions of the range of the budget table, BOPs by default;
+   :mod:`codesign.agents.bits`).
 2. **Inner bit allocation, exact**: for the point's ``bit_budget`` the per-layer (w, a) bits are
-   a multiple-choice knapsack — minimize the quantization-noise proxy subject to the BOPs
-   budget — solved with scipy's ``milp`` (:meth:`BitModel.knapsack`), cached per budget.
+   the multiple-choice knapsack of :mod:`codesign.allocation` — minimize the loss table (the
+   quantization-noise proxy unless ``loss`` gives a measured one) subject to the budget and any
+   side ``constraints`` — solved exactly with scipy's ``milp`` (HiGHS), cached per budget.
 3. **Inner mapping search** (only when the space has a ``mapping`` subsystem): the ``mapper``
    hook, when given, returns the mapping for a (hardware, bits) partial design — this is where
    the cost model's mapper plugs in (``mapper(partial_design, mapping_space) -> mapping
@@ -55,6 +57,12 @@ class HASCOAgent(Agent):
         mapper: optional ``(partial design, mapping space) -> mapping values`` (the cost
             model's mapper); replaces the inner Q-learning.
         outer_kwargs: hyper-parameters of the outer :class:`BotorchAgent`.
+        loss: per-option loss of the bit groups, keyed by group key (any table form of
+            :func:`codesign.allocation.problem.table_values`; e.g. measured sensitivities);
+            default the quantization-noise proxy.
+        costs: extra per-option cost tables of the bit groups (``bops`` is always defined).
+        constraints: side constraints of the allocation (:mod:`codesign.allocation.expr`).
+        budget_table: the table ``bit_budget`` fractions refer to (default ``bops``).
     """
 
     name = "hasco"
@@ -62,11 +70,13 @@ class HASCOAgent(Agent):
 
     def __init__(self, space: Space, objectives: Sequence[Objective | str], seed: int = 0, problem: Any = None,
                  budget_levels: Sequence[float] = tuple(i / 10 for i in range(11)), inner_evals: int = 4,
-                 mapper: Mapper | None = None, outer_kwargs: Mapping[str, Any] | None = None) -> None:
+                 mapper: Mapper | None = None, outer_kwargs: Mapping[str, Any] | None = None, loss: Any = None,
+                 costs: Mapping[str, Any] | None = None, constraints: Sequence[str] = (),
+                 budget_table: str = "bops") -> None:
         super().__init__(space, objectives, seed)
         if isinstance(inner_evals, bool) or not isinstance(inner_evals, int) or inner_evals < 1:
             raise ConfigError(f"inner_evals must be an integer >= 1, but got {inner_evals!r}")
-        self.bits = BitModel(space, getattr(problem, "workload", None))
+        self.bits = BitModel(space, getattr(problem, "workload", None), loss, costs, constraints, budget_table)
         self.bit_params = {p for g in self.bits.groups for p in (g.w_param, g.a_param) if p}
         self.map_params = {p.name for p in space.params if p.subsystem == MAPPING}
         outer_params = [p for p in space.params if p.name not in self.bit_params | self.map_params]
@@ -93,7 +103,9 @@ class HASCOAgent(Agent):
         self._route: dict[str, list[tuple[str, list[int] | None]]] = {}  # full key -> (outer key, mapping indices)
         self._groups: dict[str, dict[str, Any]] = {}  # outer key -> {"design", "left", "records"}
         self.params = {"budget_levels": list(self.levels), "inner_evals": inner_evals,
-                       "mapper": getattr(mapper, "__name__", None) if mapper else None}
+                       "mapper": getattr(mapper, "__name__", None) if mapper else None,
+                       "loss": "given" if loss is not None else "noise-proxy", "budget_table": budget_table,
+                       "constraints": list(constraints)}
 
     # --- inner levels ----------------------------------------------------------------------
     def _bits_for(self, fraction: float) -> dict[str, Any]:

@@ -78,3 +78,31 @@ class RecordScalarizer:
         w = np.asarray(weights, dtype=float)
         g = (np.max(w * n) + RHO * float(np.sum(w * n))) / (np.max(w) * (1.0 + RHO))
         return float(1.0 - min(max(g, 0.0), 1.0))
+
+
+class FrontSignal:
+    """The front reward of :mod:`codesign.envs.reward` (``"front"``) for records: hypervolume
+    improvement over the current front, or minus the distance to it (Wang & Sebag, ACML 2012),
+    in the problem's fixed normalization when one is given (``problem.objective_bounds()``),
+    else in running min / max bounds. Failed records count as infeasible:
+    ``−1 − infeasible_penalty``."""
+
+    def __init__(self, objectives: Sequence[Objective], problem: object = None, infeasible_penalty: float = 0.5) -> None:
+        from codesign.envs.common import problem_normalization
+        from codesign.envs.reward import RewardModel
+
+        self.objectives = tuple(objectives)
+        norm = problem_normalization(problem) if problem is not None else None
+        self.fixed = norm is not None
+        self.model = RewardModel(self.objectives, "front", infeasible_penalty=infeasible_penalty, normalization=norm)
+
+    def reward(self, record: EvalRecord) -> float:
+        """Reward ``record`` against the front so far, then add it to the front."""
+        from codesign.envs.common import env_safe
+
+        metrics = record.metrics if record.state is not EvalState.FAILED else None
+        if metrics is None or not all(o.name in metrics.values for o in self.objectives):
+            return self.model.worst_feasible - self.model.infeasible_penalty
+        if record.state is EvalState.INFEASIBLE and metrics.feasible:  # a state without violations
+            return self.model.worst_feasible - self.model.infeasible_penalty
+        return float(self.model(env_safe(metrics, self.objectives)))

@@ -1,27 +1,34 @@
-"""``codesign bench agents``: every agent × seeds on one problem and budget.
+"""``codesign bench agents``: every agent × seeds on one or more problems, one budget.
 
-    codesign bench agents --problem digits-accel-small --budget 200 --seeds 5 [--json]
-    codesign bench agents --smoke            # CI: small budget, 2 seeds, no lottery
+    codesign bench agents --problem digits-accel --problem fmnist-accel --budget 200 --seeds 5 \
+        --jobs 2 --out docs/results            # the committed tables
+    codesign bench agents --smoke              # CI: small budget, 2 seeds, a few agents, no files
 
-Reports hypervolume vs. evaluations (median and IQR over seeds) against one reference point
-shared by all runs, agent overhead per evaluation, for an enumerable problem (``space.size <=
---enumerate-limit``) the exact Pareto front and each agent's HV ratio to it, and an
-ArchGym-style lottery score over :data:`LOTTERY_GRID`. Writes ``agents-<problem>.md`` and
-``agents-<problem>.png`` under ``--out`` (default ``docs/results``). Runs go to a temporary
-store (``--store`` to keep them); ``--jobs`` runs agent×seed pairs in parallel processes.
+Per problem: normalized hypervolume (the problem's fixed normalization,
+:meth:`codesign.evaluators.composite.Problem.objective_bounds`) after each evaluation, median,
+IQR and range over seeds; the ratio to the best-known front (the union of every run of the
+invocation, plus the exact front when the space has at most ``--enumerate-limit`` designs);
+evaluations and modelled seconds to 95% of it; agent overhead per evaluation; the margin over
+``random`` against the seed spread; fallbacks agents recorded; an ArchGym-style lottery over
+:data:`LOTTERY_GRID` when ``--lottery-budget`` > 0. Files (``agents-<problem>.md/.png/.json``
+and ``agents-summary.md``) are written only under ``--out``. Runs of one problem share a store
+(``--store``, default a temporary directory), so identical designs are evaluated once.
+Progress goes to stderr, one line per finished run.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
 SMOKE_AGENTS = ("random", "tpe", "mcts", "qlearning", "botorch", "marl")
+DEFAULT_PROBLEM = "digits-accel"
 
 # ArchGym's lottery: a small grid per agent (label -> agent kwargs), run at seed 0
 LOTTERY_GRID: dict[str, dict[str, dict[str, Any]]] = {
@@ -35,148 +42,264 @@ LOTTERY_GRID: dict[str, dict[str, dict[str, Any]]] = {
     "sb3-dqn": {"lr=3e-4": {"learning_rate": 3e-4}, "lr=3e-3": {"learning_rate": 3e-3}},
     "sb3-sac": {"lr=3e-4": {"learning_rate": 3e-4}, "lr=3e-3": {"learning_rate": 3e-3}},
     "haq": {"sigma=0.1": {"noise_sigma": 0.1}, "sigma=0.5": {"noise_sigma": 0.5}},
-    "marl": {"lr=0.1": {"lr": 0.1}, "lr=0.5": {"lr": 0.5}, "eps=0.3": {"epsilon": 0.3}},
+    "marl": {"lr=1e-3": {"learning_rate": 1e-3}, "lr=1e-2": {"learning_rate": 1e-2}},
+    "marl-independent": {"lr=0.1": {"lr": 0.1}, "lr=0.5": {"lr": 0.5}, "eps=0.3": {"epsilon": 0.3}},
     "hasco": {"levels=6": {"budget_levels": [0, 0.2, 0.4, 0.6, 0.8, 1.0]}},
 }
 
 
 def add_bench_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--problem", default="digits-accel-small", help="registered problem (default digits-accel-small)")
+    p.add_argument("--problem", action="append", default=None,
+                   help=f"registered problem; repeat for several (default {DEFAULT_PROBLEM})")
     p.add_argument("--budget", type=int, default=200, help="evaluations per run (default 200)")
     p.add_argument("--seeds", type=int, default=5, help="seeds per agent (default 5)")
     p.add_argument("--agents", default=None, help="comma-separated agents (default: every registered agent)")
     p.add_argument("--batch-size", type=int, default=4, help="designs per ask for ask/tell agents (default 4)")
-    p.add_argument("--lottery-budget", type=int, default=None, help="budget of lottery runs (default budget/2; 0: none)")
+    p.add_argument("--lottery-budget", type=int, default=0, help="budget of lottery runs (default 0: none)")
     p.add_argument("--enumerate-limit", type=int, default=20000, help="enumerate spaces up to this size (default 20000)")
     p.add_argument("--jobs", type=int, default=1, help="parallel processes (default 1)")
-    p.add_argument("--out", default="docs/results", help="directory of the table and plot (default docs/results)")
-    p.add_argument("--store", default=None, help="store of the runs (default: a temporary one)")
+    p.add_argument("--out", default=None, help="directory of the tables, plots and JSON (default: none written)")
+    p.add_argument("--store", default=None, help="store directory of the runs (default: a temporary one)")
     p.add_argument("--smoke", action="store_true", help="CI: budget 30, 2 seeds, 6 agents, no lottery, no files")
     p.add_argument("--json", action="store_true", help="print one JSON document")
 
 
 def _one(problem: str, agent: str, seed: int, budget: int, batch: int, store: str, kwargs: dict[str, Any],
          label: str) -> dict[str, Any]:
-    """Run one agent × seed (in a worker process); return its records' objective data."""
+    """Run one agent × seed (in a worker process); return its records and timings."""
     from codesign.runner import run
 
+    stamps: list[float] = []
     t0 = time.perf_counter()
     try:
         res = run(problem, agent, budget=budget, seed=seed, store=store, batch_size=batch, agent_kwargs=kwargs,
-                  name=f"{problem}/{agent}{label}/seed{seed}")
+                  name=f"{problem}/{agent}{label}/seed{seed}",
+                  on_record=lambda rec, done, total: stamps.append(time.perf_counter() - t0))
     except Exception as exc:  # one broken agent must not end the benchmark
-        return {"agent": agent, "seed": seed, "label": label, "error": f"{type(exc).__name__}: {exc}"}
+        return {"problem": problem, "agent": agent, "seed": seed, "label": label,
+                "error": f"{type(exc).__name__}: {exc}"}
     wall = time.perf_counter() - t0
     recs = res.records
     evals = sum(r.eval_seconds for r in recs)
-    return {"agent": agent, "seed": seed, "label": label, "records": recs, "wall_s": wall,
-            "overhead_s": max(0.0, wall - evals) / max(1, len(recs))}
+    spent, agent_time = 0.0, []  # cumulative agent-side seconds at each record
+    for rec, stamp in zip(recs, stamps):
+        spent += rec.eval_seconds
+        agent_time.append(max(0.0, stamp - spent))
+    return {"problem": problem, "agent": agent, "seed": seed, "label": label, "records": recs, "wall_s": wall,
+            "overhead_s": max(0.0, wall - evals) / max(1, len(recs)), "agent_time": agent_time,
+            "describe": res.agent}
+
+
+def _fail(msg: str) -> int:
+    print(f"codesign bench agents: {msg}", file=sys.stderr)
+    return 2
 
 
 def bench_agents_command(args: argparse.Namespace) -> int:
-    import numpy as np
-
     import codesign
     from codesign.cli.common import print_json
-    from codesign.results.agent_bench import AgentResult, markdown_table, plot_traces, summarize
-    from codesign.results.pareto import hypervolume, non_dominated_mask, reference_point
-    from codesign.results.summary import hv_trace, objective_matrix, shared_reference
+    from codesign.errors import CodesignError
+    from codesign.results.agent_bench import markdown_table, summary_table
 
+    problems = list(dict.fromkeys(args.problem or [DEFAULT_PROBLEM]))
     if args.smoke:
         args.budget, args.seeds, args.lottery_budget = min(args.budget, 30), min(args.seeds, 2), 0
         args.agents = args.agents or ",".join(SMOKE_AGENTS)
+        args.out = None
     for label, value in (("budget", args.budget), ("seeds", args.seeds), ("batch-size", args.batch_size), ("jobs", args.jobs)):
         if value < 1:
-            print(f"codesign bench agents: --{label} must be >= 1, but got {value}", file=sys.stderr)
-            return 2
+            return _fail(f"--{label} must be >= 1, but got {value}")
+    if args.lottery_budget < 0:
+        return _fail(f"--lottery-budget must be >= 0, but got {args.lottery_budget}")
     known = codesign.registry("agent").names()
     agents = [a.strip() for a in args.agents.split(",")] if args.agents else known
     unknown = [a for a in agents if a not in known]
     if unknown:
-        print(f"codesign bench agents: unknown agents {unknown} (known: {', '.join(known)})", file=sys.stderr)
-        return 2
-    problem = codesign.make_problem(args.problem)
-    objectives = list(problem.objectives)
-    dirs = [o.direction.value for o in objectives]
-    lottery_budget = args.budget // 2 if args.lottery_budget is None else args.lottery_budget
+        return _fail(f"unknown agents {unknown} (known: {', '.join(known)})")
+    known_problems = codesign.registry("problem").names()
+    bad = [p for p in problems if p not in known_problems]
+    if bad:
+        return _fail(f"unknown problems {bad} (known: {', '.join(known_problems)})")
     store = args.store or tempfile.mkdtemp(prefix="codesign-bench-")
+    try:
+        prepared = {p: _prepare(p, args.enumerate_limit) for p in problems}
+    except CodesignError as exc:
+        return _fail(str(exc))
+    jobs = [(p, a, s, args.budget, {}, "") for p in problems for a in agents for s in range(args.seeds)]
+    if args.lottery_budget:
+        jobs += [(p, a, 0, args.lottery_budget, kw, f"@{lab}") for p in problems for a in agents
+                 for lab, kw in LOTTERY_GRID.get(a, {}).items()]
+    outs = _run_all(jobs, args.batch_size, store, args.jobs)
+    command = _command(args, problems, agents)
+    docs = [_problem_doc(prepared[p], [o for o in outs if o["problem"] == p], agents, args, command) for p in problems]
+    if args.out:
+        _write(docs, args, command)
+    for d in docs:
+        d.pop("_results", None)
+    if args.json:
+        print_json(docs[0] if len(docs) == 1 else {"problems": docs})
+    else:
+        for d in docs:
+            print(markdown_table(d["agents"], f"Agents benchmark: {d['problem']}"))
+        if len(docs) > 1:
+            print(summary_table(docs))
+    return 0
 
+
+def _prepare(name: str, enumerate_limit: int) -> dict[str, Any]:
+    """The problem, its fixed normalization and (for a small space) its exact front."""
+    import numpy as np
+
+    import codesign
+    from codesign.results.pareto import Normalization, non_dominated_mask
+
+    problem = codesign.make_problem(name)
     t0 = time.perf_counter()
-    exact_hv = front_size = None
-    ref = None
-    if problem.space.size <= args.enumerate_limit:
-        designs = list(problem.space.enumerate(args.enumerate_limit))
-        metrics = problem.evaluate_many(designs)
-        ok = [m for m in metrics if m.feasible and all(o.name in m.values for o in objectives)]
-        pts = np.array([[m.values[o.name] for o in objectives] for m in ok], dtype=float)
-        ref = reference_point(pts, dirs, fixed=[o.ref for o in objectives])
-        front = pts[non_dominated_mask(pts, dirs)]
-        exact_hv, front_size = hypervolume(front, dirs, ref), int(len(np.unique(front, axis=0)))
-    enum_s = time.perf_counter() - t0
+    norm = Normalization.from_dict(problem.objective_bounds())
+    out: dict[str, Any] = {"name": name, "problem": problem, "norm": norm, "bounds_s": time.perf_counter() - t0,
+                           "exact_front": None, "exact_size": None}
+    if problem.space.size <= enumerate_limit:
+        designs = list(problem.space.enumerate(enumerate_limit))
+        ok = [m for m in problem.evaluate_many(designs) if m.feasible]
+        pts = np.array([problem.objective_values(m) for m in ok], dtype=float).reshape(len(ok), len(problem.objectives))
+        out["exact_front"] = pts[non_dominated_mask(pts, problem.directions)]
+        out["exact_size"] = int(problem.space.size)
+    return out
 
-    jobs = [(a, s, args.budget, {}, "") for a in agents for s in range(args.seeds)]
-    if lottery_budget:
-        jobs += [(a, 0, lottery_budget, kw, f"@{lab}") for a in agents for lab, kw in LOTTERY_GRID.get(a, {}).items()]
-    outs = _run_all(args.problem, jobs, args.batch_size, store, args.jobs)
 
-    if ref is None:
-        ref = shared_reference([o["records"] for o in outs if "records" in o], objectives)
+def _problem_doc(prep: dict[str, Any], outs: list[dict[str, Any]], agents: list[str], args: argparse.Namespace,
+                 command: str) -> dict[str, Any]:
+    import numpy as np
+
+    from codesign.results.agent_bench import AgentResult, summarize
+    from codesign.results.pareto import non_dominated_mask, normalized_hypervolume, normalized_hypervolume_trace
+    from codesign.results.summary import feasible, objective_matrix
+
+    problem, norm = prep["problem"], prep["norm"]
+    objectives = list(problem.objectives)
+    fronts = [] if prep["exact_front"] is None else [prep["exact_front"]]
+    uncached: list[float] = []
     results = {a: AgentResult(a) for a in agents}
     for o in outs:
         r = results[o["agent"]]
         if "error" in o:
             r.errors.append(f"seed {o['seed']}{o['label']}: {o['error']}")
             continue
-        trace = hv_trace(o["records"], objectives, ref) if ref is not None else [0.0] * len(o["records"])
+        recs = o["records"]
+        ok = np.array([rec.state.value == "complete" for rec in recs])
+        pts = np.array([[float(rec.metrics.values.get(ob.name, np.nan)) for ob in objectives] for rec in recs])
+        pts = np.where(np.isfinite(pts), pts, 0.0).reshape(len(recs), len(objectives))
+        trace = normalized_hypervolume_trace(pts, norm, ok).tolist()
+        fronts.append(objective_matrix(feasible(recs), objectives))
+        uncached += [rec.eval_seconds for rec in recs if not rec.cached and rec.eval_seconds > 0]
         if o["label"]:
             r.lottery[o["label"][1:]] = trace[-1] if trace else 0.0
-        else:
-            r.traces.append(trace)
-            r.overhead_s.append(o["overhead_s"])
-            r.wall_s.append(o["wall_s"])
+            continue
+        r.traces.append(trace)
+        r.overhead_s.append(o["overhead_s"])
+        r.wall_s.append(o["wall_s"])
+        r.agent_time.append(o["agent_time"])
+        for reason, count in (o["describe"].get("fallbacks") or {}).items():
+            r.degraded.append(f"seed {o['seed']}: {count} × {reason}")
     for r in results.values():  # the default setting is one point of the lottery grid
         if r.lottery and r.traces:
-            r.lottery["default"] = float(np.median([t[min(lottery_budget, len(t)) - 1] for t in r.traces if t]))
-    rows = summarize(list(results.values()), args.budget, exact_hv)
-    doc = {"problem": args.problem, "budget": args.budget, "seeds": args.seeds, "batch_size": args.batch_size,
-           "reference_point": ref, "exact_hv": exact_hv, "exact_front_size": front_size,
-           "enumeration_s": enum_s if exact_hv is not None else None, "lottery_budget": lottery_budget,
-           "objectives": [o.to_dict() for o in objectives], "agents": rows}
-    best = max((r for r in rows if r.get("ratio_median") is not None), key=lambda r: r["ratio_median"], default=None)
-    if best is not None:
-        doc["best_agent"] = {"agent": best["agent"], "ratio_median": best["ratio_median"]}
-    if not args.smoke:
-        os.makedirs(args.out, exist_ok=True)
-        stem = os.path.join(args.out, f"agents-{args.problem}")
-        notes = [f"Problem `{args.problem}`, budget {args.budget} evaluations, {args.seeds} seeds, batch size "
-                 f"{args.batch_size} for ask/tell agents; reference point {[round(v, 6) for v in ref or []]} "
-                 f"({', '.join(f'{o.name} ({o.direction.value})' for o in objectives)}).",
-                 "Overhead = (run wall time − evaluation time) / evaluations. Lottery spread = (best − worst) / best "
-                 f"final HV over the agent's hyperparameter grid at budget {lottery_budget} (seed 0)."]
-        if exact_hv is not None:
-            notes.append(f"Exact front by enumeration of all {problem.space.size} designs: {front_size} points, "
-                         f"HV {exact_hv:.6g}.")
-        notes.append("Regenerate: `codesign bench agents " + " ".join(sys.argv[3:]) + "`")
+            r.lottery["default"] = float(np.median([t[min(args.lottery_budget, len(t)) - 1] for t in r.traces if t]))
+    allpts = np.vstack([f for f in fronts if f.size]) if any(f.size for f in fronts) else np.zeros((0, len(objectives)))
+    best = allpts[non_dominated_mask(allpts, problem.directions)] if len(allpts) else allpts
+    best_hv = normalized_hypervolume(best, norm) if len(best) else None
+    eval_s = float(np.median(uncached)) if uncached else 0.0
+    rows = summarize(list(results.values()), args.budget, best_hv, eval_s)
+    doc: dict[str, Any] = {
+        "problem": prep["name"], "problem_version": problem.version, "budget": args.budget, "seeds": args.seeds,
+        "batch_size": args.batch_size, "normalization": norm.to_dict(), "best_known_hv": best_hv,
+        "best_known_front_size": int(len(np.unique(best, axis=0))) if len(best) else 0,
+        "exact_hv": normalized_hypervolume(prep["exact_front"], norm) if prep["exact_front"] is not None else None,
+        "exact_space_size": prep["exact_size"], "eval_s_median": eval_s, "lottery_budget": args.lottery_budget,
+        "objectives": [o.to_dict() for o in objectives], "agents": rows, "command": command,
+        "load_avg": list(os.getloadavg()), "_results": results,
+    }
+    scored = [r for r in rows if r.get("ratio_median") is not None]
+    if scored:
+        top = max(scored, key=lambda r: r["ratio_median"])
+        doc["best_agent"] = {"agent": top["agent"], "ratio_median": top["ratio_median"]}
+    return doc
+
+
+def _notes(doc: dict[str, Any]) -> list[str]:
+    objs = ", ".join(f"{o['name']} ({o['direction']}, {o['scale']}: ideal {o['ideal']:.4g}, nadir {o['nadir']:.4g})"
+                     for o in doc["normalization"]["objectives"])
+    notes = [f"Problem `{doc['problem']}` (version `{doc['problem_version']}`), budget {doc['budget']} evaluations, "
+             f"{doc['seeds']} seeds, batch size {doc['batch_size']} for ask/tell agents.",
+             "",
+             f"Normalized HV: the fraction of the problem's fixed ideal–nadir box the front dominates "
+             f"(`Problem.objective_bounds()`): {objs}.",
+             "",
+             f"Best-known front: union of every run of this benchmark"
+             + (f" and the exact front (all {doc['exact_space_size']} designs enumerated; normalized HV "
+                f"{doc['exact_hv']:.4f})" if doc["exact_hv"] is not None else "")
+             + f": {doc['best_known_front_size']} points, normalized HV {doc['best_known_hv'] or 0:.4f}.",
+             "",
+             "Verdict vs random: `beats` = median margin larger than the seed spread (the larger IQR); "
+             "`≥` = median not below random's; `loses` = median below random's. "
+             f"Seconds to 95% = agent overhead + evaluations × the median uncached evaluation "
+             f"({doc['eval_s_median'] * 1e3:.1f} ms). Overhead = (wall − evaluation time) / evaluations.",
+             "",
+             f"Machine load average at the end: {', '.join(f'{v:.2f}' for v in doc['load_avg'])} (2 cores, shared).",
+             "",
+             f"Regenerate: `{doc['command']}`"]
+    return notes
+
+
+def _write(docs: list[dict[str, Any]], args: argparse.Namespace, command: str) -> None:
+    from codesign.results.agent_bench import markdown_table, plot_traces, summary_table
+
+    os.makedirs(args.out, exist_ok=True)
+    for d in docs:
+        stem = os.path.join(args.out, f"agents-{d['problem']}")
         with open(stem + ".md", "w") as fh:
-            fh.write(markdown_table(rows, f"Agents benchmark: {args.problem}", notes))
-        doc["table"] = stem + ".md"
-        doc["plot"] = stem + ".png" if plot_traces(list(results.values()), args.budget, stem + ".png",
-                                                   f"{args.problem}: median HV, IQR over {args.seeds} seeds",
-                                                   exact_hv) else None
-    if args.json:
-        print_json(doc)
-    else:
-        from codesign.results.agent_bench import markdown_table as _mt
+            fh.write(markdown_table(d["agents"], f"Agents benchmark: {d['problem']}", _notes(d)))
+        d["plot"] = stem + ".png" if plot_traces(list(d["_results"].values()), d["budget"], stem + ".png",
+                                                 f"{d['problem']}: median normalized HV ÷ best-known, IQR over "
+                                                 f"{d['seeds']} seeds", d["best_known_hv"]) else None
+        d["table"] = stem + ".md"
+        with open(stem + ".json", "w") as fh:
+            json.dump({k: v for k, v in d.items() if not k.startswith("_")}, fh, indent=1, default=str)
+    if len(docs) > 1:
+        with open(os.path.join(args.out, "agents-summary.md"), "w") as fh:
+            fh.write("# Agents benchmark: summary\n\nMedian normalized HV over seeds (÷ best-known front); ✓✓ beats "
+                     "random by more than the seed spread, ✓ median ≥ random's, ✗ below random's.\n\n"
+                     + summary_table(docs) + f"\nRegenerate: `{command}`\n")
 
-        print(_mt(rows, f"Agents benchmark: {args.problem}"))
-    return 0
+
+def _command(args: argparse.Namespace, problems: list[str], agents: list[str]) -> str:
+    parts = ["codesign bench agents", *(f"--problem {p}" for p in problems), f"--budget {args.budget}",
+             f"--seeds {args.seeds}", f"--agents {','.join(agents)}", f"--batch-size {args.batch_size}"]
+    if args.lottery_budget:
+        parts.append(f"--lottery-budget {args.lottery_budget}")
+    parts.append(f"--jobs {args.jobs}")
+    if args.out:
+        parts.append(f"--out {args.out}")
+    return " ".join(parts)
 
 
-def _run_all(problem: str, jobs: list[tuple[str, int, int, dict[str, Any], str]], batch: int, store: str,
+def _run_all(jobs: list[tuple[str, str, int, int, dict[str, Any], str]], batch: int, store: str,
              workers: int) -> list[dict[str, Any]]:
+    def where(problem: str) -> str:
+        return os.path.join(store, problem.replace("/", "_"))
+
+    def report(i: int, o: dict[str, Any]) -> None:
+        what = f"error {o['error']}" if "error" in o else f"{len(o['records'])} evaluations, {o['wall_s']:.1f} s"
+        print(f"[{i}/{len(jobs)}] {o['problem']} {o['agent']}{o['label']} seed {o['seed']}: {what}",
+              file=sys.stderr, flush=True)
+
+    outs = []
     if workers <= 1:
-        return [_one(problem, a, s, b, batch, os.path.join(store, f"{a}{lab}-{s}"), kw, lab) for a, s, b, kw, lab in jobs]
+        for i, (p, a, s, b, kw, lab) in enumerate(jobs, 1):
+            outs.append(_one(p, a, s, b, batch, where(p), kw, lab))
+            report(i, outs[-1])
+        return outs
     with ProcessPoolExecutor(workers) as pool:
-        futs = [pool.submit(_one, problem, a, s, b, batch, os.path.join(store, f"{a}{lab}-{s}"), kw, lab)
-                for a, s, b, kw, lab in jobs]
+        futs = [pool.submit(_one, p, a, s, b, batch, where(p), kw, lab) for p, a, s, b, kw, lab in jobs]
+        for i, fut in enumerate(as_completed(futs), 1):
+            report(i, fut.result())
         return [f.result() for f in futs]

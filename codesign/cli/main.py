@@ -23,6 +23,7 @@ SUBCOMMANDS = (
     "codesign.cli.validate",
     "codesign.cli.dashboard",
     "codesign.cli.probe",
+    "codesign.cli.allocate",
 )
 
 

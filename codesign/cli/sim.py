@@ -27,7 +27,7 @@ def _pe_args(p: argparse.ArgumentParser) -> None:
 
 
 def _make_pe(args: argparse.Namespace) -> Any:
-    from codesign.rtl_sim.pes import make_pe
+    from codesign.rtl_sim.families import make_pe
 
     params: dict[str, Any] = {}
     for attr, key in (("serial", "serial"), ("bits_per_cycle", "bits_per_cycle"),

@@ -25,6 +25,7 @@ import numpy as np
 
 from codesign.envs.reward import RewardModel
 from codesign.errors import ConfigError, EvaluationError
+from codesign.results.pareto import Normalization
 from codesign.types import Design, Metrics, Objective
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -45,6 +46,12 @@ def resolve_problem(problem: Problem | str) -> Problem:
     if not all(hasattr(problem, a) for a in ("space", "objectives", "evaluate_many")):
         raise ConfigError(f"problem must be a Problem or a registered problem name, but got {type(problem).__name__}")
     return problem
+
+
+def problem_normalization(problem: Any) -> Normalization | None:
+    """The problem's fixed normalization (``problem.objective_bounds()``), or None if it has none."""
+    get = getattr(problem, "objective_bounds", None)
+    return Normalization.from_dict(get()) if callable(get) else None
 
 
 def check_positive_int(value: Any, what: str) -> int:
@@ -96,7 +103,10 @@ class Scorer:
         problem: a Problem or a registered problem name.
         evaluate: ``designs -> metrics`` (default ``problem.evaluate_many``); the only function
             used to score designs, called once per step.
-        reward, weights, infeasible_penalty, bounds: see :class:`RewardModel`.
+        reward, weights, infeasible_penalty: see :class:`RewardModel`.
+        bounds: fixed ``{objective: (low, high)}`` ranges (see :class:`RewardModel`), or
+            ``"problem"``: the problem's fixed normalization (``problem.objective_bounds()``;
+            running bounds for a problem without one).
     """
 
     def __init__(
@@ -106,13 +116,18 @@ class Scorer:
         reward: str = "scalarized",
         weights: Mapping[str, float] | Sequence[float] | None = None,
         infeasible_penalty: float = 1.0,
-        bounds: Mapping[str, Sequence[float]] | None = None,
+        bounds: Mapping[str, Sequence[float]] | str | None = None,
     ) -> None:
         self.problem = resolve_problem(problem)
         if evaluate is not None and not callable(evaluate):
             raise ConfigError(f"evaluate must be a callable designs -> metrics, but got {evaluate!r}")
         self.evaluate: EvaluateFn = evaluate if evaluate is not None else self.problem.evaluate_many
-        self.model = RewardModel(self.problem.objectives, reward, weights, infeasible_penalty, bounds)
+        normalization = None
+        if isinstance(bounds, str):
+            if bounds != "problem":
+                raise ConfigError(f"bounds must be a mapping, 'problem' or None, but got {bounds!r}")
+            normalization, bounds = problem_normalization(self.problem), None
+        self.model = RewardModel(self.problem.objectives, reward, weights, infeasible_penalty, bounds, normalization)
         self.space: Space = self.problem.space
         self.default_design = self.space.default()
 

@@ -56,11 +56,12 @@ class LayerwiseEnv(gym.Env):
         evaluate: ``list[Design] -> list[Metrics]``; default ``problem.evaluate_many``.
         order: decision order (``None``, ``"subsystem"`` or a list of every parameter name).
         action_type: ``"discrete"`` or ``"continuous"`` (see the module docstring).
-        reward: ``"scalarized"`` or ``"hypervolume"`` (see :mod:`codesign.envs.reward`).
+        reward: ``"scalarized"``, ``"hypervolume"`` or ``"front"`` (see :mod:`codesign.envs.reward`).
         weights: scalarization weights by objective name or in objective order.
         horizon: designs per episode.
         infeasible_penalty: distance below the worst feasible reward of an infeasible design.
-        bounds: optional fixed ``{objective: (low, high)}`` normalization ranges.
+        bounds: optional fixed ``{objective: (low, high)}`` normalization ranges, or ``"problem"``
+            (the problem's fixed normalization, :meth:`Problem.objective_bounds`).
         render_mode: ``None`` or ``"ansi"``.
     """
 
@@ -76,7 +77,7 @@ class LayerwiseEnv(gym.Env):
         weights: Mapping[str, float] | Sequence[float] | None = None,
         horizon: int = 1,
         infeasible_penalty: float = 1.0,
-        bounds: Mapping[str, Sequence[float]] | None = None,
+        bounds: Mapping[str, Sequence[float]] | str | None = None,
         render_mode: str | None = None,
     ) -> None:
         if action_type not in ACTION_TYPES:

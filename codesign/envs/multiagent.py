@@ -53,11 +53,12 @@ class MultiAgentDesignEnv(ParallelEnv):
     Args:
         problem: a Problem or a registered problem name (default ``"digits-accel"``).
         evaluate: ``list[Design] -> list[Metrics]``; default ``problem.evaluate_many``.
-        reward: ``"scalarized"`` or ``"hypervolume"`` (see :mod:`codesign.envs.reward`).
+        reward: ``"scalarized"``, ``"hypervolume"`` or ``"front"`` (see :mod:`codesign.envs.reward`).
         weights: scalarization weights by objective name or in objective order.
         horizon: steps per episode.
         infeasible_penalty: distance below the worst feasible reward of an infeasible design.
-        bounds: optional fixed ``{objective: (low, high)}`` normalization ranges.
+        bounds: optional fixed ``{objective: (low, high)}`` normalization ranges, or ``"problem"``
+            (the problem's fixed normalization, :meth:`Problem.objective_bounds`).
         render_mode: ``None`` or ``"ansi"``.
     """
 
@@ -71,7 +72,7 @@ class MultiAgentDesignEnv(ParallelEnv):
         weights: Mapping[str, float] | Sequence[float] | None = None,
         horizon: int = 16,
         infeasible_penalty: float = 1.0,
-        bounds: Mapping[str, Sequence[float]] | None = None,
+        bounds: Mapping[str, Sequence[float]] | str | None = None,
         render_mode: str | None = None,
     ) -> None:
         self.scorer = Scorer(problem, evaluate, reward, weights, infeasible_penalty, bounds)

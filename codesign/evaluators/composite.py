@@ -34,6 +34,9 @@ class Problem:
         objectives: objectives (metric name + direction); at least one.
         constraints: expressions over metric names that feasible designs satisfy.
         workload: the workload being co-designed (informational; evaluators hold their own).
+        bounds: optional ``{objective: {"ideal", "nadir", "scale"}}`` of the fixed normalization
+            behind normalized hypervolume; objectives not named derive theirs
+            (:func:`codesign.evaluators.bounds.objective_bounds`).
     """
 
     def __init__(
@@ -45,6 +48,7 @@ class Problem:
         constraints: Iterable[str] = (),
         workload: Workload | None = None,
         description: str = "",
+        bounds: Mapping[str, Any] | None = None,
     ) -> None:
         self.name = name
         self.space = space
@@ -55,6 +59,9 @@ class Problem:
         self.description = description
         if not self.objectives:
             raise ConfigError(f"problem {name!r} must have at least one objective")
+        from codesign.evaluators.bounds import check_declared
+
+        self.bounds = check_declared(self.objectives, bounds) or None
         names = [o.name for o in self.objectives]
         if len(set(names)) != len(names):
             raise ConfigError(f"problem {name!r}: objective names must be unique, but got {names}")
@@ -131,13 +138,21 @@ class Problem:
                 metrics.violations[c.source] = float(slack)
         return metrics
 
+    def objective_bounds(self) -> dict[str, Any]:
+        """Ideal, nadir and scale per objective: the fixed normalization of normalized
+        hypervolume (declared, or derived once from the space and evaluators; see
+        :mod:`codesign.evaluators.bounds`)."""
+        from codesign.evaluators.bounds import objective_bounds
+
+        return objective_bounds(self)
+
     def objective_values(self, metrics: Metrics) -> list[float]:
         return metrics.objective_values(self.objectives)
 
     def with_space(self, space: Space, name: str | None = None) -> Problem:
         """The same evaluators and objectives over another space (e.g. a user's registered one)."""
         return Problem(name or f"{self.name}[{space.name}]", space, self.evaluators, self.objectives,
-                       [c.source for c in self.constraints], self.workload, self.description)
+                       [c.source for c in self.constraints], self.workload, self.description, self.bounds)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from codesign.errors import ConfigError, ParameterWarning
-from codesign.spaces.builders import expert_group
+from codesign.spaces.builders import bit_keys
 from codesign.workloads.layer import Layer
 
 BIT_OPERANDS = ("w_bits", "a_bits")
@@ -64,11 +64,16 @@ def hardware_use(names: Iterable[str]) -> ParamUse:
 def bits_use(layers: Iterable[Layer]) -> ParamUse:
     """Optional ``w_bits.<key>`` / ``a_bits.<key>`` for every key that
     :func:`codesign.spaces.builders.layer_bits` looks up for ``layers`` (layer, expert group, ``all``)."""
+    return bits_use_keys(bit_keys(layer) for layer in layers)
+
+
+def bits_use_keys(per_layer_keys: Iterable[Sequence[str]]) -> ParamUse:
+    """:func:`bits_use` from the keys each layer reads (e.g. a probe's layer manifest)."""
     keys: list[str] = []
-    for layer in layers:
-        for key in (layer.name, expert_group(layer)):
-            if key is not None and key not in keys:
-                keys.append(key)
+    for layer_keys in per_layer_keys:
+        keys += [k for k in layer_keys if k not in keys]
+    if "all" in keys:  # shown last
+        keys.remove("all")
     keys.append("all")
     groups = tuple(frozenset(f"{op}.{k}" for op in BIT_OPERANDS) for k in keys)
     shown = ", ".join(keys[:6]) + (", ..." if len(keys) > 6 else "")

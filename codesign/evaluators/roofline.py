@@ -40,7 +40,6 @@ glb_kb·A_sram/KiB``. A PE-local buffer below the PE's minimal state is the viol
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -49,15 +48,15 @@ import numpy as np
 from codesign.errors import SpaceError
 from codesign.evaluators.base import BaseEvaluator
 from codesign.evaluators.cost import tables
+from codesign.evaluators.hardware import HW_PARAMS, hardware_arrays  # noqa: F401  (HW_PARAMS re-exported)
 from codesign.evaluators.params import ParamUse, bits_use, hardware_use, mapping_use
-from codesign.rtl_sim.characterize import PE_NAMES, PEModel, acc_bits, check_bits, get_pe
+from codesign.rtl_sim.characterize import PEModel, acc_bits, check_bits, get_pe
 from codesign.spaces.builders import DATAFLOWS, layer_bits, layer_mapping
 from codesign.types import Design, Metrics
 from codesign.workloads.layer import Layer, Workload
 
 DEFAULT_BITS = (8, 8)
 PSUM_BITS = int(acc_bits())  # 32
-HW_PARAMS = ("pe_type", "array_rows", "array_cols", "glb_kb", "pe_buf_bytes", "dram_gbps", "clock_mhz")
 BYTES_PER_KB = 1024
 PJ_PER_UJ = 1e6
 UM2_PER_MM2 = 1e6
@@ -66,27 +65,6 @@ ENERGY_PARTS = ("pe", "glb", "dram", "pe_buf")
 
 def _ceil(x: Any, y: Any) -> Any:
     return np.ceil(np.asarray(x, dtype=float) / y)
-
-
-def _hw_arrays(designs: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:
-    """Hardware parameters of every design as arrays; SpaceError when missing / out of range."""
-    out: dict[str, list[Any]] = {p: [] for p in HW_PARAMS}
-    for d in designs:
-        for p in HW_PARAMS:
-            if p not in d:
-                raise SpaceError(f"design must set hardware parameter {p!r}; it has {sorted(d)[:8]}")
-            out[p].append(d[p])
-    arrays = {p: np.asarray(v, dtype=float) for p, v in out.items() if p != "pe_type"}
-    for p, v in arrays.items():
-        if v.size and not np.all(v > 0):
-            raise SpaceError(f"{p} must be > 0, but got {v[v <= 0][0]!r}")
-    for pe in set(out["pe_type"]):
-        if pe not in PE_NAMES:
-            close = difflib.get_close_matches(str(pe), PE_NAMES, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise SpaceError(f"pe_type must be one of {PE_NAMES}, but got {pe!r}{hint}")
-    arrays["pe_type"] = np.asarray(out["pe_type"], dtype=object)
-    return arrays
 
 
 class RooflineEvaluator(BaseEvaluator):
@@ -110,7 +88,7 @@ class RooflineEvaluator(BaseEvaluator):
         self.dram_pj_per_byte = tables.dram_pj_per_byte(dram_bound)
         self.rf_pj_per_bit = tables.rf_pj_per_bit()
         self.sram_um2_per_kb = tables.sram_area_um2_per_kb()
-        self._pes: dict[str, PEModel] = {n: get_pe(n) for n in PE_NAMES}
+        self._pes: dict[str, PEModel] = {}
 
     def param_use(self) -> ParamUse:
         """Hardware parameters (required), bits and mappings of the workload's layers (optional)."""
@@ -124,18 +102,23 @@ class RooflineEvaluator(BaseEvaluator):
         """Score designs, vectorized with NumPy across designs (one pass per layer)."""
         if not designs:
             return []
-        hw = _hw_arrays(designs)
+        hw = hardware_arrays(designs)
         layers = {l.name: self._layer(l, designs, hw) for l in self.workload.layers}
         area = self._area(hw)
         return [self._metrics(i, layers, area, hw) for i in range(len(designs))]
 
     # --- per-layer model -------------------------------------------------------------------
+    def _pe(self, name: str) -> PEModel:
+        if name not in self._pes:  # on demand: PE types registered after construction work too
+            self._pes[name] = get_pe(name)
+        return self._pes[name]
+
     def _pe_call(self, hw: dict[str, np.ndarray], attr: str, *args: np.ndarray) -> np.ndarray:
         """Evaluate PE model ``attr`` per design with each design's PE type."""
         out = np.zeros(len(hw["pe_type"]))
         for name in set(hw["pe_type"]):
             mask = hw["pe_type"] == name
-            out[mask] = getattr(self._pes[name], attr)(*(a[mask] for a in args))
+            out[mask] = getattr(self._pe(name), attr)(*(a[mask] for a in args))
         return out
 
     def _layer(self, layer: Layer, designs: Sequence[Mapping[str, Any]], hw: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -212,7 +195,7 @@ class RooflineEvaluator(BaseEvaluator):
 
     def _area(self, hw: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         pes = hw["array_rows"] * hw["array_cols"]
-        pe_um2 = np.array([self._pes[t].area_um2() for t in hw["pe_type"]])
+        pe_um2 = np.array([self._pe(t).area_um2() for t in hw["pe_type"]])
         return {
             "pe_array": pes * pe_um2 / UM2_PER_MM2,
             "glb": hw["glb_kb"] * self.sram_um2_per_kb / UM2_PER_MM2,

@@ -1,5 +1,13 @@
 """Results: the store, Pareto fronts, hypervolume, export."""
 
-from codesign.results.pareto import hypervolume, non_dominated_mask, pareto_ranks, reference_point
+from codesign.results.pareto import (
+    Normalization,
+    hypervolume,
+    non_dominated_mask,
+    normalized_hypervolume,
+    pareto_ranks,
+    reference_point,
+)
 
-__all__ = ["hypervolume", "non_dominated_mask", "pareto_ranks", "reference_point"]
+__all__ = ["Normalization", "hypervolume", "non_dominated_mask", "normalized_hypervolume", "pareto_ranks",
+           "reference_point"]

@@ -1,15 +1,25 @@
 """Search-quality metrics of an agents benchmark (REFERENCES.md §8), computed from records only.
 
-- hypervolume after each evaluation (:func:`~codesign.results.summary.hv_trace`) against one
-  reference point shared by every run of the benchmark; median and interquartile range over
-  seeds per agent;
-- for an enumerable problem, the exact Pareto front's hypervolume and each run's ratio to it;
-- agent overhead per evaluation = (run wall time − evaluation time) / evaluations;
-- ArchGym's hyperparameter lottery: the spread of final hypervolume over an agent's
-  hyperparameter grid, ``(best − worst) / best``.
+- **normalized hypervolume** after each evaluation: the fraction of the problem's fixed
+  ideal–nadir box that the run's front dominates
+  (:func:`~codesign.results.pareto.normalized_hypervolume`), so figures compare across
+  problems' runs, stores and benchmark invocations; median, interquartile range and min–max
+  over seeds per agent;
+- the **best-known front** of a problem: the union of every run's feasible designs (and the
+  exact front when the space was enumerated); each run's final normalized HV as a ratio to it;
+- **evaluations and time to 95%** of the best-known front's normalized HV (median over the
+  seeds that reach it, None when fewer than half do). Time is *modelled at equal evaluation
+  cost*: the agent's own overhead up to that evaluation plus ``k ×`` the problem's median
+  uncached evaluation time, so an agent that happened to hit the shared metrics cache is not
+  favoured;
+- **overhead** per evaluation = (run wall time − evaluation time) / evaluations;
+- **against random**: ``median − random's median`` and whether that margin exceeds the seed
+  spread (the larger of the two interquartile ranges);
+- ArchGym's hyperparameter lottery: ``(best − worst) / best`` of the final HV over a grid.
 
-Rendering: a markdown table (:func:`markdown_table`) and a PNG of hypervolume (ratio) vs.
-evaluations (:func:`plot_traces`, matplotlib, imported lazily).
+Rendering: a markdown table per problem (:func:`markdown_table`), a cross-problem summary
+(:func:`summary_table`) and a PNG of normalized HV vs. evaluations (:func:`plot_traces`,
+matplotlib, imported lazily).
 """
 
 from __future__ import annotations
@@ -20,17 +30,23 @@ from typing import Any
 
 import numpy as np
 
+BASELINE = "random"
+TARGET = 0.95
+
 
 @dataclass
 class AgentResult:
-    """Every seed of one agent: HV traces (evaluations -> HV), overheads, run times."""
+    """Every seed of one agent on one problem: HV traces (evaluations -> normalized HV),
+    per-record agent overhead (cumulative seconds), overheads, run times, notes."""
 
     agent: str
     traces: list[list[float]] = field(default_factory=list)
     overhead_s: list[float] = field(default_factory=list)
     wall_s: list[float] = field(default_factory=list)
+    agent_time: list[list[float]] = field(default_factory=list)  # cumulative agent seconds per record
     lottery: dict[str, float] = field(default_factory=dict)  # config label -> final HV
     errors: list[str] = field(default_factory=list)
+    degraded: list[str] = field(default_factory=list)  # fallbacks an agent recorded (describe())
 
     def matrix(self, budget: int) -> np.ndarray:
         """``(seeds, budget)`` traces, each padded with its last value (a run may end early)."""
@@ -47,7 +63,7 @@ class AgentResult:
 
 def evals_to_reach(trace: Sequence[float], target: float) -> int | None:
     """First evaluation count (1-based) at which ``trace`` reaches ``target``, or None."""
-    hits = np.flatnonzero(np.asarray(trace) >= target)
+    hits = np.flatnonzero(np.asarray(trace) >= target - 1e-12)
     return int(hits[0]) + 1 if hits.size else None
 
 
@@ -59,65 +75,114 @@ def lottery_spread(values: Mapping[str, float]) -> float | None:
     return float((v.max() - v.min()) / v.max())
 
 
-def summarize(results: Sequence[AgentResult], budget: int, exact_hv: float | None) -> list[dict[str, Any]]:
-    """One row per agent: median / IQR of final HV, HV ratio, evaluations to 95%, overhead."""
+def _median_if_most(values: Sequence[float | None]) -> float | None:
+    got = [v for v in values if v is not None]
+    return float(np.median(got)) if got and len(got) * 2 > len(values) else None
+
+
+def summarize(results: Sequence[AgentResult], budget: int, best_hv: float | None,
+              eval_s: float = 0.0) -> list[dict[str, Any]]:
+    """One row per agent: normalized HV median / IQR / range, ratio to the best-known front,
+    evaluations and modelled seconds to 95% of it, overhead, margin over random."""
     rows = []
     for r in results:
         fin = r.final(budget)
         row: dict[str, Any] = {"agent": r.agent, "seeds": len(r.traces)}
         if fin.size:
             q1, med, q3 = np.percentile(fin, [25, 50, 75])
-            row.update(hv_median=float(med), hv_q1=float(q1), hv_q3=float(q3))
-            if exact_hv:
-                ratios = fin / exact_hv
+            row.update(hv_median=float(med), hv_q1=float(q1), hv_q3=float(q3), hv_min=float(fin.min()),
+                       hv_max=float(fin.max()))
+            if best_hv:
+                ratios = fin / best_hv
                 row.update(ratio_median=float(np.median(ratios)), ratio_min=float(ratios.min()),
                            ratio_max=float(ratios.max()))
-                reach = [evals_to_reach(t, 0.95 * exact_hv) for t in r.matrix(budget)]
-                got = [x for x in reach if x is not None]
-                row["evals_to_95"] = float(np.median(got)) if len(got) * 2 > len(reach) else None
+                target = TARGET * best_hv
+                reach = [evals_to_reach(t, target) for t in r.matrix(budget)]
+                row["evals_to_95"] = _median_if_most(reach)
+                secs: list[float | None] = []
+                for k, times in zip(reach, r.agent_time or [[]] * len(reach)):
+                    secs.append(None if k is None or not times else times[min(k, len(times)) - 1] + k * eval_s)
+                row["seconds_to_95"] = _median_if_most(secs)
         row["overhead_ms_per_eval"] = float(np.median(r.overhead_s) * 1e3) if r.overhead_s else None
         row["wall_s_median"] = float(np.median(r.wall_s)) if r.wall_s else None
         row["lottery"] = dict(r.lottery)
         row["lottery_spread"] = lottery_spread(r.lottery)
         row["errors"] = list(r.errors)
+        row["degraded"] = list(r.degraded)
         rows.append(row)
+    base = next((x for x in rows if x["agent"] == BASELINE and "hv_median" in x), None)
+    for row in rows:
+        if base is None or "hv_median" not in row or row is base:
+            continue
+        margin = row["hv_median"] - base["hv_median"]
+        spread = max(row["hv_q3"] - row["hv_q1"], base["hv_q3"] - base["hv_q1"])
+        row.update(vs_random=float(margin), spread=float(spread), ge_random=bool(margin >= 0),
+                   beats_random=bool(margin > spread))
     return rows
 
 
-def _fmt(v: Any, spec: str = ".4g") -> str:
+def _fmt(v: Any, spec: str = ".4f") -> str:
     return "—" if v is None else format(v, spec)
 
 
+def _verdict(r: Mapping[str, Any]) -> str:
+    if "vs_random" not in r:
+        return "baseline" if r["agent"] == BASELINE else "—"
+    word = "beats" if r["beats_random"] else ("≥" if r["ge_random"] else "**loses**")
+    return f"{word} ({r['vs_random']:+.4f}; spread {r['spread']:.4f})"
+
+
 def markdown_table(rows: Sequence[Mapping[str, Any]], title: str, notes: Sequence[str] = ()) -> str:
-    """The benchmark table, best median hypervolume first."""
-    exact = any("ratio_median" in r for r in rows)
-    head = ["agent", "seeds", "HV median [IQR]"]
-    if exact:
-        head += ["HV / exact (median, min–max)", "evals to 95% of exact"]
-    head += ["overhead ms/eval", "wall s (median)", "lottery spread"]
+    """The benchmark table of one problem, best median normalized hypervolume first."""
+    head = ["agent", "seeds", "normalized HV median [IQR] (min–max)", "÷ best-known (median, min–max)",
+            "vs random (margin; spread)", "evals to 95%", "s to 95%", "overhead ms/eval", "wall s", "lottery spread"]
     lines = [f"# {title}", "", *notes, "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in sorted(rows, key=lambda r: -(r.get("hv_median") or 0.0)):
-        cells = [r["agent"], str(r["seeds"]),
-                 f"{_fmt(r.get('hv_median'))} [{_fmt(r.get('hv_q1'))}, {_fmt(r.get('hv_q3'))}]"]
-        if exact:
-            cells += [f"{_fmt(r.get('ratio_median'), '.3f')} ({_fmt(r.get('ratio_min'), '.3f')}–{_fmt(r.get('ratio_max'), '.3f')})",
-                      _fmt(r.get("evals_to_95"), ".0f")]
-        cells += [_fmt(r.get("overhead_ms_per_eval"), ".1f"), _fmt(r.get("wall_s_median"), ".1f"),
-                  _fmt(r.get("lottery_spread"), ".3f")]
+        cells = [f"`{r['agent']}`", str(r["seeds"]),
+                 f"{_fmt(r.get('hv_median'))} [{_fmt(r.get('hv_q1'))}, {_fmt(r.get('hv_q3'))}] "
+                 f"({_fmt(r.get('hv_min'))}–{_fmt(r.get('hv_max'))})",
+                 f"{_fmt(r.get('ratio_median'), '.3f')} ({_fmt(r.get('ratio_min'), '.3f')}–{_fmt(r.get('ratio_max'), '.3f')})",
+                 _verdict(r), _fmt(r.get("evals_to_95"), ".0f"), _fmt(r.get("seconds_to_95"), ".1f"),
+                 _fmt(r.get("overhead_ms_per_eval"), ".1f"), _fmt(r.get("wall_s_median"), ".1f"),
+                 _fmt(r.get("lottery_spread"), ".3f")]
         lines.append("| " + " | ".join(cells) + " |")
     lot = [r for r in rows if r.get("lottery")]
     if lot:
-        lines += ["", "Lottery (final HV per hyperparameter setting, seed 0):", ""]
+        lines += ["", "Lottery (final normalized HV per hyperparameter setting, seed 0):", ""]
         for r in lot:
-            lines.append(f"- `{r['agent']}`: " + ", ".join(f"{k}: {v:.4g}" for k, v in r["lottery"].items()))
+            lines.append(f"- `{r['agent']}`: " + ", ".join(f"{k}: {v:.4f}" for k, v in r["lottery"].items()))
+    deg = [r for r in rows if r.get("degraded")]
+    if deg:
+        lines += ["", "Recorded fallbacks (agent, seed: count × reason):", ""]
+        lines += [f"- `{r['agent']}`: " + "; ".join(r["degraded"]) for r in deg]
     errs = [r for r in rows if r.get("errors")]
     if errs:
         lines += ["", "Errors:", ""] + [f"- `{r['agent']}`: {e}" for r in errs for e in r["errors"]]
     return "\n".join(lines) + "\n"
 
 
-def plot_traces(results: Sequence[AgentResult], budget: int, path: str, title: str, exact_hv: float | None) -> bool:
-    """PNG of median HV (or HV ratio to the exact front) vs. evaluations, IQR shaded.
+def summary_table(docs: Sequence[Mapping[str, Any]]) -> str:
+    """Agents × problems: median normalized HV ÷ best-known, and the verdict against random."""
+    problems = [d["problem"] for d in docs]
+    agents: list[str] = []
+    for d in docs:
+        agents += [r["agent"] for r in d["agents"] if r["agent"] not in agents]
+    lines = ["| agent | " + " | ".join(f"`{p}`" for p in problems) + " |", "|---|" + "---|" * len(problems)]
+    for a in agents:
+        cells = []
+        for d in docs:
+            r = next((x for x in d["agents"] if x["agent"] == a), None)
+            if r is None or r.get("hv_median") is None:
+                cells.append("—")
+                continue
+            mark = {True: " ✓✓", False: " ✓"}.get(r.get("beats_random"), "") if r.get("ge_random", True) else " ✗"
+            cells.append(f"{r['hv_median']:.4f} ({_fmt(r.get('ratio_median'), '.3f')}){mark}")
+        lines.append(f"| `{a}` | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def plot_traces(results: Sequence[AgentResult], budget: int, path: str, title: str, best_hv: float | None) -> bool:
+    """PNG of median normalized HV (÷ best-known when given) vs. evaluations, IQR shaded.
     Returns False (and writes nothing) when matplotlib is not installed."""
     try:
         import matplotlib
@@ -133,16 +198,16 @@ def plot_traces(results: Sequence[AgentResult], budget: int, path: str, title: s
         m = r.matrix(budget)
         if not m.size:
             continue
-        if exact_hv:
-            m = m / exact_hv
+        if best_hv:
+            m = m / best_hv
         q1, med, q3 = np.percentile(m, [25, 50, 75], axis=0)
         ax.plot(x, med, label=r.agent, color=cmap(i % 10), lw=1.5, ls=("-", "--", ":")[i // 10 % 3])
         ax.fill_between(x, q1, q3, color=cmap(i % 10), alpha=0.15)
-    if exact_hv:
-        ax.axhline(0.95, color="k", ls="--", lw=0.8)
+    if best_hv:
+        ax.axhline(TARGET, color="k", ls="--", lw=0.8)
     ax.set_xlabel("evaluations")
-    ax.set_ylabel("hypervolume / exact front" if exact_hv else "hypervolume")
-    ax.set_title(title)
+    ax.set_ylabel("normalized HV / best-known front" if best_hv else "normalized hypervolume")
+    ax.set_title(title, fontsize=9)
     ax.legend(fontsize=7, ncol=2, loc="lower right")
     ax.grid(alpha=0.3)
     fig.tight_layout()

@@ -5,12 +5,16 @@ directions (``"min"`` / ``"max"``) and work internally on minimization values
 ``y = sign · x`` (sign = +1 for min, −1 for max).
 
 Hypervolume uses moocore (exact; HV3D+ in 3-D, HV4D+ in 4-D), with a reference point
-given in the objectives' own units and directions.
+given in the objectives' own units and directions. :func:`normalized_hypervolume` maps the
+objectives onto the unit cube by a fixed per-problem :class:`Normalization` (ideal, nadir, log
+scale) first, so its value lies in ``[0, 1]`` and compares across runs and stores.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -115,3 +119,104 @@ def hypervolume_trace(points: np.ndarray, directions: Sequence[str], ref: Sequen
                 current = hypervolume(front, directions, ref)
         out[i] = current
     return out
+
+
+# --- normalized hypervolume (a fixed normalization per problem) --------------------------------
+
+@dataclass(frozen=True)
+class Normalization:
+    """A fixed map of objective space onto the unit cube, so hypervolumes compare across runs
+    and stores.
+
+    Per objective (in the problem's order): ``ideal`` (the best corner) and ``nadir`` (the
+    reference point) in the objective's own units and direction, and ``log`` (normalize
+    ``log10(value)`` instead of ``value``; for positive metrics spanning decades). A value
+    ``v`` becomes::
+
+        t = log10(v) if log else v
+        n = clip((sign·t − sign·t_ideal) / (sign·t_nadir − sign·t_ideal), 0, 1)
+
+    so 0 is the ideal, 1 the nadir (sign = +1 for min, −1 for max objectives). Where a problem's
+    normalization comes from (declared or derived from its space and evaluators, never from a
+    store's records) is :func:`codesign.evaluators.bounds.objective_bounds`.
+    """
+
+    names: tuple[str, ...]
+    directions: tuple[str, ...]
+    ideal: tuple[float, ...]
+    nadir: tuple[float, ...]
+    log: tuple[bool, ...]
+
+    def __post_init__(self) -> None:
+        m = len(self.names)
+        if not m or any(len(v) != m for v in (self.directions, self.ideal, self.nadir, self.log)):
+            raise ConfigError(f"normalization needs one name, direction, ideal, nadir and log flag per objective, "
+                              f"but got {self.names}, {self.directions}, {self.ideal}, {self.nadir}, {self.log}")
+        signs = _signs(self.directions, m)
+        for name, s, lo, hi, lg in zip(self.names, signs, self.ideal, self.nadir, self.log):
+            if not (np.isfinite(lo) and np.isfinite(hi)) or (lg and (lo <= 0 or hi <= 0)):
+                raise ConfigError(f"normalization of {name!r}: ideal and nadir must be finite (and > 0 on a log scale), "
+                                  f"but got ideal={lo}, nadir={hi}, log={lg}")
+            if not s * hi > s * lo:
+                raise ConfigError(f"normalization of {name!r}: the nadir must be worse than the ideal, "
+                                  f"but got ideal={lo}, nadir={hi} ({'min' if s > 0 else 'max'})")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Normalization:
+        """From ``{"objectives": [{"name", "direction", "ideal", "nadir", "scale"}, ...]}``
+        (``scale`` is ``"linear"`` or ``"log"``), the form of :func:`codesign.evaluators.bounds.objective_bounds`."""
+        try:
+            objs = list(data["objectives"])
+            return cls(tuple(str(o["name"]) for o in objs), tuple(str(o["direction"]) for o in objs),
+                       tuple(float(o["ideal"]) for o in objs), tuple(float(o["nadir"]) for o in objs),
+                       tuple(o.get("scale", "linear") == "log" for o in objs))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"normalization must be {{'objectives': [{{name, direction, ideal, nadir, scale}}]}}, "
+                              f"but got {data!r} ({exc})") from None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"objectives": [{"name": n, "direction": d, "ideal": lo, "nadir": hi, "scale": "log" if lg else "linear"}
+                               for n, d, lo, hi, lg in zip(self.names, self.directions, self.ideal, self.nadir, self.log)]}
+
+    def normalize(self, points: np.ndarray) -> np.ndarray:
+        """``(n, m)`` values in the objectives' units -> ``(n, m)`` in ``[0, 1]`` (0 = ideal)."""
+        pts = np.atleast_2d(np.asarray(points, dtype=float))
+        m = len(self.names)
+        if pts.shape[1] != m:
+            raise ConfigError(f"points must have {m} columns ({list(self.names)}), but got shape {pts.shape}")
+        log = np.array(self.log)
+        signs = _signs(self.directions, m)
+
+        def scale(v: np.ndarray) -> np.ndarray:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                lv = np.log10(np.where(v > 0, v, np.nan))
+            # a non-positive value on a log scale: below every positive value
+            lv = np.where(np.isnan(lv) & ~np.isnan(v), -np.inf, lv)
+            return np.where(log, lv, v) * signs
+
+        lo, hi = scale(np.array(self.ideal)), scale(np.array(self.nadir))
+        with np.errstate(invalid="ignore"):
+            n = (scale(pts) - lo) / (hi - lo)
+        return np.clip(np.nan_to_num(n, nan=1.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
+
+
+def normalized_hypervolume(points: np.ndarray, normalization: Normalization) -> float:
+    """Hypervolume of ``points`` (objectives' units) after :meth:`Normalization.normalize`, with
+    the reference point at the nadir: the fraction of the ideal–nadir box the points dominate,
+    in ``[0, 1]``. Points beyond the ideal count as the ideal; points at or beyond the nadir in
+    any objective contribute nothing."""
+    pts = np.asarray(points, dtype=float)
+    if pts.size == 0:
+        return 0.0
+    m = len(normalization.names)
+    return hypervolume(normalization.normalize(pts), ["min"] * m, [1.0] * m)
+
+
+def normalized_hypervolume_trace(points: np.ndarray, normalization: Normalization,
+                                 feasible: np.ndarray | None = None) -> np.ndarray:
+    """:func:`normalized_hypervolume` after each evaluation (in order); infeasible points never count."""
+    pts = np.asarray(points, dtype=float)
+    if pts.size == 0:
+        return np.zeros(0)
+    m = len(normalization.names)
+    return hypervolume_trace(normalization.normalize(pts), ["min"] * m, [1.0] * m, feasible)

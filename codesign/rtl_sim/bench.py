@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from codesign.rtl_sim.bits import value_range
-from codesign.rtl_sim.pes import PE_FAMILIES, BitSerialPE, Precision
+from codesign.rtl_sim.families import PE_FAMILIES
+from codesign.rtl_sim.pes import BitSerialPE, Precision
 from codesign.rtl_sim.simulate import simulate_gemm
 
 __all__ = ["bench_sim"]

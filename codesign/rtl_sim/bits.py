@@ -14,6 +14,12 @@ Notation: an operand ``X`` of ``b`` bits is *signed* (two's complement, values i
   ``X = Σ_t 2^(t·k) D_t``. With ``k = 1`` the digits are the bit-planes, top one signed.
 - ±1 digits: ``S'_j = 2 P_j - 1``; with weight code ``W = Σ_j c_j P_j + c_0``,
   ``2·A·W = Σ_j c_j (A·S'_j) + (Σ_j c_j + 2 c_0)·ΣA`` (row sums of A).
+- Essential terms (zero-bit skipping): ``X = Σ_j 2^j·T_j`` with ``T_j ∈ {-1, 0, 1}``, one term
+  per non-zero ``T_j``. ``binary`` (sign-magnitude, Pragmatic's "oneffsets"): ``T_j =
+  sign(X)·bit_j(|X|)``. ``csd`` (canonical signed digit = non-adjacent form, the fewest signed
+  power-of-two terms; Laconic's Booth-encoded terms serve the same purpose): with ``h = |X| >> 1``,
+  ``t = |X| + h``, ``c = h XOR t``: positive digits ``t AND c``, negative digits ``h AND c``
+  (then multiplied by ``sign(X)``).
 """
 
 from __future__ import annotations
@@ -32,7 +38,13 @@ __all__ = [
     "bit_planes",
     "plane_coeffs",
     "sign_matrix_half",
+    "TERM_ENCODINGS",
+    "term_planes",
+    "term_counts",
+    "max_terms",
 ]
+
+TERM_ENCODINGS = ("binary", "csd")
 
 
 def check_int_range(name: str, value: int, lo: int, hi: int) -> int:
@@ -126,3 +138,69 @@ def sign_matrix_half(g: int) -> np.ndarray:
     h = np.arange(1 << (g - 1), dtype=np.int64)
     t = np.arange(g, dtype=np.int64)[:, None]
     return 2 * ((h[None, :] >> t) & 1) - 1
+
+
+def _check_encoding(encoding: str) -> None:
+    if encoding not in TERM_ENCODINGS:
+        raise ConfigError(f"`encoding` must be one of {TERM_ENCODINGS}, but got {encoding!r}")
+
+
+def _pos_neg(x: np.ndarray, encoding: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(positive digit mask, negative digit mask, sign)`` of ``x`` as int64 bit masks."""
+    _check_encoding(encoding)
+    xi = x.astype(np.int64, copy=False)
+    mag = np.abs(xi)
+    if encoding == "binary":
+        pos, neg = mag, np.zeros_like(mag)
+    else:  # non-adjacent form of |x|
+        h = mag >> 1
+        t = mag + h
+        c = h ^ t
+        pos, neg = t & c, h & c
+    return pos, neg, np.where(xi < 0, -1, 1)
+
+
+def term_planes(x: np.ndarray, bits: int, encoding: str = "binary") -> np.ndarray:
+    """Signed power-of-two term planes ``T`` with ``x = Σ_j 2^j T_j``, shape ``(J, *x.shape)``.
+
+    ``J = bits`` for ``binary`` and ``bits + 1`` for ``csd`` (a NAF may carry one digit above
+    the top bit); entries in ``{-1, 0, 1}`` (int8).
+    """
+    pos, neg, sign = _pos_neg(x, encoding)
+    n = bits if encoding == "binary" else bits + 1
+    out = np.empty((n, *x.shape), dtype=np.int8)
+    for j in range(n):
+        out[j] = (((pos >> j) & 1) - ((neg >> j) & 1)) * sign
+    return out
+
+
+def _term_counts_direct(x: np.ndarray, encoding: str) -> np.ndarray:
+    pos, neg, _ = _pos_neg(x, encoding)
+    return (np.bitwise_count(pos) + np.bitwise_count(neg)).astype(np.uint8)
+
+
+_CHUNK = 1 << 12  # elements per chunk: bounded temporaries on large weight matrices
+
+
+def term_counts(x: np.ndarray, encoding: str = "binary") -> np.ndarray:
+    """Number of essential terms of every element (``uint8``, same shape): popcount of ``|x|``
+    (``binary``) or of its non-adjacent form (``csd``). Computed through a table over the
+    value range, in chunks, so temporaries stay small on large weight matrices."""
+    _check_encoding(encoding)
+    x = np.asarray(x)
+    out = np.zeros(x.shape, dtype=np.uint8)
+    if x.size == 0:
+        return out
+    lo, hi = int(x.min()), int(x.max())
+    flat_in, flat_out = x.reshape(-1), out.reshape(-1)
+    table = _term_counts_direct(np.arange(lo, hi + 1), encoding) if hi - lo <= 1 << 17 else None
+    for c in range(0, x.size, _CHUNK):
+        part = flat_in[c:c + _CHUNK]
+        flat_out[c:c + _CHUNK] = table[part - lo] if table is not None else _term_counts_direct(part, encoding)
+    return out
+
+
+def max_terms(bits: int, signed: bool, encoding: str = "binary") -> int:
+    """Worst-case essential terms over every ``bits``-bit value (enumerated)."""
+    lo, hi = value_range(bits, signed)
+    return int(term_counts(np.arange(lo, hi + 1), encoding).max())

@@ -5,7 +5,9 @@ feeds the RTL array tile by tile in the fast model's tile order, one step of ope
 time the array raises ``in_ready``, and records the cycle of every operand acceptance, every
 tile's outputs and the cycle of the last ``out_valid``. A case matches when the output equals
 :func:`~codesign.rtl_sim.simulate.simulate_gemm`'s output bit for bit, and the total cycles
-and the full acceptance trace equal the model's schedule (``tile·(S·P + 1) + s·P``).
+and the full acceptance trace equal the model's schedule (``tile·(S·P + 1) + s·P``; for the
+zero-bit-skipping family each step's ``P`` comes from
+:func:`~codesign.rtl_sim.essential.step_phases` on the case's weights).
 """
 
 from __future__ import annotations
@@ -17,15 +19,10 @@ from typing import Any
 import numpy as np
 
 from codesign.rtl_sim.bits import value_range
-from codesign.rtl_sim.pes import (
-    A_BITS_MAX,
-    PE,
-    W_BITS_MAX,
-    BitParallelPE,
-    BitSerialPE,
-    GemmShape,
-    LutPE,
-)
+from codesign.rtl_sim.essential import EssentialPE, step_phases
+from codesign.rtl_sim.fusion import BitFusionPE
+from codesign.rtl_sim.pes import A_BITS_MAX, PE, W_BITS_MAX, BitParallelPE, BitSerialPE, GemmShape, LutPE, Precision
+from codesign.rtl_sim.serial import SerialPE
 from codesign.rtl_sim.simulate import simulate_gemm, tile_schedule
 
 __all__ = ["CosimReport", "cosim_pe", "verify_all", "default_configs"]
@@ -71,9 +68,16 @@ def _random_case(rng: np.random.Generator, pe: PE, max_mnk: tuple[int, int, int]
     model_pe = pe
     if isinstance(pe, LutPE):
         model_pe = replace(pe, w_code=str(rng.choice(["offset_binary", "twos_complement"])))
+    w = rng.integers(wl, wh + 1, size=(k, n))
+    if isinstance(pe, EssentialPE) and rng.integers(3) == 0:  # sparse weights: many short steps
+        w = np.where(rng.random((k, n)) < 0.7, 0, w)
+    scales = None
+    if isinstance(pe, SerialPE) and pe.group_size:
+        scales = rng.integers(0, 1 << pe.scale_bits, size=(pe.groups(k), n))
     return {
         "a": rng.integers(al, ah + 1, size=(m, k)),
-        "w": rng.integers(wl, wh + 1, size=(k, n)),
+        "w": w,
+        "scales": scales,
         "shape": GemmShape(m, n, k),
         "prec": dict(w_bits=w_bits, a_bits=a_bits, w_signed=w_signed, a_signed=a_signed),
         "pe": model_pe,
@@ -91,34 +95,40 @@ def cosim_pe(
     """Run ``n_cases`` random GEMMs through the RTL of ``pe`` and compare with the model."""
     from amaranth.sim import Simulator
 
-    from codesign.rtl_sim.hdl.arrays import build_rtl
+    from codesign.rtl_sim.hdl.build import build_rtl
 
     rows, cols = array
     dut = build_rtl(pe, rows, cols, max_k=max(64, max_mnk[2]))
     rng = np.random.default_rng(seed)
     cases = [_random_case(rng, pe, max_mnk) for _ in range(n_cases)]
     report = CosimReport(family=pe.key, configs=[repr(pe)])
-    ks = pe.k_per_step
+    ports = pe.k_per_step
 
     def drive(ctx: Any, case: dict[str, Any], tile: tuple[int, int], step: int) -> None:
-        a, w = case["a"], case["w"]
+        a, w, ks = case["a"], case["w"], case["k_step"]
         k0 = step * ks
         for r in range(rows):
-            for i in range(ks):
+            for i in range(ports):
                 mi, ki = tile[0] * rows + r, k0 + i
-                ok = mi < a.shape[0] and ki < a.shape[1]
+                ok = i < ks and mi < a.shape[0] and ki < a.shape[1]
                 ctx.set(dut.a_in[r][i], int(a[mi, ki]) if ok else 0)
-        for i in range(ks):
+        for i in range(ports):
             for c in range(cols):
                 ki, ni = k0 + i, tile[1] * cols + c
-                ok = ki < w.shape[0] and ni < w.shape[1]
+                ok = i < ks and ki < w.shape[0] and ni < w.shape[1]
                 ctx.set(dut.w_in[i][c], int(w[ki, ni]) if ok else 0)
+        if case["scales"] is not None:
+            for c in range(cols):
+                ni = tile[1] * cols + c
+                g = k0 // case["pe"].group_size
+                ctx.set(dut.scale_in[c], int(case["scales"][g, ni]) if ni < w.shape[1] else 0)
 
     async def bench(ctx: Any) -> None:
         for case in cases:
             t0 = time.perf_counter()
             shape, prec = case["shape"], case["prec"]
-            steps = -(-shape.k // ks)
+            case["k_step"] = pe.k_step(Precision(**prec))
+            steps = -(-shape.k // case["k_step"])
             for name in ("w_bits", "a_bits", "w_signed", "a_signed"):
                 ctx.set(getattr(dut, name), int(prec[name]))
             ctx.set(dut.w_offset, int(getattr(case["pe"], "w_code", "") == "offset_binary"))
@@ -159,15 +169,29 @@ def cosim_pe(
     return report
 
 
+def _expected_accepts(case: dict[str, Any], array: tuple[int, int], precision: Precision) -> list[int]:
+    """Operand-acceptance cycles of the model's schedule: tile ``t`` starts at the sum of the
+    earlier tiles' ``Σ_s P_s + 1``; its step ``s`` is accepted ``Σ_{s' < s} P_s'`` later."""
+    pe, shape = case["pe"], case["shape"]
+    steps = -(-shape.k // pe.k_step(precision))
+    if pe.data_dependent:
+        per_tile = step_phases(case["w"], pe.lanes, array[1], pe.encoding)
+    else:
+        per_tile = np.full((-(-shape.n // array[1]), steps), pe.phases(precision))
+    out, t0 = [], 0
+    for _, tn in tile_schedule(shape, array, case["order"]):
+        p = per_tile[tn]
+        out += [t0 + int(x) for x in np.concatenate(([0], np.cumsum(p)[:-1]))]
+        t0 += int(p.sum()) + 1
+    return out
+
+
 def _compare(case: dict[str, Any], out: np.ndarray, cycles: int, accepts: list[int],
              array: tuple[int, int], report: CosimReport) -> None:
     model = simulate_gemm(case["a"], case["w"], case["pe"], array=array, order=case["order"],
-                          **case["prec"])
+                          w_scales=case["scales"], **case["prec"])
     pe, shape = case["pe"], case["shape"]
-    steps, phases = -(-shape.k // pe.k_per_step), pe.phases(model.precision)
-    period = steps * phases + 1
-    n_tiles = model.overhead_cycles
-    expected = [t * period + s * phases for t in range(n_tiles) for s in range(steps)]
+    expected = _expected_accepts(case, array, model.precision)
     report.cases += 1
     report.rtl_cycles += cycles
     report.rtl_macs += shape.macs
@@ -193,6 +217,12 @@ def default_configs() -> dict[str, list[PE]]:
         "bit_serial:both": [BitSerialPE(serial="both", lanes=3),
                             BitSerialPE(serial="both", lanes=1)],
         "lut": [LutPE(g=4, lanes=2), LutPE(g=2, lanes=2), LutPE(g=3, lanes=1)],
+        "serial": [SerialPE(w_bits_per_cycle=2, a_bits_per_cycle=16, lanes=4, group_size=8, scale_bits=8),
+                   SerialPE(w_bits_per_cycle=3, a_bits_per_cycle=5, lanes=2),
+                   SerialPE(w_bits_per_cycle=1, a_bits_per_cycle=8, lanes=1, group_size=3, scale_bits=2)],
+        "essential": [EssentialPE(lanes=3), EssentialPE(lanes=1)],
+        "essential:csd": [EssentialPE(lanes=2, encoding="csd"), EssentialPE(lanes=1, encoding="csd")],
+        "bit_fusion": [BitFusionPE(lanes=1)],
     }
 
 

@@ -15,6 +15,9 @@ Every kernel maps an activation block ``A`` (``m × k``, int64) and a weight blo
   lookup at ``idx = Σ_t P_j[t]·2^t``, mirrored as ``-T[~idx]`` when bit ``g-1`` is set;
   planes combined by Horner with their scales ``c_j``; bias ``(Σ_j c_j + 2 c_0)·ΣA`` with
   ``ΣA = -Σ_groups T[0]``; the result halved (exact). REFERENCES.md §1.
+- term kernel (zero-bit skipping, :mod:`codesign.rtl_sim.essential`): weights split into signed
+  power-of-two term planes ``W = Σ_j 2^j T_j`` (:func:`codesign.rtl_sim.bits.term_planes`); every
+  term adds ``±(a << j)``: ``A·W = Σ_j 2^j (A·T_j)``.
 
 Dot products run as float64 BLAS matmuls used as an *exact* integer carrier: the caller
 sizes ``k`` so that every partial sum stays below ``2^53`` (see :func:`max_exact_k`).
@@ -24,9 +27,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from codesign.rtl_sim.bits import digits, plane_coeffs, sign_matrix_half
+from codesign.rtl_sim.bits import digits, plane_coeffs, sign_matrix_half, term_planes
 
-__all__ = ["FLOAT_EXACT_LIMIT", "max_exact_k", "digit_gemm", "lut_gemm"]
+__all__ = ["FLOAT_EXACT_LIMIT", "max_exact_k", "digit_gemm", "lut_gemm", "term_gemm"]
 
 FLOAT_EXACT_LIMIT = 1 << 53
 """Integers of magnitude ≤ 2^53 are exact in IEEE-754 binary64 (53-bit significand)."""
@@ -140,3 +143,16 @@ def lut_gemm(
     sum_a = -np.rint(tables[:, ::half].sum(axis=1)).astype(np.int64)  # ΣA = -Σ_groups T[0]
     acc += (int(c.sum()) + 2 * c0) * sum_a[:, None]
     return acc >> 1, mirrored * m
+
+
+def term_gemm(a: np.ndarray, w: np.ndarray, w_bits: int, encoding: str) -> np.ndarray:
+    """Exact ``a @ w`` as shift-adds of the weights' essential terms (``(m, n)`` int64)."""
+    m, n = a.shape[0], w.shape[1]
+    planes = term_planes(w, w_bits, encoding).astype(np.float64)  # (J, k, n)
+    j = planes.shape[0]
+    rhs = np.ascontiguousarray(planes.transpose(1, 0, 2)).reshape(-1, j * n)
+    pair = np.rint(a.astype(np.float64) @ rhs).astype(np.int64).reshape(m, j, n)
+    acc = np.zeros((m, n), dtype=np.int64)
+    for t in range(j):
+        acc += pair[:, t] << t
+    return acc

@@ -14,13 +14,22 @@ bit_serial, weight         ceil(w_bits / k)                 BISMO / BitMoD (k we
 bit_serial, activation     ceil(a_bits / k)                 Stripes
 bit_serial, both           a_bits · w_bits (plane pairs)    Loom / BISMO
 lut                        w_bits (one plane per cycle)     T-MAC / LUT Tensor Core
+serial (configurable)      ceil(w/k_w)·ceil(a/k_a)          BitMoD-like (:mod:`.serial`)
+essential (zero-bit skip)  max essential terms of the step  Pragmatic / Laconic (:mod:`.essential`)
+bit_fusion                 ceil(a/8) (steps of fused        Bit Fusion (:mod:`.fusion`)
+                           products per cycle)
 =========================  ==============================  =========================================
 
-Tile cycles are ``S·P + 1`` with ``S = ceil(K / k_per_step)`` steps: the first step's
+Tile cycles are ``S·P + 1`` with ``S = ceil(K / k_step)`` steps (``k_step`` may depend on the
+precision: Bit Fusion fuses more products per cycle at low bits): the first step's
 operands are latched in the tile's start cycle, and one cycle drains the result (it overlaps
 the next tile's start). Total cycles ``= ceil(M/R)·ceil(N/C)·(S·P + 1)``; this is the
 schedule of the RTL in :mod:`codesign.rtl_sim.hdl`, checked cycle-for-cycle by
-:mod:`codesign.rtl_sim.cosim`.
+:mod:`codesign.rtl_sim.cosim`. A data-dependent family (zero-bit skipping) takes ``P`` per step
+from the step's weights; its closed form is the worst case.
+
+The catalogue of family variants, :func:`make_pe` and the closed forms live in
+:mod:`codesign.rtl_sim.families`.
 """
 
 from __future__ import annotations
@@ -40,10 +49,6 @@ __all__ = [
     "BitParallelPE",
     "BitSerialPE",
     "LutPE",
-    "PE_FAMILIES",
-    "make_pe",
-    "closed_form_events",
-    "closed_form_cycles",
 ]
 
 W_BITS_MAX = 8  # issue #3: weight bits 1–8
@@ -102,12 +107,28 @@ class PE:
 
     @property
     def k_per_step(self) -> int:
-        """Reduction elements consumed per step by one PE."""
+        """Reduction elements consumed per step by one PE at most (the RTL's operand ports)."""
         return self.lanes
 
+    def k_step(self, prec: Precision) -> int:
+        """Reduction elements consumed per step at precision ``prec`` (``k_per_step`` unless the
+        PE fuses more products per step at low precision)."""
+        return self.k_per_step
+
     def phases(self, prec: Precision) -> int:
-        """Cycles per step ``P``."""
+        """Cycles per step ``P`` (the worst case for a data-dependent family)."""
         raise NotImplementedError
+
+    def digit_split(self, prec: Precision) -> tuple[int, int | None, int, int | None]:
+        """``(a_bits, k_a, w_bits, k_w)`` of the digit kernel: each operand split into digits of
+        ``k`` bits over its (possibly widened) width; ``k = None`` keeps the operand whole. Not
+        used by the LUT and zero-bit-skipping families."""
+        return prec.a_bits, None, prec.w_bits, None
+
+    @property
+    def data_dependent(self) -> bool:
+        """Whether cycles depend on operand values (then :meth:`phases` is the worst case)."""
+        return False
 
     def serialized_bits(self, prec: Precision) -> int:
         """Bits serialized over cycles (the bench's reference factor); 1 if none."""
@@ -170,6 +191,11 @@ class BitSerialPE(PE):
             return prec.w_bits + prec.a_bits - 2
         return self.phases(prec) - 1
 
+    def digit_split(self, prec: Precision) -> tuple[int, int | None, int, int | None]:
+        k = self.bits_per_cycle
+        return (prec.a_bits, k if self.serial in ("activation", "both") else None,
+                prec.w_bits, k if self.serial in ("weight", "both") else None)
+
 
 @dataclass(frozen=True)
 class LutPE(PE):
@@ -203,95 +229,3 @@ class LutPE(PE):
 
     def phases(self, prec: Precision) -> int:
         return prec.w_bits
-
-
-PE_FAMILIES: dict[str, PE] = {
-    "bit_parallel": BitParallelPE(),
-    "bit_serial:weight": BitSerialPE(serial="weight"),
-    "bit_serial:activation": BitSerialPE(serial="activation"),
-    "bit_serial:both": BitSerialPE(serial="both"),
-    "lut": LutPE(),
-}
-"""Default instance of every family variant (the catalogue ``codesign list pes`` shows)."""
-
-
-def make_pe(name: str, **params: object) -> PE:
-    """Build a PE by name: ``bit_parallel``, ``bit_serial`` (``serial=...``), ``lut`` or a
-    catalogue key such as ``bit_serial:both``. Unknown names raise ConfigError."""
-    if name.startswith("bit_serial:"):
-        params = {"serial": name.split(":", 1)[1], **params}
-        name = "bit_serial"
-    classes: dict[str, type[PE]] = {
-        "bit_parallel": BitParallelPE,
-        "bit_serial": BitSerialPE,
-        "lut": LutPE,
-    }
-    if name not in classes:
-        import difflib
-
-        close = difflib.get_close_matches(name, [*classes, *PE_FAMILIES], n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ConfigError(f"`pe` must be one of {sorted(PE_FAMILIES)}, but got {name!r}{hint}")
-    try:
-        return classes[name](**params)  # type: ignore[arg-type]
-    except TypeError as exc:
-        raise ConfigError(f"PE {name!r} parameters must be valid, but got {params}: {exc}") from None
-
-
-def _ceil(a: int, b: int) -> int:
-    return -(-a // b)
-
-
-def closed_form_cycles(
-    pe: PE, shape: GemmShape, prec: Precision, array: tuple[int, int]
-) -> tuple[int, int]:
-    """``(compute_cycles, overhead_cycles)``: ``tiles·S·P`` and ``tiles·1``."""
-    rows, cols = array
-    tiles = _ceil(shape.m, rows) * _ceil(shape.n, cols)
-    steps = _ceil(shape.k, pe.k_per_step)
-    return tiles * steps * pe.phases(prec), tiles
-
-
-def closed_form_events(
-    pe: PE, shape: GemmShape, prec: Precision, array: tuple[int, int], order: str = "mn"
-) -> dict[str, int]:
-    """Data-independent event counts in closed form (see :func:`simulate_gemm` for meanings).
-
-    With ``S = ceil(K / k_per_step)``, ``G = ceil(K / g)``, ``T_w = ceil(w/k)``,
-    ``T_a = ceil(a/k)``:
-    bit_parallel ``multiplies = adds = M·N·K``; weight-serial ``multiplies = adds = T_w·M·N·K``;
-    activation-serial the same with ``T_a``; both-serial ``and_popcounts = adds = a·w·M·N·S``;
-    lut ``lookups = adds = w·M·N·G``, ``table_builds = M·G·ceil(N/C)``,
-    ``table_adds = (g-1)·2^(g-1)·table_builds``, ``bias_adds = M·N·S``.
-    ``shifts = M·N·S·shifts_per_step``. Buffer reads: order ``mn`` keeps the activation row
-    block (``buf_reads_a = M·K``, ``buf_reads_w = ceil(M/R)·K·N``), ``nm`` keeps the weight
-    column block (``buf_reads_w = K·N``, ``buf_reads_a = ceil(N/C)·M·K``); a factor
-    ``ceil(·)`` is 1 when the other operand has a single block.
-    """
-    m, n, k = shape.m, shape.n, shape.k
-    rows, cols = array
-    steps = _ceil(k, pe.k_per_step)
-    ev: dict[str, int] = {"macs": shape.macs}
-    if isinstance(pe, LutPE):
-        groups = _ceil(k, pe.g)
-        ev["lookups"] = ev["adds"] = prec.w_bits * m * n * groups
-        ev["table_builds"] = m * groups * _ceil(n, cols)
-        ev["table_adds"] = (pe.g - 1) * pe.table_entries * ev["table_builds"]
-        ev["bias_adds"] = m * n * steps
-        ev["reg_writes"] = ev["table_builds"] * pe.table_entries + _ceil(m, rows) * k * n
-    else:
-        if isinstance(pe, BitSerialPE) and pe.serial == "both":
-            ev["and_popcounts"] = ev["adds"] = prec.a_bits * prec.w_bits * m * n * steps
-        else:
-            ev["multiplies"] = ev["adds"] = pe.phases(prec) * m * n * k
-        ev["reg_writes"] = m * k * _ceil(n, cols) + _ceil(m, rows) * k * n
-    ev["shifts"] = m * n * steps * pe.shifts_per_step(prec)
-    m_tiles, n_tiles = _ceil(m, rows), _ceil(n, cols)
-    if order == "mn":  # the row block stays; the column block stays only if there is one
-        ev["buf_reads_a"] = m * k
-        ev["buf_reads_w"] = k * n * (1 if n_tiles == 1 else m_tiles)
-    else:
-        ev["buf_reads_w"] = k * n
-        ev["buf_reads_a"] = m * k * (1 if m_tiles == 1 else n_tiles)
-    ev["buf_writes_out"] = m * n
-    return ev

@@ -11,7 +11,11 @@ Events (all int):
     lookups: table lookups (LUT); lut_mirrored: lookups that read ``T[~idx]`` and negate
         (data-dependent); table_builds / table_adds: half tables built and their add/subs
         (``(g-1)`` per entry, T-MAC); bias_adds: per PE per step, the ``ΣA`` bias term.
-    adds: additions of lane results into partial sums (= multiplies, and_popcounts or lookups).
+    shift_adds: essential terms added as shifted activations (zero-bit skipping; data-dependent).
+    brick_mults: 2-bit BitBrick products (Bit Fusion).
+    scale_muls: group-scale multiplies of a group's partial sum (serial PE with group scales).
+    adds: additions of lane results into partial sums (= multiplies, and_popcounts, lookups,
+        shift_adds or brick_mults).
     shifts: Horner shifts of a PE's step accumulator.
     reg_writes: operand (or table-entry) words latched into the array's registers.
     buf_reads_a / buf_reads_w: words read from the global buffer; the array keeps the last
@@ -27,16 +31,13 @@ from typing import Any
 import numpy as np
 
 from codesign.errors import ConfigError
-from codesign.rtl_sim.bits import check_int_range, check_values, num_digits
-from codesign.rtl_sim.kernels import digit_gemm, lut_gemm, max_exact_k
-from codesign.rtl_sim.pes import (
-    PE,
-    BitSerialPE,
-    GemmShape,
-    LutPE,
-    Precision,
-    make_pe,
-)
+from codesign.rtl_sim.bits import check_int_range, check_values, num_digits, term_counts
+from codesign.rtl_sim.essential import EssentialPE, step_phases
+from codesign.rtl_sim.families import make_pe
+from codesign.rtl_sim.fusion import BitFusionPE
+from codesign.rtl_sim.kernels import digit_gemm, lut_gemm, max_exact_k, term_gemm
+from codesign.rtl_sim.pes import PE, BitSerialPE, GemmShape, LutPE, Precision
+from codesign.rtl_sim.serial import SerialPE
 
 __all__ = ["SimResult", "simulate_gemm", "DEFAULT_MEM_BUDGET_BYTES", "tile_schedule"]
 
@@ -104,20 +105,17 @@ def _block_bytes(pe: PE, prec: Precision, mb: int, nb: int, kb: int) -> int:
 
 
 def _digit_counts(pe: PE, prec: Precision) -> tuple[int, int]:
-    if not isinstance(pe, BitSerialPE):
-        return 1, 1
-    if pe.serial == "both":
-        return prec.a_bits, prec.w_bits
-    if pe.serial == "weight":
-        return 1, num_digits(prec.w_bits, pe.bits_per_cycle)
-    return num_digits(prec.a_bits, pe.bits_per_cycle), 1
+    if isinstance(pe, EssentialPE):
+        return 1, prec.w_bits + 1
+    a_bits, k_a, w_bits, k_w = pe.digit_split(prec)
+    return (1 if k_a is None else num_digits(a_bits, k_a)), (1 if k_w is None else num_digits(w_bits, k_w))
 
 
 def _choose_blocks(
     pe: PE, prec: Precision, shape: GemmShape, budget: int
 ) -> tuple[int, int, int, int]:
     """Halve the largest of (m, n, k) block sizes until the block fits ``budget``."""
-    align = pe.g if isinstance(pe, LutPE) else 1
+    align = pe.g if isinstance(pe, LutPE) else pe.group_size if isinstance(pe, SerialPE) and pe.group_size else 1
     lhs_max = (pe.g if isinstance(pe, LutPE) else 1) << prec.a_bits
     k_cap = max_exact_k(lhs_max, 1 << prec.w_bits)
     mb, nb = shape.m, shape.n
@@ -147,11 +145,34 @@ def _kernel(pe: PE, a: np.ndarray, w: np.ndarray, prec: Precision) -> tuple[np.n
             a = np.pad(a, ((0, 0), (0, pad)))
             w = np.pad(w, ((0, pad), (0, 0)))
         return lut_gemm(a, w, prec.w_bits, prec.w_signed, pe.g, pe.w_code)
-    k_a = k_w = None
-    if isinstance(pe, BitSerialPE):
-        k_a = pe.bits_per_cycle if pe.serial in ("activation", "both") else None
-        k_w = pe.bits_per_cycle if pe.serial in ("weight", "both") else None
-    return digit_gemm(a, w, prec.a_bits, prec.w_bits, k_a, k_w), 0
+    if isinstance(pe, EssentialPE):
+        return term_gemm(a, w, prec.w_bits, pe.encoding), 0
+    a_bits, k_a, w_bits, k_w = pe.digit_split(prec)
+    return digit_gemm(a, w, a_bits, w_bits, k_a, k_w), 0
+
+
+def _scaled_kernel(pe: SerialPE, a: np.ndarray, w: np.ndarray, scales: np.ndarray, k0: int,
+                   prec: Precision) -> np.ndarray:
+    """``Σ_groups scale[g, n]·(A_g·W_g)`` over the block's part of each group (``k0``: block start)."""
+    g = pe.group_size
+    out = np.zeros((a.shape[0], w.shape[1]), dtype=np.int64)
+    for lo in range(0, a.shape[1], g):  # blocks start on group boundaries (see _choose_blocks)
+        part, _ = _kernel(pe, a[:, lo:lo + g], w[lo:lo + g], prec)
+        out += part * scales[(k0 + lo) // g][None, :]
+    return out
+
+
+def _check_scales(pe: PE, w_scales: np.ndarray | None, shape: GemmShape) -> np.ndarray | None:
+    if w_scales is None:
+        return None
+    if not isinstance(pe, SerialPE) or not pe.group_size:
+        raise ConfigError("`w_scales` needs a serial PE with group_size > 0")
+    s = np.asarray(w_scales)
+    want = (pe.groups(shape.k), shape.n)
+    if s.shape != want:
+        raise ConfigError(f"`w_scales` must have shape {want} (groups, N), but got {s.shape}")
+    check_values("w_scales", s, pe.scale_bits, False)
+    return s.astype(np.int64)
 
 
 def tile_schedule(shape: GemmShape, array: tuple[int, int], order: str) -> list[tuple[int, int]]:
@@ -163,23 +184,33 @@ def tile_schedule(shape: GemmShape, array: tuple[int, int], order: str) -> list[
 
 
 def _schedule_events(
-    pe: PE, prec: Precision, shape: GemmShape, array: tuple[int, int], order: str
+    pe: PE, prec: Precision, shape: GemmShape, array: tuple[int, int], order: str,
+    w: np.ndarray | None = None,
 ) -> tuple[int, int, dict[str, int]]:
-    """Walk the tile schedule: ``(compute_cycles, overhead_cycles, events)``."""
+    """Walk the tile schedule: ``(compute_cycles, overhead_cycles, events)``; a data-dependent
+    family takes each step's cycles from the weights ``w``."""
     rows, cols = array
     m, n, k = shape.m, shape.n, shape.k
-    steps = -(-k // pe.k_per_step)
+    steps = -(-k // pe.k_step(prec))
     phases = pe.phases(prec)
     ev = dict.fromkeys(("reg_writes", "buf_reads_a", "buf_reads_w", "shifts"), 0)
     lane_ops = 0
     if isinstance(pe, LutPE):
         ev.update(table_builds=0, bias_adds=0)
+    if isinstance(pe, SerialPE) and pe.group_size:
+        ev["scale_muls"] = 0
+    tile_phases = tile_terms = None
+    if isinstance(pe, EssentialPE):  # per n-tile: Σ_s P_s and the tile's weights' terms
+        assert w is not None
+        tile_phases = step_phases(w, pe.lanes, cols, pe.encoding).sum(axis=1)
+        t = term_counts(w, pe.encoding).sum(axis=0, dtype=np.int64)
+        tile_terms = np.add.reduceat(t, np.arange(0, n, cols))
     resident_a = resident_w = -1
     compute = overhead = 0
     for ti, tj in tile_schedule(shape, array, order):
         r = min(rows, m - ti * rows)
         c = min(cols, n - tj * cols)
-        compute += steps * phases
+        compute += steps * phases if tile_phases is None else int(tile_phases[tj])
         overhead += 1
         if ti != resident_a:
             ev["buf_reads_a"] += r * k
@@ -194,18 +225,29 @@ def _schedule_events(
             ev["reg_writes"] += r * groups * pe.table_entries + k * c
             ev["bias_adds"] += r * c * steps
             lane_ops += r * c * groups * prec.w_bits
-        elif isinstance(pe, BitSerialPE) and pe.serial == "both":
-            ev["reg_writes"] += r * k + k * c
+            continue
+        ev["reg_writes"] += r * k + k * c
+        if isinstance(pe, BitSerialPE) and pe.serial == "both":
             lane_ops += r * c * steps * phases
+        elif tile_terms is not None:
+            lane_ops += r * int(tile_terms[tj])
+        elif isinstance(pe, BitFusionPE):
+            d_a, d_w = pe.brick_digits(prec)
+            lane_ops += r * c * k * d_a * d_w
         else:
-            ev["reg_writes"] += r * k + k * c
             lane_ops += r * c * k * phases
+        if "scale_muls" in ev:
+            ev["scale_muls"] += r * c * pe.groups(k)  # type: ignore[attr-defined]
     name = "multiplies"
     if isinstance(pe, LutPE):
         name = "lookups"
         ev["table_adds"] = (pe.g - 1) * pe.table_entries * ev["table_builds"]
     elif isinstance(pe, BitSerialPE) and pe.serial == "both":
         name = "and_popcounts"
+    elif isinstance(pe, EssentialPE):
+        name = "shift_adds"
+    elif isinstance(pe, BitFusionPE):
+        name = "brick_mults"
     ev[name] = ev["adds"] = lane_ops
     ev["macs"] = shape.macs
     ev["buf_writes_out"] = m * n
@@ -224,6 +266,7 @@ def simulate_gemm(
     array: tuple[int, int] = (16, 16),
     order: str = "mn",
     mem_budget_bytes: int = DEFAULT_MEM_BUDGET_BYTES,
+    w_scales: np.ndarray | None = None,
 ) -> SimResult:
     """Simulate ``O = A·W`` on an ``array = (R, C)`` of ``pe`` PEs, bit-exactly.
 
@@ -235,6 +278,8 @@ def simulate_gemm(
         order: tile order, ``mn`` (m outer) or ``nm`` (n outer).
         mem_budget_bytes: bound on one block's temporaries; the GEMM is split over M, N
             and K until a block fits (inputs and the ``(M, N)`` int64 output excluded).
+        w_scales: ``(ceil(K/group_size), N)`` unsigned ``scale_bits`` integer group scales of a
+            ``serial`` PE with groups; the output is then ``Σ_g scale[g]·(A_g·W_g)``. None: 1.
 
     Returns:
         :class:`SimResult` with the exact int64 output, cycles
@@ -257,6 +302,7 @@ def simulate_gemm(
     if order not in ("mn", "nm"):
         raise ConfigError(f"`order` must be 'mn' or 'nm', but got {order!r}")
     shape = GemmShape(int(a.shape[0]), int(w.shape[1]), int(a.shape[1]))
+    scales = _check_scales(pe_obj, w_scales, shape)
     mb, nb, kb, block_bytes = _choose_blocks(pe_obj, prec, shape, int(mem_budget_bytes))
     a64 = a.astype(np.int64, copy=False)
     w64 = w.astype(np.int64, copy=False)
@@ -266,11 +312,16 @@ def simulate_gemm(
         for k0 in range(0, shape.k, kb):
             wblk = w64[k0 : k0 + kb, n0 : n0 + nb]
             for m0 in range(0, shape.m, mb):
-                part, mir = _kernel(pe_obj, a64[m0 : m0 + mb, k0 : k0 + kb], wblk, prec)
+                ablk = a64[m0 : m0 + mb, k0 : k0 + kb]
+                if scales is not None:
+                    part, mir = _scaled_kernel(pe_obj, ablk, wblk, scales[:, n0 : n0 + nb], k0, prec), 0  # type: ignore[arg-type]
+                else:
+                    part, mir = _kernel(pe_obj, ablk, wblk, prec)
                 out[m0 : m0 + mb, n0 : n0 + nb] += part
                 mirrored += mir
                 blocks += 1
-    compute, overhead, events = _schedule_events(pe_obj, prec, shape, array, order)
+    compute, overhead, events = _schedule_events(pe_obj, prec, shape, array, order,
+                                                 w64 if pe_obj.data_dependent else None)
     if isinstance(pe_obj, LutPE):
         events["lut_mirrored"] = mirrored
     return SimResult(

@@ -93,12 +93,23 @@ def quant_space(
     return Space(params, name=f"quant[{workload.name}]")
 
 
-def layer_bits(design: Mapping[str, Any], layer: Layer) -> tuple[int, int] | None:
-    """``(w_bits, a_bits)`` that ``design`` gives ``layer``, looking up layer, expert, ``all``."""
-    for key in (layer.name, expert_group(layer), "all"):
-        if key is not None and f"w_bits.{key}" in design:
+def bit_keys(layer: Layer) -> tuple[str, ...]:
+    """The parameter keys :func:`layer_bits` looks up for ``layer``, most specific first."""
+    group = expert_group(layer)
+    return (layer.name,) + ((group,) if group is not None and group != layer.name else ()) + ("all",)
+
+
+def bits_at(design: Mapping[str, Any], keys: Sequence[str]) -> tuple[int, int] | None:
+    """``(w_bits, a_bits)`` of the first key of ``keys`` that ``design`` sets, else None."""
+    for key in keys:
+        if f"w_bits.{key}" in design:
             return int(design[f"w_bits.{key}"]), int(design[f"a_bits.{key}"])
     return None
+
+
+def layer_bits(design: Mapping[str, Any], layer: Layer) -> tuple[int, int] | None:
+    """``(w_bits, a_bits)`` that ``design`` gives ``layer``, looking up layer, expert, ``all``."""
+    return bits_at(design, bit_keys(layer))
 
 
 def hardware_space(

@@ -86,13 +86,17 @@ def test_bench_metrics() -> None:
     from codesign.results.agent_bench import AgentResult, evals_to_reach, lottery_spread, markdown_table, summarize
 
     r = AgentResult("a", traces=[[0.1, 0.5, 1.0], [0.2, 0.96]], overhead_s=[0.001], wall_s=[1.0],
-                    lottery={"x": 1.0, "y": 0.5})
-    rows = summarize([r], 3, exact_hv=1.0)
+                    lottery={"x": 1.0, "y": 0.5}, agent_time=[[0.1, 0.2, 0.3], [0.1, 0.4]])
+    base = AgentResult("random", traces=[[0.1, 0.2, 0.3], [0.1, 0.2, 0.5]])
+    rows = summarize([r, base], 3, best_hv=1.0, eval_s=1.0)
     assert rows[0]["ratio_median"] == pytest.approx(0.98)
     assert rows[0]["evals_to_95"] == pytest.approx(2.5)
+    assert rows[0]["seconds_to_95"] == pytest.approx(((0.3 + 3) + (0.4 + 2)) / 2)  # overhead + k × eval_s
+    assert rows[0]["vs_random"] == pytest.approx(0.98 - 0.4) and rows[0]["beats_random"]
     assert evals_to_reach([0, 0.5, 1], 0.9) == 3 and evals_to_reach([0], 1) is None
     assert lottery_spread({"x": 1.0, "y": 0.5}) == pytest.approx(0.5)
-    assert "| a |" in markdown_table(rows, "t")
+    table = markdown_table(rows, "t")
+    assert "| `a` |" in table and "beats (+0.5800" in table
 
 
 def test_bench_agents_cli(tmp_path, capsys) -> None:
@@ -104,5 +108,6 @@ def test_bench_agents_cli(tmp_path, capsys) -> None:
                "--seeds", "1", "--lottery-budget", "0", "--out", str(tmp_path), "--json"])
     assert rc == 0
     doc = json.loads(capsys.readouterr().out)
-    assert doc["exact_hv"] > 0 and {r["agent"] for r in doc["agents"]} == {"random", "mcts"}
-    assert (tmp_path / "agents-digits-accel-small.md").exists()
+    assert 0 < doc["exact_hv"] <= doc["best_known_hv"] <= 1 and {r["agent"] for r in doc["agents"]} == {"random", "mcts"}
+    assert doc["problem_version"] == codesign.make_problem("digits-accel-small").version
+    assert (tmp_path / "agents-digits-accel-small.md").exists() and (tmp_path / "agents-digits-accel-small.json").exists()

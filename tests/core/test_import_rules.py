@@ -18,10 +18,12 @@ ALLOWED: dict[str, set[str]] = {
     "workloads": {"types", "errors"},
     "rtl_sim": {"types", "errors"},
     "spaces": {"types", "errors", "workloads"},
-    "evaluators": {"types", "errors", "registry", "workloads", "spaces", "rtl_sim"},
+    # allocation is a solver: probes and cost models feed it tables, it never imports them
+    "allocation": {"types", "errors", "workloads", "spaces"},
+    "evaluators": {"types", "errors", "registry", "workloads", "spaces", "rtl_sim", "allocation"},
     "envs": {"types", "errors", "registry", "spaces", "workloads", "evaluators.composite", "evaluators.base", "results.pareto"},
     "agents": {"types", "errors", "registry", "spaces", "workloads", "envs", "evaluators.composite", "evaluators.base",
-               "results.pareto"},
+               "results.pareto", "allocation"},
     "results": {"types", "errors", "spaces", "results"},
     "dashboard": {"types", "errors", "results", "spaces"},
 }

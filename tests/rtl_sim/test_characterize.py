@@ -110,7 +110,7 @@ def test_lut_energy_charges_lookup_and_bias_adds() -> None:
 
 def test_lut_charges_rtl_sim_bias_adds_and_table_writes() -> None:
     # rtl_sim event counts of a one-lane LUT PE, priced per event like the PE model
-    from codesign.rtl_sim.pes import GemmShape, Precision, closed_form_events, make_pe
+    from codesign.rtl_sim import GemmShape, Precision, closed_form_events, make_pe
 
     g, rows, cols, (m, n, k) = 4, 4, 4, (8, 8, 32)
     pe, model = make_pe("lut", lanes=1, g=g), ch.lut(group=g)
@@ -145,7 +145,7 @@ RTL_SIM_FAMILY = {"bit_parallel": "bit_parallel", "bit_serial": "bit_serial:weig
 
 @pytest.mark.parametrize("name", sorted(RTL_SIM_FAMILY))
 def test_cycles_per_mac_match_rtl_sim_closed_form(name: str) -> None:
-    from codesign.rtl_sim.pes import PE_FAMILIES, GemmShape, Precision, closed_form_cycles
+    from codesign.rtl_sim import PE_FAMILIES, GemmShape, Precision, closed_form_cycles
 
     pe, model = PE_FAMILIES[RTL_SIM_FAMILY[name]], ch.get_pe(name)
     rows, cols = 2, 3
@@ -159,7 +159,7 @@ def test_cycles_per_mac_match_rtl_sim_closed_form(name: str) -> None:
 
 
 def test_every_family_of_both_catalogues_is_compared() -> None:
-    from codesign.rtl_sim.pes import PE_FAMILIES
+    from codesign.rtl_sim import PE_FAMILIES
 
     shared = {n for n in ch.PE_NAMES if n in RTL_SIM_FAMILY}
     assert set(RTL_SIM_FAMILY.values()) <= set(PE_FAMILIES)

@@ -40,3 +40,19 @@ def test_rtl_sweep_every_family() -> None:
     for rep in reports.values():
         assert rep.cases == 200
         assert rep.output_mismatches == 0 and rep.cycle_mismatches == 0, rep.failures
+
+
+def test_cosim_detects_a_wrong_data_dependent_schedule(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One extra cycle in one step of the zero-bit-skipping schedule is caught."""
+    from codesign.rtl_sim import cosim
+
+    real = cosim.step_phases
+
+    def longer(*args, **kwargs):
+        p = real(*args, **kwargs)
+        p[0, 0] += 1
+        return p
+
+    monkeypatch.setattr(cosim, "step_phases", longer)
+    rep = cosim_pe(default_configs()["essential"][0], n_cases=3, seed=0)
+    assert rep.output_mismatches == 0 and rep.cycle_mismatches == 3

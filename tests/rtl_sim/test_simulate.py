@@ -12,7 +12,10 @@ from hypothesis import strategies as st
 from codesign.errors import ConfigError
 from codesign.rtl_sim import (
     PE_FAMILIES,
+    BitFusionPE,
     BitSerialPE,
+    EssentialPE,
+    SerialPE,
     GemmShape,
     LutPE,
     closed_form_cycles,
@@ -21,6 +24,7 @@ from codesign.rtl_sim import (
     simulate_gemm,
 )
 from codesign.rtl_sim.bits import bit_planes, digits, plane_coeffs, value_range
+from codesign.rtl_sim.essential import essential_cycles
 
 
 def _rand(rng: np.random.Generator, bits: int, signed: bool, shape: tuple[int, int]) -> np.ndarray:
@@ -43,7 +47,10 @@ def gemm_cases(draw: st.DrawFn) -> dict:
 def _pe_variants() -> list:
     return [*PE_FAMILIES.values(), BitSerialPE(serial="weight", bits_per_cycle=3, lanes=2),
             BitSerialPE(serial="activation", bits_per_cycle=5, lanes=1),
-            LutPE(g=3, lanes=2, w_code="twos_complement"), LutPE(g=1), LutPE(g=6, lanes=1)]
+            LutPE(g=3, lanes=2, w_code="twos_complement"), LutPE(g=1), LutPE(g=6, lanes=1),
+            SerialPE(w_bits_per_cycle=3, a_bits_per_cycle=5, lanes=2, group_size=6, scale_bits=3),
+            SerialPE(w_bits_per_cycle=1, a_bits_per_cycle=8, lanes=3), EssentialPE(lanes=1),
+            EssentialPE(lanes=3, encoding="csd"), BitFusionPE(lanes=2)]
 
 
 @pytest.mark.parametrize("pe", _pe_variants(), ids=repr)
@@ -60,10 +67,19 @@ def test_output_exact_and_events_closed_form(pe, case: dict) -> None:
     assert np.array_equal(res.output, a.astype(np.int64) @ w.astype(np.int64))
     shape = GemmShape(case["m"], case["n"], case["k"])
     events = {k: v for k, v in res.events.items() if k != "lut_mirrored"}
-    assert events == closed_form_events(pe, shape, res.precision, array, case["order"])
+    closed = closed_form_events(pe, shape, res.precision, array, case["order"])
     compute, overhead = closed_form_cycles(pe, shape, res.precision, array)
-    assert (res.compute_cycles, res.overhead_cycles) == (compute, overhead)
-    assert res.cycles == compute + overhead
+    if pe.data_dependent:  # the exact counter on the weights; the closed form is the worst case
+        exact = essential_cycles(case["m"], w, pe, array)
+        assert events["shift_adds"] == events["adds"] == exact["shift_adds"] <= closed["shift_adds"]
+        assert {k: v for k, v in events.items() if k not in ("shift_adds", "adds")} == \
+            {k: v for k, v in closed.items() if k not in ("shift_adds", "adds")}
+        assert res.compute_cycles == exact["compute_cycles"] <= compute
+        assert res.overhead_cycles == exact["overhead_cycles"] == overhead
+    else:
+        assert events == closed
+        assert (res.compute_cycles, res.overhead_cycles) == (compute, overhead)
+    assert res.cycles == res.compute_cycles + overhead
 
 
 def test_extreme_values_exact() -> None:
@@ -134,7 +150,7 @@ def test_chunking_bounded_memory() -> None:
 
 
 def test_block_plan_for_4096_cube_respects_budget() -> None:
-    from codesign.rtl_sim.pes import Precision
+    from codesign.rtl_sim import Precision
     from codesign.rtl_sim.simulate import _choose_blocks
 
     for pe in PE_FAMILIES.values():

@@ -29,6 +29,7 @@ are the delta-method linearization ``ppl · (1 + nll_w − nll)`` (their mean is
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -41,9 +42,10 @@ import numpy as np
 
 from codesign.errors import ConfigError
 from codesign.evaluators.accuracy.probe import TorchProbe, default_cache_dir
-from codesign.workloads.layer import Layer
+from codesign.workloads.from_torch import from_torch
+from codesign.workloads.layer import Layer, Workload
 
-__all__ = ["CTX", "EXTRA_HINT", "GemmaProbe", "converted_dir", "gemma_config", "gguf_file", "load_gemma", "news_tokens"]
+__all__ = ["CTX", "EXTRA_HINT", "GemmaProbe", "converted_dir", "gemma3_270m", "gemma_config", "gguf_file", "load_gemma", "news_tokens"]
 
 CTX = 128
 CONVERTED = "gemma3-270m-v1"
@@ -139,6 +141,26 @@ def gemma_config(cache_dir: Path | None = None) -> Any:
     return AutoConfig.from_pretrained(gguf.parent, gguf_file=gguf.name)
 
 
+def gemma3_270m(tokens: int = 128, cache_dir: Any = None) -> Workload:
+    """Gemma-3-270M over ``tokens`` tokens, traced from ``transformers`` on the meta device.
+
+    ``lm_head`` (tied to the embedding table) is traced as a GEMM; the Gemma probe keeps it float.
+    """
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    cfg = gemma_config(cache_dir)
+    cfg.use_cache = False
+    with torch.device("meta"):
+        model = AutoModelForCausalLM.from_config(cfg, attn_implementation="eager")
+    ids = torch.zeros(1, int(tokens), dtype=torch.long, device="meta")
+    # masks cannot be built on meta tensors; shapes (all that is traced) do not depend on them
+    model.forward = functools.partial(model.forward, attention_mask={"full_attention": None, "sliding_attention": None})
+    wl = from_torch(model, (ids,), name="gemma3-270m")
+    return Workload("gemma3-270m", list(wl.layers), {**wl.meta, "model": "google/gemma-3-270m (Q4_K_M GGUF, dequantized)",
+                                                     "tokens": int(tokens), "float_layers": ["lm_head"]})
+
+
 def load_gemma(cache_dir: Path | None = None) -> tuple[Any, Any]:
     """``(Gemma3ForCausalLM in float32, eval mode; tokenizer)``."""
     path = converted_dir(cache_dir)
@@ -189,8 +211,6 @@ class GemmaProbe(TorchProbe):
         return f"1+ctx{CTX}"
 
     def build(self) -> tuple[Any, Sequence[Layer]]:
-        from codesign.evaluators.accuracy.real_workloads import gemma3_270m
-
         model, self.tok = load_gemma(self.cache_dir)
         model.get_input_embeddings().weight.requires_grad_(False)  # tied lm_head stays float; no 168M-entry grads
         self.test_ids = news_tokens(self.tok, "eval", self.eval_size)

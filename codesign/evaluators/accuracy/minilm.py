@@ -36,9 +36,10 @@ import numpy as np
 
 from codesign.errors import ConfigError
 from codesign.evaluators.accuracy.probe import TorchProbe, atomic_write
-from codesign.workloads.layer import Layer
+from codesign.workloads.from_torch import from_torch
+from codesign.workloads.layer import Layer, Workload
 
-__all__ = ["MiniLMProbe", "bert_model", "model_dir"]
+__all__ = ["MiniLMProbe", "bert_model", "minilm_l6", "model_dir"]
 
 _LABELS = {"negative": 0, "neutral": 1, "positive": 2}
 _SPLIT = {"head": 3000, "calib": 256}
@@ -67,6 +68,18 @@ def bert_model(meta: bool = False) -> Any:
     if meta:
         return BertModel(BertConfig.from_pretrained(path), add_pooling_layer=False)
     return BertModel.from_pretrained(path, add_pooling_layer=False).eval()
+
+
+def minilm_l6(tokens: int = 128) -> Workload:
+    """all-MiniLM-L6-v2 encoder over ``tokens`` tokens, traced from ``transformers`` on the meta device."""
+    import torch
+
+    with torch.device("meta"):
+        model = bert_model(meta=True)
+    ids = torch.zeros(1, int(tokens), dtype=torch.long, device="meta")
+    wl = from_torch(model, (ids,), name="minilm-l6")
+    return Workload("minilm-l6", list(wl.layers), {**wl.meta, "model": "sentence-transformers/all-MiniLM-L6-v2",
+                                                   "tokens": int(tokens)})
 
 
 def _tweets() -> tuple[list[str], np.ndarray]:
@@ -123,8 +136,6 @@ class MiniLMProbe(TorchProbe):
 
     def build(self) -> tuple[Any, Sequence[Layer]]:
         from transformers import AutoTokenizer
-
-        from codesign.evaluators.accuracy.real_workloads import minilm_l6
 
         model = bert_model()
         self.tok = AutoTokenizer.from_pretrained(model_dir())

@@ -4,17 +4,24 @@ A probe subclass supplies a float torch model, its quantizable layers (as worklo
 :class:`~codesign.workloads.layer.Layer` s named by the modules' qualified names, with MoE expert
 tags where relevant), calibration inputs and a metric on real held-out data. This base:
 
+- answers from its caches **before anything is built**: a design's bit configuration is read
+  through the layer manifest (``<cache>/probes/<probe>-layers-<version>.json``: each layer's
+  bit-parameter keys, written at the first build), so a metric memoized in memory or on disk
+  (``<cache>/probes/<probe>-<sha>.json``, written atomically) under the key ``(probe name,
+  version, eval size, quantizer scheme, bit configuration)`` costs a file read, no torch;
+- builds the model, data and calibration only on the first miss (:meth:`load`) and keeps them
+  resident for the life of the object; :func:`shared_probe` keeps one object per settings and
+  process, so every problem (and every pool / Ray worker process) reuses a loaded model;
 - calibrates every quantizable layer's **input range** on the calibration split (never the
-  evaluation split) through forward pre-hooks, and keeps a row subsample of the inputs (for
-  the proxy, :mod:`codesign.evaluators.accuracy.proxy`);
+  evaluation split), once per (model and data version, calibration split, row budget), and
+  persists it (:mod:`codesign.evaluators.accuracy.calibration`), with a row sample of the
+  inputs for the proxy (:mod:`codesign.evaluators.accuracy.proxy`);
 - applies a design's per-layer / per-expert / per-linear-block ``(w_bits, a_bits)``
   (:func:`codesign.spaces.builders.layer_bits`) as **fake quantization**: the weight is replaced
   by its round-to-nearest quantized value (:class:`QuantScheme`: symmetric or asymmetric, per
   output channel or per group of 32/64/128 along the reduction dim) and the input by its
   per-tensor quantized value (asymmetric by default, range from calibration);
-- optionally computes quantized layers **hardware-exactly** (:mod:`codesign.evaluators.accuracy.hwexact`);
-- memoizes metrics in memory and on disk (``<cache>/probes/<sha>.json``, written atomically)
-  under the key ``(probe name, version, eval size, quantizer scheme, bit configuration)``.
+- optionally computes quantized layers **hardware-exactly** (:mod:`codesign.evaluators.accuracy.hwexact`).
 
 Layers without bits stay float. Biases, norms, embeddings and attention matmuls stay float.
 """
@@ -24,7 +31,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -34,14 +40,16 @@ from typing import Any
 import numpy as np
 
 from codesign.errors import ConfigError
+from codesign.evaluators.accuracy.calibration import atomic_write, collect, load_stats, save_stats, stats_path
+from codesign.evaluators.accuracy.hwexact import act_fake_quant_hook, hw_exact_hook
 from codesign.evaluators.accuracy.quantizers import QParams, qparams_from_data, qparams_from_range
 from codesign.evaluators.base import BaseEvaluator
-from codesign.evaluators.params import ParamUse, bits_use
-from codesign.spaces.builders import layer_bits
+from codesign.evaluators.params import ParamUse, bits_use_keys
+from codesign.spaces.builders import bit_keys, bits_at
 from codesign.types import Design, Metrics
 from codesign.workloads.layer import Layer
 
-__all__ = ["BitConfig", "QuantScheme", "TorchProbe", "default_cache_dir", "atomic_write"]
+__all__ = ["BitConfig", "QuantScheme", "TorchProbe", "atomic_write", "default_cache_dir", "shared_probe"]
 
 BitConfig = tuple[tuple[int, int] | None, ...]
 GROUPS = (None, 32, 64, 128)
@@ -51,19 +59,6 @@ def default_cache_dir() -> Path:
     """``$CODESIGN_CACHE`` if set, else ``~/.cache/codesign``."""
     env = os.environ.get("CODESIGN_CACHE")
     return Path(env).expanduser() if env else Path.home() / ".cache" / "codesign"
-
-
-def atomic_write(path: Path, write: Any) -> None:
-    """Call ``write(file)`` on a temp file beside ``path``, then rename it over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @dataclass(frozen=True)
@@ -109,15 +104,20 @@ class TorchProbe(BaseEvaluator):
     """Base of the torch probes (see the module docstring).
 
     Subclasses set ``name``, ``primary`` (the metric), ``higher_is_better``, ``metrics`` and
-    implement :meth:`build` (load model, layers), :meth:`calib_batches` and :meth:`measure`.
+    implement :meth:`build` (load model, layers), :meth:`calib_batches` and :meth:`measure`;
+    :meth:`base_version` must change whenever the model, data or metric change, and must be
+    cheap (it is read before anything is built).
 
     Args:
         scheme: the quantizer scheme.
         eval_size: evaluation-set size (images, tokens, examples; subclass-defined), None = all.
         cache_dir: model / data / result cache (default :func:`default_cache_dir`).
-        disk_cache: memoize metrics on disk as well as in memory.
+        disk_cache: memoize metrics, the layer manifest and the calibration statistics on disk.
         hw_exact: compute quantized layers through the rtl_sim PE model (``pe`` family).
         pe: PE family name for ``hw_exact`` (a design's ``pe_type`` overrides it).
+        threads: torch intra-op threads while measuring (default ``$CODESIGN_PROBE_THREADS`` or 1:
+            on a shared machine one thread per probe beats oversubscribed ones, and pool workers
+            each run their own probe).
     """
 
     name = "torch-probe"
@@ -129,35 +129,24 @@ class TorchProbe(BaseEvaluator):
 
     def __init__(self, scheme: QuantScheme | None = None, eval_size: int | None = None,
                  cache_dir: str | os.PathLike[str] | None = None, disk_cache: bool = True,
-                 hw_exact: bool = False, pe: str = "bit_parallel") -> None:
-        import torch
-
+                 hw_exact: bool = False, pe: str = "bit_parallel", threads: int | None = None) -> None:
+        if threads is None:
+            env = os.environ.get("CODESIGN_PROBE_THREADS", "1")
+            threads = int(env) if env.isdigit() else env  # type: ignore[assignment]
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise ConfigError(f"`threads` must be an integer >= 1, but got {threads!r}")
+        self.threads = threads
         if eval_size is not None and (isinstance(eval_size, bool) or not isinstance(eval_size, int) or eval_size < 1):
             raise ConfigError(f"`eval_size` must be an integer >= 1 or None, but got {eval_size!r}")
         self.scheme = scheme or QuantScheme()
         self.eval_size = eval_size if eval_size is not None else self.default_eval_size
         self.cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
         self.disk_cache, self.hw_exact, self.pe = disk_cache, hw_exact, pe
-        self._threads = torch.get_num_threads()
-        t0 = time.perf_counter()
-        with torch.no_grad():
-            self.model, layers = self.build()
-        self.model.eval()
-        self.layers: tuple[Layer, ...] = tuple(layers)
-        self.modules = dict(self.model.named_modules())
-        missing = [l.name for l in self.layers if l.name not in self.modules]
-        if missing:
-            raise ConfigError(f"{self.name}: layers {missing[:3]} are not modules of the model")
-        self._orig = {l.name: self.modules[l.name].weight.detach().clone() for l in self.layers}
-        self.act_ranges: dict[str, tuple[float, float]] = {}
-        self.calib_inputs: dict[str, np.ndarray] = {}
-        self.calib_tokens: dict[str, int] = {}
-        self._calibrate()
         self.version = self.base_version() + f"+{self.scheme.key}" + (f",eval={self.eval_size}" if self.eval_size else "")
-        self._wq: dict[tuple[str, int], Any] = {}
         self._memo: dict[BitConfig, dict[str, Any]] = {}
-        self.float_result = self.measure_config((None,) * len(self.layers))
-        self.load_seconds = time.perf_counter() - t0
+        self._keys: tuple[tuple[str, ...], ...] | None = None
+        self._loaded = False
+        self.load_seconds = 0.0
 
     # -- subclass API ------------------------------------------------------------------
     def build(self) -> tuple[Any, Sequence[Layer]]:  # pragma: no cover - abstract
@@ -179,63 +168,87 @@ class TorchProbe(BaseEvaluator):
         """``(inputs, loss_fn)`` pairs of the calibration split: ``loss_fn(model_output)``."""
         raise NotImplementedError
 
-    # -- calibration ---------------------------------------------------------------------
-    def _calibrate(self) -> None:
+    # -- loading -------------------------------------------------------------------------
+    @property
+    def loaded(self) -> bool:
+        return self._loaded
+
+    @property
+    def layers(self) -> tuple[Layer, ...]:
+        self.load()
+        return self._layers
+
+    def load(self) -> TorchProbe:
+        """Build model, data and calibration (once; a no-op when loaded). Returns ``self``."""
+        if self._loaded:
+            return self
         import torch
 
-        lo = {l.name: np.inf for l in self.layers}
-        hi = {l.name: -np.inf for l in self.layers}
-        rows: dict[str, list[np.ndarray]] = {l.name: [] for l in self.layers}
-        kept = dict.fromkeys(lo, 0)
-        tokens = dict.fromkeys(lo, 0)
-        rng = np.random.default_rng(0)
+        t0 = time.perf_counter()
+        with torch.no_grad():
+            self.model, layers = self.build()
+        self.model.eval()
+        self._layers: tuple[Layer, ...] = tuple(layers)
+        self.modules = dict(self.model.named_modules())
+        missing = [l.name for l in self._layers if l.name not in self.modules]
+        if missing:
+            raise ConfigError(f"{self.name}: layers {missing[:3]} are not modules of the model")
+        self.orig_weights = {l.name: self.modules[l.name].weight.detach().clone() for l in self._layers}
+        self._wq: dict[tuple[str, int], Any] = {}
+        self._calibrate()
+        keys = tuple(bit_keys(l) for l in self._layers)
+        if self._keys is not None and self._keys != keys:
+            raise ConfigError(f"{self.name}: the layer manifest in {self._manifest_path()} does not match the model; "
+                              "delete it")
+        self._keys = keys
+        if self.disk_cache and not self._manifest_path().is_file():
+            atomic_write(self._manifest_path(), lambda f: f.write(json.dumps([list(k) for k in keys]).encode()))
+        self._loaded = True
+        self.load_seconds += time.perf_counter() - t0
+        return self
 
-        def hook_for(name: str) -> Any:
-            def hook(mod: Any, args: tuple[Any, ...]) -> None:
-                x = _as_rows(mod, args[0])
-                if x.shape[0] == 0:
-                    return
-                lo[name] = min(lo[name], float(x.min()))
-                hi[name] = max(hi[name], float(x.max()))
-                tokens[name] += x.shape[0]
-                if kept[name] < self.calib_rows:
-                    take = min(self.calib_rows - kept[name], max(1, self.calib_rows // 8), x.shape[0])
-                    idx = rng.choice(x.shape[0], take, replace=False)
-                    rows[name].append(x[idx].numpy().astype(np.float32))
-                    kept[name] += take
-            return hook
+    def _manifest_path(self) -> Path:
+        return self.cache_dir / "probes" / f"{self.name}-layers-{_digest(self.base_version())}.json"
 
-        handles = [self.modules[n].register_forward_pre_hook(hook_for(n)) for n in lo]
-        try:
-            with torch.no_grad():
-                for batch in self.calib_batches():
-                    self.model(*batch) if isinstance(batch, tuple) else self.model(batch)
-        finally:
-            for h in handles:
-                h.remove()
-        for n in lo:
-            if not np.isfinite(lo[n]):
-                lo[n], hi[n] = 0.0, 0.0  # never called on the calibration split (an unused expert)
-            self.act_ranges[n] = (lo[n], hi[n])
-            self.calib_inputs[n] = np.concatenate(rows[n]) if rows[n] else np.zeros((0, self._in_features(n)), np.float32)
-            self.calib_tokens[n] = tokens[n]
+    def layer_keys(self) -> tuple[tuple[str, ...], ...]:
+        """Per layer, the bit-parameter keys it reads (manifest on disk, else from the build)."""
+        if self._keys is None and self.disk_cache:
+            try:
+                self._keys = tuple(tuple(k) for k in json.loads(self._manifest_path().read_text()))
+            except (OSError, ValueError, TypeError):
+                self._keys = None
+        if self._keys is None:
+            self.load()
+        assert self._keys is not None
+        return self._keys
 
-    def _in_features(self, name: str) -> int:
-        w = self._orig[name]
-        return int(w[0].numel())
+    # -- calibration ---------------------------------------------------------------------
+    def _calibrate(self) -> None:
+        names = [l.name for l in self._layers]
+        path = stats_path(self.cache_dir, self.name, self.base_version(), self.calib_rows)
+        stats = load_stats(path, names) if self.disk_cache else None
+        if stats is None:
+            feats = {n: int(self.orig_weights[n][0].numel()) for n in names}
+            stats = collect(self.model, self.modules, self.calib_batches(), feats, self.calib_rows)
+            if self.disk_cache:
+                save_stats(path, stats)
+        self.act_ranges: dict[str, tuple[float, float]] = stats.ranges
+        self.calib_inputs: dict[str, np.ndarray] = stats.rows
+        self.calib_tokens: dict[str, int] = stats.tokens
 
     # -- quantization ----------------------------------------------------------------------
     def param_use(self) -> ParamUse:
-        """Optional bits of the model's layers (float where absent); ``pe_type`` when hardware-exact."""
-        use = bits_use(self.layers)
+        """Optional bits of the model's layers (float where absent); ``pe_type`` when hardware-exact.
+        Reads the layer manifest (:meth:`layer_keys`), so it loads the model only when there is none."""
+        use = bits_use_keys(self.layer_keys())
         return use | ParamUse(optional=frozenset({"pe_type"}), summary=("pe_type",)) if self.hw_exact else use
 
     def bit_config(self, design: Mapping[str, Any]) -> BitConfig:
-        """Per layer ``(w_bits, a_bits)`` or None (float), in ``self.layers`` order."""
-        return tuple(layer_bits(design, layer) for layer in self.layers)
+        """Per layer ``(w_bits, a_bits)`` or None (float), in layer order (no model needed)."""
+        return tuple(bits_at(design, keys) for keys in self.layer_keys())
 
     def weight_q(self, name: str, bits: int) -> QParams:
-        w = self._orig[name]
+        w = self.orig_weights[name]
         return self.scheme.weight_qparams(w.reshape(w.shape[0], -1).double().numpy(), bits, f"w_bits.{name}")
 
     def act_q(self, name: str, bits: int) -> QParams:
@@ -247,20 +260,19 @@ class TorchProbe(BaseEvaluator):
 
         key = (name, bits)
         if key not in self._wq:
-            w = self._orig[name]
+            w = self.orig_weights[name]
             fq = self.weight_q(name, bits).fake_quant(w.reshape(w.shape[0], -1).double().numpy())
             self._wq[key] = torch.from_numpy(fq.astype(np.float32)).reshape(w.shape)
         return self._wq[key]
 
     def apply(self, config: BitConfig) -> list[Any]:
         """Quantize the model in place for ``config``; returns hook handles (see :meth:`restore`)."""
-        from codesign.evaluators.accuracy.hwexact import act_fake_quant_hook, hw_exact_hook
-
+        self.load()
         handles = []
-        for layer, bits in zip(self.layers, config):
+        for layer, bits in zip(self._layers, config):
             mod = self.modules[layer.name]
             if bits is None:
-                mod.weight.data = self._orig[layer.name]
+                mod.weight.data = self.orig_weights[layer.name]
                 continue
             w_bits, a_bits = bits
             mod.weight.data = self._fq_weight(layer.name, w_bits)
@@ -273,8 +285,8 @@ class TorchProbe(BaseEvaluator):
     def restore(self, handles: list[Any]) -> None:
         for h in handles:
             h.remove()
-        for layer in self.layers:
-            self.modules[layer.name].weight.data = self._orig[layer.name]
+        for layer in self._layers:
+            self.modules[layer.name].weight.data = self.orig_weights[layer.name]
 
     # -- evaluation ------------------------------------------------------------------------
     def _disk_path(self, config: BitConfig) -> Path:
@@ -286,25 +298,35 @@ class TorchProbe(BaseEvaluator):
         import torch
 
         handles = self.apply(config)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(self.threads)
         try:
             with torch.no_grad():
                 values, items = self.measure()
         finally:
+            torch.set_num_threads(threads)
             self.restore(handles)
         return values, np.asarray(items, dtype=np.float64)
 
-    def measure_config(self, config: BitConfig) -> dict[str, Any]:
-        """``{"values": {...}, "stderr": float, "n": int, "seconds": float, "cached": bool}`` (memoized)."""
+    def cached_result(self, config: BitConfig) -> dict[str, Any] | None:
+        """The memoized result of ``config`` (memory, then disk), or None; builds nothing."""
         if config in self._memo:
             return {**self._memo[config], "cached": True}
         path = self._disk_path(config)
         if self.disk_cache and path.is_file():
             try:
                 res = json.loads(path.read_text())
-                self._memo[config] = res
-                return {**res, "cached": True}
             except (OSError, ValueError):
-                pass
+                return None
+            self._memo[config] = res
+            return {**res, "cached": True}
+        return None
+
+    def measure_config(self, config: BitConfig) -> dict[str, Any]:
+        """``{"values": {...}, "stderr": float, "n": int, "seconds": float, "cached": bool}`` (memoized)."""
+        hit = self.cached_result(config)
+        if hit is not None:
+            return hit
         t0 = time.perf_counter()
         values, items = self.measure_items(config)
         stderr = float(items.std(ddof=1) / np.sqrt(len(items))) if len(items) > 1 else 0.0
@@ -312,8 +334,13 @@ class TorchProbe(BaseEvaluator):
                "seconds": time.perf_counter() - t0}
         self._memo[config] = res
         if self.disk_cache:
-            atomic_write(path, lambda f: f.write(json.dumps(res).encode()))
+            atomic_write(self._disk_path(config), lambda f: f.write(json.dumps(res).encode()))
         return {**res, "cached": False}
+
+    @property
+    def float_result(self) -> dict[str, Any]:
+        """The result with every layer in float (memoized like any configuration)."""
+        return self.measure_config((None,) * len(self.layer_keys()))
 
     def degradation(self, value: float) -> float:
         """How much worse ``value`` is than full precision (> 0 is worse)."""
@@ -328,7 +355,8 @@ class TorchProbe(BaseEvaluator):
         value = res["values"][self.primary]
         values = dict(res["values"])
         values[f"{self.primary}_degradation"] = self.degradation(value)
-        bits = {l.name: {"w_bits": b[0], "a_bits": b[1]} if b else None for l, b in zip(self.layers, config)}
+        names = [keys[0] for keys in self.layer_keys()]
+        bits = {n: {"w_bits": b[0], "a_bits": b[1]} if b else None for n, b in zip(names, config)}
         return Metrics(values, {"float": self.float_result["values"], "stderr": res["stderr"], "n_eval": res["n"],
                                 "seconds": res["seconds"], "cached": res["cached"], "scheme": asdict(self.scheme),
                                 "bits": bits})
@@ -337,11 +365,17 @@ class TorchProbe(BaseEvaluator):
         return [self.evaluate(d) for d in designs]
 
 
-def _as_rows(mod: Any, x: Any) -> Any:
-    """A layer input as GEMM rows ``[M, K]`` (im2col patches for a conv)."""
-    import torch
+def _digest(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()[:12]
 
-    if isinstance(mod, torch.nn.Conv2d):
-        cols = torch.nn.functional.unfold(x, mod.kernel_size, mod.dilation, mod.padding, mod.stride)
-        return cols.transpose(1, 2).reshape(-1, cols.shape[1])
-    return x.reshape(-1, x.shape[-1])
+
+_SHARED: dict[tuple[Any, ...], TorchProbe] = {}
+
+
+def shared_probe(cls: type[TorchProbe], **kwargs: Any) -> TorchProbe:
+    """One probe object per (class, settings) in this process: a model loaded for one problem
+    (or one evaluation in a pool / Ray worker process) stays resident for the next."""
+    key = (cls, tuple(sorted((k, repr(v)) for k, v in kwargs.items())))
+    if key not in _SHARED:
+        _SHARED[key] = cls(**kwargs)
+    return _SHARED[key]

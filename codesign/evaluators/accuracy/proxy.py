@@ -38,7 +38,7 @@ class Proxy:
     """The additive Fisher-weighted output-error proxy of ``probe`` (see module docstring)."""
 
     def __init__(self, probe: TorchProbe) -> None:
-        self.probe = probe
+        self.probe = probe.load()
         t0 = time.perf_counter()
         self.fisher = self._fisher()
         self._table: dict[tuple[str, int, int], float] = {}
@@ -48,7 +48,7 @@ class Proxy:
         import torch
 
         probe = self.probe
-        sums = {l.name: np.zeros(probe._orig[l.name].shape[0]) for l in probe.layers}
+        sums = {l.name: np.zeros(probe.orig_weights[l.name].shape[0]) for l in probe.layers}
 
         def hook_for(name: str) -> Any:
             def hook(mod: Any, args: tuple[Any, ...], out: Any) -> None:
@@ -80,7 +80,7 @@ class Proxy:
             if x.shape[0] == 0:
                 self._table[key] = 0.0
             else:
-                w = probe._orig[name].reshape(probe._orig[name].shape[0], -1).double().numpy()
+                w = probe.orig_weights[name].reshape(probe.orig_weights[name].shape[0], -1).double().numpy()
                 wq = probe.weight_q(name, w_bits).fake_quant(w)
                 xq = probe.act_q(name, a_bits).fake_quant(x)
                 dy = xq @ wq.T - x @ w.T

@@ -8,36 +8,27 @@
 - :func:`gemma3_270m` — Gemma-3-270M (dense decoder, 18 layers, hidden 640, FFN 2048), from its
   config (optional extra ``codesign[gemma]``).
 
-Layer names are the modules' qualified names, so a probe's design keys and the cost model's
-workload agree. Expert layers follow :mod:`codesign.workloads.zoo`: ``layers.<i>.mlp.e<e>.<w1|w3|w2>``
+The dense models' workloads live beside their probes (the probe modules never import this one);
+this module gathers them. Layer names are the modules' qualified names, so a probe's design
+keys and the cost model's workload agree. Expert layers follow :mod:`codesign.workloads.zoo`: ``layers.<i>.mlp.e<e>.<w1|w3|w2>``
 with ``expert=e``, ``block``, ``tokens = T·k·f_e`` and GEMM ``M = max(1, round(T·k·f_e))``.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from pathlib import Path
-from typing import Any
 
-from codesign.workloads.from_torch import from_torch
+from codesign.evaluators.accuracy.fmnist import fmnist_cnn
+from codesign.evaluators.accuracy.gemma import gemma3_270m
+from codesign.evaluators.accuracy.minilm import minilm_l6
 from codesign.workloads.layer import Layer, Workload, gemm
 
 __all__ = ["fmnist_cnn", "gemma3_270m", "minilm_l6", "moe_routing", "moe_shakespeare"]
 
 MOE_META = Path(__file__).resolve().parent / "data" / "moe_shakespeare.json"
 _EXPERT = re.compile(r"^layers\.(\d+)\.mlp\.e(\d+)\.(w[123])$")
-
-
-def fmnist_cnn(batch: int = 1) -> Workload:
-    """Fashion-MNIST CNN (28x28 grey images), traced with ``from_torch``."""
-    import torch
-
-    from codesign.evaluators.accuracy.fmnist import build_cnn
-
-    wl = from_torch(build_cnn(), torch.zeros(batch, 1, 28, 28), name="fmnist-cnn")
-    return Workload("fmnist-cnn", list(wl.layers), {**wl.meta, "model": "codesign fmnist-cnn/1"})
 
 
 def moe_routing() -> list[list[float]]:
@@ -76,37 +67,3 @@ def moe_shakespeare(tokens: int = 256) -> Workload:
         "moe_layers": cfg.layers, "routing": routing, "routing_measured_on": meta["routing_measured_on"]})
 
 
-def minilm_l6(tokens: int = 128) -> Workload:
-    """all-MiniLM-L6-v2 encoder over ``tokens`` tokens, traced from ``transformers`` on the meta device."""
-    import torch
-
-    from codesign.evaluators.accuracy.minilm import bert_model
-
-    with torch.device("meta"):
-        model = bert_model(meta=True)
-    ids = torch.zeros(1, int(tokens), dtype=torch.long, device="meta")
-    wl = from_torch(model, (ids,), name="minilm-l6")
-    return Workload("minilm-l6", list(wl.layers), {**wl.meta, "model": "sentence-transformers/all-MiniLM-L6-v2",
-                                                   "tokens": int(tokens)})
-
-
-def gemma3_270m(tokens: int = 128, cache_dir: Any = None) -> Workload:
-    """Gemma-3-270M over ``tokens`` tokens, traced from ``transformers`` on the meta device.
-
-    ``lm_head`` (tied to the embedding table) is traced as a GEMM; the Gemma probe keeps it float.
-    """
-    import torch
-    from transformers import AutoModelForCausalLM
-
-    from codesign.evaluators.accuracy.gemma import gemma_config
-
-    cfg = gemma_config(cache_dir)
-    cfg.use_cache = False
-    with torch.device("meta"):
-        model = AutoModelForCausalLM.from_config(cfg, attn_implementation="eager")
-    ids = torch.zeros(1, int(tokens), dtype=torch.long, device="meta")
-    # masks cannot be built on meta tensors; shapes (all that is traced) do not depend on them
-    model.forward = functools.partial(model.forward, attention_mask={"full_attention": None, "sliding_attention": None})
-    wl = from_torch(model, (ids,), name="gemma3-270m")
-    return Workload("gemma3-270m", list(wl.layers), {**wl.meta, "model": "google/gemma-3-270m (Q4_K_M GGUF, dequantized)",
-                                                     "tokens": int(tokens), "float_layers": ["lm_head"]})

@@ -72,7 +72,7 @@ class _Builder:
         words = level_words(problem, arch)
         self.words = [[float(words[li, k]) for k, op in enumerate(OPERANDS) if op in lv.keeps]
                       for li, lv in enumerate(arch.levels)]
-        self.plans = [[problem._axis_plan[op] for op in OPERANDS if op in lv.keeps] for lv in arch.levels]
+        self.plans = [[problem.axis_plan[op] for op in OPERANDS if op in lv.keeps] for lv in arch.levels]
 
     @staticmethod
     def _footprint(plan: tuple[tuple[object, ...], ...], ext: list[float]) -> float:

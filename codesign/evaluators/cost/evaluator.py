@@ -36,8 +36,8 @@ from codesign.evaluators.cost.mapping import LevelLoops, Mapping, to_arrays
 from codesign.evaluators.cost.model import evaluate_arrays
 from codesign.evaluators.cost.problem import LoopProblem, from_layer
 from codesign.errors import ConfigError
+from codesign.evaluators.hardware import HW_PARAMS, hardware_arrays
 from codesign.evaluators.params import ParamUse, bits_use, hardware_use, mapping_use
-from codesign.evaluators.roofline import HW_PARAMS, _hw_arrays
 from codesign.spaces.builders import layer_bits, layer_mapping
 from codesign.types import Design, Metrics
 from codesign.workloads.layer import Layer, Workload, gemm
@@ -118,7 +118,7 @@ class CostModelEvaluator(BaseEvaluator):
         """Score designs; the layers of a batch are scored in one vectorized call per layer."""
         if not designs:
             return []
-        _hw_arrays(designs)  # validates the hardware params with roofline's messages
+        hardware_arrays(designs)  # validates the hardware params
         out = []
         per_layer: dict[str, list[dict[str, Any]]] = {}
         archs_by_design = []

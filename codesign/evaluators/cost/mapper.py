@@ -13,63 +13,27 @@ layout) and scored thousands at a time by :func:`codesign.evaluators.cost.model.
   local moves (move a prime factor between two temporal slots, swap two loops) around the best.
 - :func:`exhaustive` — every factorization of every dim over the temporal slots (spatial
   factors enumerated too) × every loop order of the dims that vary; for small cases.
-- Objective: ``score = energy_pj · cycles`` (EDP) by default, or ``cycles`` / ``energy``;
-  candidates whose tiles overflow a buffer score ``inf``.
+- :func:`codesign.evaluators.cost.qmapper.qlearning` — HASCO-style Q-learning.
+- Objectives, scores and the choice of the result: :mod:`codesign.evaluators.cost.candidates`.
 - Every mapper's candidate set includes the canonical weight-, output- and input-stationary
   mappings (:mod:`codesign.evaluators.cost.canonical`), so its result is never worse than
-  they are. :func:`_best` prefers feasible candidates (lowest score); when none is feasible
-  it returns the one of least overflow with ``feasible=False`` and the overflow per level in
-  :class:`MapperResult` (an evaluator then reports the capacity violation).
+  they are.
 """
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from codesign.errors import ConfigError
 from codesign.evaluators.cost.arch import Architecture
-from codesign.evaluators.cost.canonical import canonical
-from codesign.evaluators.cost.mapping import LevelLoops, Mapping
+from codesign.evaluators.cost.candidates import (OBJECTIVES, MapperResult, prime_factors, best, canonical, concat,
+                                                 divisors, objective_value, overflow, score, take, with_canonical)
 from codesign.evaluators.cost.model import evaluate_arrays, level_words, spatial_terms
 from codesign.evaluators.cost.problem import OPERANDS, LoopProblem
-
-OBJECTIVES = ("edp", "cycles", "energy")
-
-
-def divisors(n: int) -> np.ndarray:
-    return np.array([d for d in range(1, n + 1) if n % d == 0], dtype=float)
-
-
-def _prime_factors(n: int) -> list[int]:
-    out, p = [], 2
-    while p * p <= n:
-        while n % p == 0:
-            out.append(p)
-            n //= p
-        p += 1
-    return out + ([n] if n > 1 else [])
-
-
-def objective_value(res: dict[str, Any], objective: str = "edp") -> np.ndarray:
-    """The objective of every candidate, feasible or not (lower is better)."""
-    if objective not in OBJECTIVES:
-        raise ConfigError(f"mapper objective must be one of {OBJECTIVES}, but got {objective!r}")
-    return {"edp": res["energy_pj"] * res["cycles"], "cycles": res["cycles"] + 1e-9 * res["energy_pj"],
-            "energy": res["energy_pj"] + 1e-9 * res["cycles"]}[objective]
-
-
-def overflow(res: dict[str, Any]) -> np.ndarray:
-    """Worst relative overflow over the levels, ``max_l max(0, used_l/size_l − 1)`` (0 = fits)."""
-    return np.maximum(res["capacity_over"], 0.0).max(axis=1)
-
-
-def score(res: dict[str, Any], objective: str = "edp") -> np.ndarray:
-    """Lower is better; ``inf`` where a tile overflows its buffer."""
-    return np.where(overflow(res) <= 1e-9, objective_value(res, objective), np.inf)
+from codesign.evaluators.cost.qmapper import qlearning
 
 
 def _random_divisor(rem: np.ndarray, divs: np.ndarray, rng: np.random.Generator, cap: np.ndarray | None = None,
@@ -150,7 +114,7 @@ def sample_greedy(problem: LoopProblem, arch: Architecture, n: int, rng: np.rand
     slot_d, slot_p, slot_q = [], [], []
     for j, size in enumerate(sizes):
         seen: dict[int, int] = {}
-        for p in _prime_factors(size):
+        for p in prime_factors(size):
             slot_d.append(j)
             slot_p.append(p)
             slot_q.append(seen.get(p, 0))
@@ -200,18 +164,6 @@ def sample_greedy(problem: LoopProblem, arch: Architecture, n: int, rng: np.rand
     return {"T": t, **spatial, "rank": rank}
 
 
-def _concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    """Stack candidate arrays; array-dims factors ``S`` default to ones where a part has none."""
-    with_s = [p["S"] for p in parts if "S" in p]
-    if with_s:
-        parts = [p if "S" in p else {**p, "S": np.ones((len(p["T"]),) + with_s[0].shape[1:])} for p in parts]
-    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-
-
-def _take(arr: dict[str, np.ndarray], idx: np.ndarray) -> dict[str, np.ndarray]:
-    return {k: v[idx] for k, v in arr.items()}
-
-
 def _mutate(arr: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Local moves: move one prime factor of a dim between two temporal slots, or swap two loops."""
     out = {k: v.copy() for k, v in arr.items()}
@@ -220,7 +172,7 @@ def _mutate(arr: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, n
     d = rng.integers(0, nd, n)
     src, dst = rng.integers(0, nl, n), rng.integers(0, nl, n)
     ft = out["T"][rows, src, d]
-    primes = np.array([min(_prime_factors(int(x)) or [1]) for x in ft])
+    primes = np.array([min(prime_factors(int(x)) or [1]) for x in ft])
     out["T"][rows, src, d] = ft / primes
     out["T"][rows, dst, d] *= primes
     lv = rng.integers(0, nl, n)
@@ -232,53 +184,6 @@ def _mutate(arr: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, n
     return out
 
 
-@dataclass
-class MapperResult:
-    """Best mapping found. ``score`` is ``inf`` and ``feasible`` False when no candidate fit its
-    buffers; ``capacity_over`` gives ``used/size − 1`` per level of the returned mapping."""
-
-    mapping: Mapping
-    score: float
-    cycles: float
-    energy_pj: float
-    evaluated: int
-    feasible: bool = True
-    capacity_over: dict[str, float] = field(default_factory=dict)
-
-
-def arrays_to_mapping(arr: dict[str, np.ndarray], i: int, problem: LoopProblem, arch: Architecture) -> Mapping:
-    """Row ``i`` of candidate arrays as a :class:`Mapping`."""
-    dims = problem.dim_names
-    levels = []
-    for li, lv in enumerate(arch.levels):
-        order = np.argsort(arr["rank"][i, li], kind="stable")
-        temporal = tuple((dims[j], int(arr["T"][i, li, j])) for j in order if arr["T"][i, li, j] > 1)
-        spatial = tuple((dims[j], int(a[i, li, j]), ax) for ax, a in (("x", arr["SX"]), ("y", arr["SY"]))
-                        for j in range(len(dims)) if a[i, li, j] > 1)
-        if li == 0 and "S" in arr:  # array-dims form: the unrolling is listed with the outermost level
-            spatial += tuple((dims[j], int(arr["S"][i, k, j]), name) for k, (name, _) in enumerate(arch.array_dims or ())
-                             for j in range(len(dims)) if arr["S"][i, k, j] > 1)
-        levels.append(LevelLoops(lv.name, temporal, spatial))
-    return Mapping(tuple(levels))
-
-
-def _best(problem: LoopProblem, arch: Architecture, arr: dict[str, np.ndarray], objective: str,
-          evaluated: int) -> MapperResult:
-    """The feasible candidate of lowest score, else the one of least overflow (then score)."""
-    res = evaluate_arrays(problem, arch, arr)
-    over = overflow(res)
-    i = int(np.lexsort((objective_value(res, objective), np.where(over <= 1e-9, 0.0, over)))[0])
-    ok = bool(over[i] <= 1e-9)
-    return MapperResult(arrays_to_mapping(arr, i, problem, arch), float(score(res, objective)[i]),
-                        float(res["cycles"][i]), float(res["energy_pj"][i]), evaluated, ok,
-                        {lv.name: float(res["capacity_over"][i, li]) for li, lv in enumerate(arch.levels)})
-
-
-def with_canonical(problem: LoopProblem, arch: Architecture, arr: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """``arr`` plus the canonical stationary mappings (:func:`canonical.canonical`)."""
-    return _concat([canonical(problem, arch), arr])
-
-
 def heuristic(problem: LoopProblem, arch: Architecture, objective: str = "edp", samples: int = 1500,
               rounds: int = 4, keep: int = 32, seed: int = 0, greedy: int | None = None) -> MapperResult:
     """Random and bottom-up-filled samples + local refinement (see the module docstring);
@@ -288,15 +193,15 @@ def heuristic(problem: LoopProblem, arch: Architecture, objective: str = "edp", 
     n_greedy = samples // 3 if greedy is None else greedy
     if n_greedy > 0:
         parts.append(sample_greedy(problem, arch, n_greedy, rng))
-    pool = with_canonical(problem, arch, _concat(parts)) if parts else canonical(problem, arch)
+    pool = with_canonical(problem, arch, concat(parts)) if parts else canonical(problem, arch)
     evaluated = len(pool["T"])
     for _ in range(rounds):
         s = score(evaluate_arrays(problem, arch, pool), objective)
-        elite = _take(pool, np.argsort(s, kind="stable")[:keep])
-        children = _mutate(_take(elite, np.repeat(np.arange(len(elite["T"])), 8)), rng)
-        pool = _concat([elite, children])
+        elite = take(pool, np.argsort(s, kind="stable")[:keep])
+        children = _mutate(take(elite, np.repeat(np.arange(len(elite["T"])), 8)), rng)
+        pool = concat([elite, children])
         evaluated += len(children["T"])
-    return _best(problem, arch, pool, objective, evaluated)
+    return best(problem, arch, pool, objective, evaluated)
 
 
 def _splits(n: int, slots: int) -> list[tuple[int, ...]]:
@@ -334,7 +239,7 @@ def enumerate_all(problem: LoopProblem, arch: Architecture, limit: int = 200_000
     fx = np.array([arch.fanout(li)[0] for li in range(nl)])
     fy = np.array([arch.fanout(li)[1] for li in range(nl)])
     ok = np.all(arr["SX"].prod(axis=2) <= fx, axis=1) & np.all(arr["SY"].prod(axis=2) <= fy, axis=1)
-    return _take(arr, np.nonzero(ok)[0])
+    return take(arr, np.nonzero(ok)[0])
 
 
 def exhaustive(problem: LoopProblem, arch: Architecture, objective: str = "edp", limit: int = 200_000,
@@ -342,14 +247,14 @@ def exhaustive(problem: LoopProblem, arch: Architecture, objective: str = "edp",
     """The optimum over :func:`enumerate_all` (scored in chunks)."""
     arr = with_canonical(problem, arch, enumerate_all(problem, arch, limit))
     n = len(arr["T"])
-    best: tuple[float, float, int] = (np.inf, np.inf, 0)  # (overflow, objective, index)
+    top: tuple[float, float, int] = (np.inf, np.inf, 0)  # (overflow, objective, index)
     for a in range(0, n, chunk):
-        res = evaluate_arrays(problem, arch, _take(arr, np.arange(a, min(n, a + chunk))))
+        res = evaluate_arrays(problem, arch, take(arr, np.arange(a, min(n, a + chunk))))
         over, obj = overflow(res), objective_value(res, objective)
         over = np.where(over <= 1e-9, 0.0, over)
         i = int(np.lexsort((obj, over))[0])
-        best = min(best, (float(over[i]), float(obj[i]), a + i))
-    return _best(problem, arch, _take(arr, np.array([best[2]])), objective, n)
+        top = min(top, (float(over[i]), float(obj[i]), a + i))
+    return best(problem, arch, take(arr, np.array([top[2]])), objective, n)
 
 
 MAPPERS = ("heuristic", "qlearning", "exhaustive")
@@ -363,7 +268,5 @@ def find_mapping(problem: LoopProblem, arch: Architecture, mapper: str = "heuris
     if mapper == "exhaustive":
         return exhaustive(problem, arch, objective, **kw)
     if mapper == "qlearning":
-        from codesign.evaluators.cost.qmapper import qlearning
-
         return qlearning(problem, arch, objective, seed=seed, **kw)
     raise ConfigError(f"mapper must be one of {MAPPERS}, but got {mapper!r}")

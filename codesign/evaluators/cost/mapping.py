@@ -5,7 +5,7 @@ A :class:`Mapping` lists, for each level (outermost first), its temporal loops
 ``axis`` in ``x``/``y``, which spread the level's tile over the next level's instances (or the
 compute units below the last level). For an architecture in array-dims form the axis names an
 array dim (``[K, 8, D1]``); such loops may be listed under any level. The tile a level holds is the footprint of its own
-loops and every loop below it. Checks (:func:`check`): the factors of every dim multiply to
+loops and every loop below it. Checks (:func:`check_arrays`; tiles that fit: :func:`codesign.evaluators.cost.model.check_mapping`): the factors of every dim multiply to
 the dim, spatial factors per axis fit the fanout, tiles fit their buffers.
 
 YAML / dict form (a list, one entry per level; levels left out have no loops)::
@@ -159,18 +159,3 @@ def check_arrays(arr: dict[str, np.ndarray], problem: LoopProblem, arch: Archite
                 errors.append(f"spatial factors of `{arch.levels[li].name}` on axis {ax} must fit the fanout {lim}, "
                               f"but multiply to {used[over[0]]:g} (mapping {over[0]})")
     return errors
-
-
-def check(mapping: Mapping, problem: LoopProblem, arch: Architecture) -> None:
-    """Raise :class:`ConfigError` (one line) unless ``mapping`` is valid and its tiles fit."""
-    from codesign.evaluators.cost.model import evaluate_arrays
-
-    arr = to_arrays([mapping], problem, arch)
-    errors = check_arrays(arr, problem, arch)
-    if errors:
-        raise ConfigError(errors[0])
-    res = evaluate_arrays(problem, arch, arr)
-    for li, lv in enumerate(arch.levels):
-        used = float(res["capacity_used"][0, li])
-        if lv.size_words is not None and used > lv.size_words:
-            raise ConfigError(f"tiles kept in `{lv.name}` must fit its {lv.size_words:g} words, but need {used:g}")

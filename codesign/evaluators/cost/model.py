@@ -43,7 +43,9 @@ from typing import Any
 
 import numpy as np
 
+from codesign.errors import ConfigError
 from codesign.evaluators.cost.arch import Architecture
+from codesign.evaluators.cost.mapping import check_arrays, to_arrays
 from codesign.evaluators.cost.problem import OPERANDS, LoopProblem
 
 ACTIONS = ("reads", "fills", "updates")
@@ -258,8 +260,6 @@ def evaluate_arrays(problem: LoopProblem, arch: Architecture, arr: dict[str, np.
 def evaluate(problem: LoopProblem, arch: Architecture, mapping: Any) -> dict[str, Any]:
     """Score one mapping (a :class:`~codesign.evaluators.cost.mapping.Mapping`): plain floats and
     per-level / per-operand counts per instance."""
-    from codesign.evaluators.cost.mapping import to_arrays
-
     r = evaluate_arrays(problem, arch, to_arrays([mapping], problem, arch))
     per_level = {}
     for li, lv in enumerate(arch.levels):
@@ -275,3 +275,16 @@ def evaluate(problem: LoopProblem, arch: Architecture, mapping: Any) -> dict[str
     return {"cycles": float(r["cycles"][0]), "compute_cycles": float(r["compute_cycles"][0]),
             "energy_pj": float(r["energy_pj"][0]), "compute_energy_pj": float(r["energy_pj_by_level"]["compute"][0]),
             "levels": per_level, "macs": problem.macs}
+
+
+def check_mapping(mapping: Any, problem: LoopProblem, arch: Architecture) -> None:
+    """Raise :class:`ConfigError` (one line) unless ``mapping`` is valid and its tiles fit."""
+    arr = to_arrays([mapping], problem, arch)
+    errors = check_arrays(arr, problem, arch)
+    if errors:
+        raise ConfigError(errors[0])
+    res = evaluate_arrays(problem, arch, arr)
+    for li, lv in enumerate(arch.levels):
+        used = float(res["capacity_used"][0, li])
+        if lv.size_words is not None and used > lv.size_words:
+            raise ConfigError(f"tiles kept in `{lv.name}` must fit its {lv.size_words:g} words, but need {used:g}")

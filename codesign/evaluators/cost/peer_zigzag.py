@@ -69,6 +69,43 @@ def _dump_layer(cme) -> dict:
         "onloading": float(cme.data_onloading_cycle), "offloading": float(cme.data_offloading_cycle),
         "systolic_drain": float(getattr(cme, "systolic_drain_cycle", 0.0)),
         "latency_total0": float(cme.latency_total0), "latency_total2": float(cme.latency_total2),
+        "latency_internals": _latency_internals(cme),
+    }
+
+
+def _latency_internals(cme) -> dict:
+    """ZigZag's intermediate latency terms (for checking a re-implementation step by step): the
+    ports and what they serve, per operand and memory level the four-way data movement
+    (per-period amount, period, period count, allowed window), double-buffer flags, the stall/slack
+    per port, and the loading cycles per operand and level."""
+    s = str
+    four = lambda f: {s(d): float(v) for d, v in f.data.items()}  # noqa: E731
+    movement = {s(op): [{s(a): four(dm.get_attribute(a)) for a in type(next(iter(dm.attributes)))}
+                        for dm in lst] for op, lst in cme.mapping_int.unit_mem_data_movement.items()}
+    ports = [{"memory": s(ml.name), "ports": [{"name": s(p.name), "type": s(p.type), "bw_min": float(p.bw_min),
+                                               "bw_max": float(p.bw_max),
+                                               "serves": [[s(o), int(lv), s(d)] for o, lv, d in p.served_op_lv_dir]}
+                                              for p in ml.ports]} for ml in cme.mem_level_list]
+    activity = [{port: [[s(a.served_op_lv_dir[0]), int(a.served_op_lv_dir[1]), s(a.served_op_lv_dir[2]),
+                         float(a.real_cycle), float(a.allowed_cycle), float(a.period), float(a.period_count)]
+                        for a in acts] for port, acts in mem.items()} for mem in cme.port_activity_collect]
+    tm = cme.mapping_int.temporal_mapping
+    return {
+        "ports": ports, "movement": movement, "port_activity": activity,
+        "double_buffer": {s(op): [bool(x) for x in v] for op, v in cme.double_buffer_true.items()},
+        "stall_slack_per_port": [{k: float(v) for k, v in d.items()} for d in cme.stall_slack_comb_collect],
+        "window_union_per_port": [{k: float(v) for k, v in d.items()} for d in cme.mem_updating_window_union_collect],
+        "loading": {s(op): {k: [float(v[0]), bool(v[1])] for k, v in d.items()} for op, d in cme.data_loading_cc_per_op.items()},
+        "offloading": {s(op): {k: [float(v[0]), bool(v[1])] for k, v in d.items()}
+                       for op, d in cme.data_offloading_cc_per_op.items()},
+        "stationary_mapping": {s(op): [[[s(d), float(f)] for d, f in lvl] for lvl in lv]
+                               for op, lv in tm.mapping_dic_stationary.items()},
+        "mac_stationary_cycle": {s(op): float(v) for op, v in tm.mac_level_data_stationary_cycle.items()},
+        "top_ir": {s(op): [float(x) for x in v] for op, v in tm.top_ir_loop_size.items()},
+        "top_r": {s(op): [float(x) for x in v] for op, v in tm.top_r_loop_size.items()},
+        "effective_util_shared": {s(op): [float(x) for x in v] for op, v in cme.effective_mem_utili_shared.items()},
+        "mem_sharing": [[[s(o), int(lv)] for o, lv in d.items()] for d in cme.accelerator.mem_sharing_list],
+        "systolic_dims": [s(d) for d in getattr(cme.accelerator.operational_array, "systolic_dimensions", [])],
     }
 
 

@@ -81,7 +81,7 @@ class LoopProblem:
         return np.array([d in used for d in self.dims])
 
     @cached_property
-    def _axis_plan(self) -> dict[str, tuple[tuple[Any, ...], ...]]:
+    def axis_plan(self) -> dict[str, tuple[tuple[Any, ...], ...]]:
         """Per operand, its axes as dim indices: ``(i,)`` or ``(p, r, stride)``."""
         idx = {d: i for i, d in enumerate(self.dims)}
         return {op: tuple((idx[ax[0]],) if len(ax) == 1 else
@@ -91,7 +91,7 @@ class LoopProblem:
     def footprint(self, op: str, ext: np.ndarray) -> np.ndarray:
         """Elements of ``op`` touched by a tile with extents ``ext`` (``(..., D)``)."""
         out: Any = 1.0
-        for ax in self._axis_plan[op]:
+        for ax in self.axis_plan[op]:
             if len(ax) == 1:
                 out = out * ext[..., ax[0]]
             else:

@@ -12,7 +12,7 @@ State = (step, remaining size) (or (step,) for order steps); tabular Q over the 
 order index; ε-greedy actions; after the batch of episodes is scored (vectorized), every
 visited (state, action) moves toward the episode's reward ``−log(score / reference)``
 (Monte Carlo, γ = 1); infeasible mappings get ``infeasible_reward``. The best mapping seen
-is returned; the canonical stationary mappings compete with it (:func:`mapper.with_canonical`).
+is returned; the canonical stationary mappings compete with it (:func:`candidates.with_canonical`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from collections import defaultdict
 import numpy as np
 
 from codesign.evaluators.cost.arch import Architecture
-from codesign.evaluators.cost.mapper import MapperResult, _best, divisors, score, with_canonical
+from codesign.evaluators.cost.candidates import MapperResult, best, divisors, score, with_canonical
 from codesign.evaluators.cost.model import evaluate_arrays
 from codesign.evaluators.cost.problem import LoopProblem
 
@@ -88,4 +88,4 @@ def qlearning(problem: LoopProblem, arch: Architecture, objective: str = "edp", 
                 q[key][a] += alpha * (r - q[key][a])
     if best_arr is None:  # nothing feasible: the last batch competes with the canonical mappings
         best_arr = arr
-    return _best(problem, arch, with_canonical(problem, arch, best_arr), objective, n_batches * batch)
+    return best(problem, arch, with_canonical(problem, arch, best_arr), objective, n_batches * batch)

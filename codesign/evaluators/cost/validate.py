@@ -85,7 +85,7 @@ def run_case(data: dict[str, Any]) -> list[dict[str, Any]]:
     a = arch.from_dict(data["arch"])
     p = problem.from_dict(data["problem"])
     m = mapping.from_list(data["mapping"])
-    mapping.check(m, p, a)
+    model.check_mapping(m, p, a)
     r = model.evaluate(p, a, m)
     ref = data["reference"]
     row = {"case": data["name"], "source": data["source"], "cycles": r["cycles"], "cycles_ref": ref["cycles"],

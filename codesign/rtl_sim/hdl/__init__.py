@@ -5,7 +5,8 @@ Amaranth is a heavy import, so :mod:`codesign.rtl_sim` never imports this packag
 
 from __future__ import annotations
 
-from codesign.rtl_sim.hdl.arrays import PEArrayRTL, build_rtl
+from codesign.rtl_sim.hdl.arrays import PEArrayRTL
+from codesign.rtl_sim.hdl.build import build_rtl
 from codesign.rtl_sim.hdl.export import export_verilog, synth_stats
 
 __all__ = ["PEArrayRTL", "build_rtl", "export_verilog", "synth_stats"]

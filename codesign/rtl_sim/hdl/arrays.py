@@ -3,7 +3,10 @@
 Interface (all families): ``start``, ``steps`` (S), runtime precision ports ``w_bits``,
 ``a_bits``, ``w_signed``, ``a_signed`` (and ``w_offset`` for LUT), operand ports ``a_in``
 (``R × K_step`` activations) and ``w_in`` (``K_step × C`` weights) driven with sign-extended
-values, ``in_ready``, ``out`` (``R × C``) and ``out_valid``.
+values, ``in_ready``, ``out`` (``R × C``) and ``out_valid``. The widest operands the RTL takes
+are ``w_max`` / ``a_max`` bits (default 8 / 16; synthesis for area uses the widths it needs).
+The families added later (zero-bit skipping, Bit Fusion, group scales) are in
+:mod:`codesign.rtl_sim.hdl.families`; :func:`codesign.rtl_sim.hdl.build.build_rtl` picks one.
 
 Schedule: while idle, ``in_ready`` is high; ``start`` latches the first step's operands and
 clears the accumulators (cycle 0). Cycles ``1 … S·P`` execute one phase each from the latched
@@ -14,30 +17,35 @@ cycle after the last phase shows ``out_valid`` (and may start the next tile), so
 
 from __future__ import annotations
 
-from amaranth.hdl import Array, Const, Elaboratable, Module, Mux, Signal, signed
+from typing import Any
 
-from codesign.rtl_sim.pes import A_BITS_MAX, PE, W_BITS_MAX, BitSerialPE, LutPE
+from amaranth.hdl import Array, Cat, Const, Elaboratable, Module, Mux, Signal, signed
 
-__all__ = ["PEArrayRTL", "build_rtl"]
+from codesign.rtl_sim.bits import num_digits
+from codesign.rtl_sim.pes import A_BITS_MAX, PE, W_BITS_MAX, LutPE, Precision
+
+__all__ = ["PEArrayRTL", "BitParallelRTL", "DigitSerialRTL", "BothSerialRTL", "LutRTL"]
 
 
 class PEArrayRTL(Elaboratable):
     """An ``R × C`` array of ``pe`` PEs with the shared start / step / done controller."""
 
-    def __init__(self, pe: PE, rows: int = 2, cols: int = 2, max_k: int = 4096) -> None:
+    def __init__(self, pe: PE, rows: int = 2, cols: int = 2, max_k: int = 4096,
+                 w_max: int = W_BITS_MAX, a_max: int = A_BITS_MAX) -> None:
         self.pe, self.rows, self.cols = pe, rows, cols
+        self.w_max, self.a_max = w_max, a_max
         self.k_step = pe.k_per_step
-        self.acc_bits = A_BITS_MAX + W_BITS_MAX + 4 + max(1, (max_k - 1).bit_length())
+        self.acc_bits = a_max + w_max + 4 + max(1, (max_k - 1).bit_length()) + self.extra_acc_bits()
         self.start = Signal()
         self.steps = Signal(range(max_k + 1))
-        self.w_bits = Signal(range(W_BITS_MAX + 1))
-        self.a_bits = Signal(range(A_BITS_MAX + 1))
+        self.w_bits = Signal(range(w_max + 1))
+        self.a_bits = Signal(range(a_max + 1))
         self.w_signed = Signal()
         self.a_signed = Signal()
         self.w_offset = Signal()
-        self.a_in = [[Signal(signed(A_BITS_MAX + 1), name=f"a_{r}_{i}")
+        self.a_in = [[Signal(signed(a_max + 1), name=f"a_{r}_{i}")
                       for i in range(self.k_step)] for r in range(rows)]
-        self.w_in = [[Signal(signed(W_BITS_MAX + 1), name=f"w_{i}_{c}")
+        self.w_in = [[Signal(signed(w_max + 1), name=f"w_{i}_{c}")
                       for c in range(cols)] for i in range(self.k_step)]
         self.in_ready = Signal()
         self.out_valid = Signal()
@@ -49,7 +57,14 @@ class PEArrayRTL(Elaboratable):
         flat = [s for row in self.a_in for s in row] + [s for row in self.w_in for s in row]
         outs = [s for row in self.out for s in row]
         return [self.start, self.steps, self.w_bits, self.a_bits, self.w_signed, self.a_signed,
-                self.w_offset, *flat, self.in_ready, self.out_valid, *outs]
+                self.w_offset, *flat, *self.extra_ports(), self.in_ready, self.out_valid, *outs]
+
+    def extra_ports(self) -> list[Signal]:
+        """Family-specific input ports (group scales)."""
+        return []
+
+    def extra_acc_bits(self) -> int:
+        return 0
 
     # -- controller ------------------------------------------------------------------------
     def elaborate(self, platform: object) -> Module:
@@ -78,8 +93,7 @@ class PEArrayRTL(Elaboratable):
         with m.Else():
             m.d.sync += first.eq(last)
             with m.If(last):
-                m.d.sync += [acc[r][c].eq(acc[r][c] + step_sum[r][c])
-                             for r in range(self.rows) for c in range(self.cols)]
+                self.accumulate(m, acc, step_sum, remaining)
                 with m.If(remaining != 0):
                     m.d.sync += remaining.eq(remaining - 1)
                 with m.Else():
@@ -89,6 +103,12 @@ class PEArrayRTL(Elaboratable):
 
     def out_value(self, acc: Signal) -> object:
         return acc
+
+    def accumulate(self, m: Module, acc: list[list[Signal]], step_sum: list[list[Signal]],
+                   remaining: Signal) -> None:
+        """At a step's last cycle: ``acc += step_sum`` (inside ``If(last)``)."""
+        m.d.sync += [acc[r][c].eq(acc[r][c] + step_sum[r][c])
+                     for r in range(self.rows) for c in range(self.cols)]
 
     def datapath(self, m: Module, busy: Signal, first: Signal, last: Signal, load: Signal,
                  step_sum: list[list[Signal]]) -> None:
@@ -127,37 +147,65 @@ class BitParallelRTL(PEArrayRTL):
                     sum(a_reg[r][i] * w_reg[i][c] for i in range(self.k_step)))
 
 
+def digit_of(m: Module, x: Any, idx: Signal, top: Any, k: int, n_max: int, name: str) -> Any:
+    """Digit ``idx`` (k bits) of the sign-extended register ``x`` as a ``(k+1)``-bit signed value:
+    ``x[idx·k : idx·k+k]`` zero-extended, or for the top digit ``x >> idx·k`` (a ``(k+1)``-bit
+    signed slice: it carries the operand's sign). Only narrow slices are multiplexed, so the
+    multiplier behind it is ``(k+1)`` bits wide, not the operand's full width."""
+    ext = Signal(signed(n_max * k + 1), name=f"{name}_ext")
+    m.d.comb += ext.eq(x)
+    sel = Signal(k + 1, name=f"{name}_sel")
+    m.d.comb += sel.eq(Array([ext[t * k:t * k + k + 1] for t in range(n_max)])[idx])
+    return Mux(idx == top, sel.as_signed(), Cat(sel[:k], Const(0, 1)).as_signed())
+
+
 class DigitSerialRTL(PEArrayRTL):
-    """k bits per cycle of the weights (BISMO/BitMoD) or activations (Stripes), MSB digit
-    first: digit ``t`` is ``(x >> t·k) & (2^k-1)``, the top one ``x >> t·k`` (signed)."""
+    """Digit-serial datapath: ``k_a`` activation bits and ``k_w`` weight bits per cycle
+    (``None``: that operand whole), activation digits outer, weight digits inner, both MSB
+    first, two-level Horner: ``inner = (inner << k_w) + Σ_lanes a_i·w_j``, and at the last weight
+    digit ``outer = (outer << k_a) + inner`` (BISMO/BitMoD weight-serial, Stripes activation-
+    serial, and the configurable ``serial`` PE). Digit ``t`` of an operand is
+    ``(x >> t·k) & (2^k-1)``, the top one ``x >> t·k`` (signed)."""
+
+    def _digits(self, m: Module, bits: Signal, k: int | None, b_max: int, name: str) -> tuple[Any, Signal, int]:
+        """``(top index expr, index register, digit count)`` of one operand's digit counter."""
+        n_max = 1 if k is None or k >= b_max else num_digits(b_max, k)
+        top = Array([max(0, num_digits(b, k) - 1) if n_max > 1 else 0 for b in range(b_max + 1)])[bits]
+        return top, Signal(range(n_max + 1), name=f"{name}_idx"), n_max
 
     def datapath(self, m, busy, first, last, load, step_sum):  # type: ignore[no-untyped-def]
-        pe = self.pe
-        assert isinstance(pe, BitSerialPE)
-        k = pe.bits_per_cycle
+        _, k_a, _, k_w = self.pe.digit_split(Precision())
         a_reg, w_reg = self._latch(m, load)
-        bits = self.w_bits if pe.serial == "weight" else self.a_bits
-        n_max = W_BITS_MAX if pe.serial == "weight" else A_BITS_MAX
-        top = Array([max(0, -(-b // k) - 1) for b in range(n_max + 1)])[bits]
-        digit_idx = Signal(range(n_max + 1))
+        top_a, i, na = self._digits(m, self.a_bits, k_a, self.a_max, "ad")
+        top_w, j, nw = self._digits(m, self.w_bits, k_w, self.w_max, "wd")
         with m.If(load):
-            m.d.sync += digit_idx.eq(top)
+            m.d.sync += [i.eq(top_a), j.eq(top_w)]
         with m.Elif(busy):
-            m.d.sync += digit_idx.eq(digit_idx - 1)
-        m.d.comb += last.eq(digit_idx == 0)
-        shift = digit_idx * k
+            with m.If(j == 0):
+                m.d.sync += [j.eq(top_w), i.eq(i - 1)]
+            with m.Else():
+                m.d.sync += j.eq(j - 1)
+        m.d.comb += last.eq((i == 0) & (j == 0))
 
-        def digit(x: Signal) -> object:
-            shifted = x >> shift
-            return Mux(digit_idx == top, shifted, shifted[:k])
+        def dig(x: Any, idx: Signal, top: Any, k: int | None, n: int, name: str) -> Any:
+            return x if n == 1 else digit_of(m, x, idx, top, k, n, name)  # type: ignore[arg-type]
 
+        a_d = [[dig(a_reg[r][x], i, top_a, k_a, na, f"a{r}_{x}") for x in range(self.k_step)]
+               for r in range(self.rows)]
+        w_d = [[dig(w_reg[x][c], j, top_w, k_w, nw, f"w{x}_{c}") for c in range(self.cols)]
+               for x in range(self.k_step)]
         for r in range(self.rows):
             for c in range(self.cols):
-                if pe.serial == "weight":
-                    term = sum(a_reg[r][i] * digit(w_reg[i][c]) for i in range(self.k_step))
-                else:
-                    term = sum(digit(a_reg[r][i]) * w_reg[i][c] for i in range(self.k_step))
-                self._horner(m, busy, first, k, term, r, c, step_sum)
+                term = sum(a_d[r][x] * w_d[x][c] for x in range(self.k_step))
+                inner_acc = Signal(signed(self.acc_bits), name=f"in_{r}_{c}")
+                outer_acc = Signal(signed(self.acc_bits), name=f"out_{r}_{c}")
+                inner = Signal(signed(self.acc_bits), name=f"inner_{r}_{c}")
+                m.d.comb += inner.eq(Mux(j == top_w, 0, inner_acc << (k_w or 0)) + term)
+                m.d.comb += step_sum[r][c].eq(Mux(i == top_a, 0, outer_acc << (k_a or 0)) + inner)
+                with m.If(busy):
+                    m.d.sync += inner_acc.eq(inner)
+                    with m.If(j == 0):
+                        m.d.sync += outer_acc.eq(step_sum[r][c])
 
 
 class BothSerialRTL(PEArrayRTL):
@@ -167,8 +215,8 @@ class BothSerialRTL(PEArrayRTL):
 
     def datapath(self, m, busy, first, last, load, step_sum):  # type: ignore[no-untyped-def]
         a_reg, w_reg = self._latch(m, load)
-        s = Signal(range(A_BITS_MAX + W_BITS_MAX))
-        i = Signal(range(A_BITS_MAX))
+        s = Signal(range(self.a_max + self.w_max))
+        i = Signal(range(self.a_max))
         a_top, w_top = self.a_bits - 1, self.w_bits - 1
         i_hi = Mux(s < a_top, s, a_top)
         s_next = s - 1
@@ -209,10 +257,10 @@ class LutRTL(PEArrayRTL):
         pe = self.pe
         assert isinstance(pe, LutPE)
         g, half, lanes = pe.g, pe.table_entries, pe.lanes
-        tbits = A_BITS_MAX + 1 + g.bit_length()
+        tbits = self.a_max + 1 + g.bit_length()
         tables = [[[Signal(signed(tbits), name=f"t_{r}_{l}_{h}") for h in range(half)]
                    for l in range(lanes)] for r in range(self.rows)]
-        codes = [[Signal(W_BITS_MAX + 1, name=f"wc_{x}_{c}") for c in range(self.cols)]
+        codes = [[Signal(self.w_max + 1, name=f"wc_{x}_{c}") for c in range(self.cols)]
                  for x in range(self.k_step)]
         offset = self.w_signed & self.w_offset
         with m.If(load):
@@ -227,7 +275,7 @@ class LutRTL(PEArrayRTL):
                     code = Mux(offset, self.w_in[x][c] + (Const(1, 1) << (self.w_bits - 1).as_unsigned()),
                                self.w_in[x][c])
                     m.d.sync += codes[x][c].eq(code)
-        plane = Signal(range(W_BITS_MAX))
+        plane = Signal(range(self.w_max))
         with m.If(load):
             m.d.sync += plane.eq(self.w_bits - 1)
         with m.Elif(busy):
@@ -249,13 +297,3 @@ class LutRTL(PEArrayRTL):
                 total = sum(looked)
                 term = Mux(neg_plane, -total, total) + Mux(last, bias, 0)
                 self._horner(m, busy, first, 1, term, r, c, step_sum)
-
-
-def build_rtl(pe: PE, rows: int = 2, cols: int = 2, max_k: int = 4096) -> PEArrayRTL:
-    """The RTL array for a PE family instance."""
-    if isinstance(pe, LutPE):
-        return LutRTL(pe, rows, cols, max_k)
-    if isinstance(pe, BitSerialPE):
-        cls = BothSerialRTL if pe.serial == "both" else DigitSerialRTL
-        return cls(pe, rows, cols, max_k)
-    return BitParallelRTL(pe, rows, cols, max_k)

@@ -34,7 +34,7 @@ def yosys_path() -> str:
 def _run_yosys(pe: PE, array: tuple[int, int], max_k: int, script: str) -> str:
     from amaranth.back import rtlil
 
-    from codesign.rtl_sim.hdl.arrays import build_rtl
+    from codesign.rtl_sim.hdl.build import build_rtl
 
     dut = build_rtl(pe, array[0], array[1], max_k)
     text = rtlil.convert(dut, name="pe_array", ports=dut.ports())

@@ -7,9 +7,11 @@ import pytest
 
 from codesign.evaluators.cost import arch as A
 from codesign.evaluators.cost import canonical as C
+from codesign.evaluators.cost import candidates as CA
 from codesign.evaluators.cost import mapper as MP
 from codesign.evaluators.cost import mapping as Mp
 from codesign.evaluators.cost import problem as P
+from codesign.evaluators.cost import model as M
 from codesign.evaluators.cost.model import evaluate_arrays
 
 BASE_HW = {"pe_type": "bit_parallel", "dram_gbps": 25.6, "clock_mhz": 1000}
@@ -28,7 +30,7 @@ def _layers() -> list:
 
 def _canonical_best(problem: P.LoopProblem, arch: A.Architecture) -> tuple[bool, float]:
     res = evaluate_arrays(problem, arch, C.canonical(problem, arch))
-    s = MP.score(res)
+    s = CA.score(res)
     return bool(np.isfinite(s).any()), float(s.min())
 
 
@@ -43,7 +45,7 @@ def test_mapper_feasible_and_no_worse_than_canonical_on_small_buffers(hw: dict) 
                   MP.find_mapping(problem, arch, "qlearning", episodes=100, batch=50)):
             assert r.feasible and np.isfinite(r.score), layer.name
             assert r.score <= best * (1 + 1e-9), layer.name
-            Mp.check(r.mapping, problem, arch)
+            M.check_mapping(r.mapping, problem, arch)
 
 
 def test_canonical_dataflows_keep_their_operand_stationary() -> None:

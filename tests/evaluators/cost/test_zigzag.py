@@ -49,7 +49,7 @@ def test_translation_structure():
     case = case_from_layer(LAYER, HW, "test", "mini")
     arch, problem = A.from_dict(case["arch"]), P.from_dict(case["problem"])
     mapping = Mp.from_list(case["mapping"])
-    Mp.check(mapping, problem, arch)
+    M.check_mapping(mapping, problem, arch)
     names = [lv.name for lv in arch.levels]
     # sram keeps I (cut 4) and O (cut 5) at different positions: split; reg_W is per PE and innermost
     assert names == ["dram", "sram.O", "sram.I", "reg_W"]
@@ -80,7 +80,7 @@ def test_repeated_dim_in_one_memory_goes_to_a_loop_holder():
     assert "reg_W~0" in names and names.index("reg_W~0") == names.index("reg_W") + 1
     holder = next(lv for lv in case["arch"]["levels"] if lv["name"] == "reg_W~0")
     assert holder["keeps"] == [] and holder["instances"] == 8
-    Mp.check(Mp.from_list(case["mapping"]), P.from_dict(case["problem"]), A.from_dict(case["arch"]))
+    M.check_mapping(Mp.from_list(case["mapping"]), P.from_dict(case["problem"]), A.from_dict(case["arch"]))
 
 
 @pytest.mark.parametrize("change, msg", [

@@ -1,0 +1,78 @@
+"""HAWQ-V3's published ResNet-18 allocations through the public API and ``codesign allocate``."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from codesign.allocation import build, run, solve
+from codesign.allocation.reference import REFERENCES, load_reference, validation_rows
+from codesign.cli.main import main
+
+HAWQ = str(REFERENCES / "hawq_v3_resnet18.yaml")
+
+
+def test_hawq_v3_published_allocations_are_reproduced() -> None:
+    doc = run(load_reference("hawq_v3_resnet18"))
+    assert doc["compared"] == 9
+    assert [c["name"] for c in doc["cases"] if not c["match"]] == []
+    assert doc["matched"] == 9
+    # the downsample layer follows its unit's first convolution in every case (HAWQ's ties)
+    for c in doc["cases"]:
+        for s in (2, 3, 4):
+            assert c["per_layer"][f"stage{s}.unit1.identity_convbn"] == c["per_layer"][f"stage{s}.unit1.convbn1"]
+
+
+def test_hawq_budgets_follow_the_notebook_limits() -> None:
+    config = load_reference("hawq_v3_resnet18")
+    problem = build(config)
+    mib = sum(config["facts"]["parameters"]) / 2**20
+    # ILP.ipynb: model_size_limit = size_4bit + (size_8bit - size_4bit) * 0.5, sizes in MiB of the 19 layers
+    a = solve(problem.with_budgets({"size_bytes": {"fraction": 0.5}}))
+    assert a.budgets["size_bytes"] / 2**20 == pytest.approx(mib / 2 + (mib - mib / 2) * 0.5)
+    assert a.totals["size_bytes"] <= a.budgets["size_bytes"]
+
+
+def test_validation_rows() -> None:
+    rows = validation_rows()
+    assert len(rows) == 9 and all(r["status"] == "ok" for r in rows)
+    assert all("Zhen-Dong/HAWQ@1616df69" in r["source"] for r in rows)
+
+
+def test_cli_reproduces_hawq(capsys) -> None:
+    assert main(["allocate", HAWQ, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["matched"] == doc["compared"] == 9
+    assert main(["allocate", HAWQ]) == 0
+    out = capsys.readouterr().out
+    assert "9/9 published allocations reproduced" in out
+
+
+def test_cli_budget_and_pareto(capsys) -> None:
+    assert main(["allocate", HAWQ, "--budget", "bops=fraction:0.5", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert "cases" not in doc and doc["allocation"]["totals"]["bops"] <= doc["allocation"]["budgets"]["bops"]
+    assert main(["allocate", HAWQ, "--pareto", "latency_ms", "--points", "3", "--json"]) == 0
+    front = json.loads(capsys.readouterr().out)["pareto"]["points"]
+    assert 2 <= len(front) <= 3
+    assert all(a["totals"]["latency_ms"] < b["totals"]["latency_ms"] for a, b in zip(front, front[1:]))
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--budget", "bops=1e9"], "budget on `bops` must be >= 2.71288e+10"),
+    (["--budget", "bops"], "--budget must be TABLE=VALUE"),
+    (["--budget", "nosuch=1"], "table 'nosuch' is not defined"),
+    (["--points", "3"], "--points needs --pareto"),
+])
+def test_cli_bad_input_is_one_line(argv, message, capsys) -> None:
+    assert main(["allocate", HAWQ, *argv]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1 and message in captured.err
+
+
+def test_cli_bad_file(tmp_path, capsys) -> None:
+    bad = tmp_path / "a.yaml"
+    bad.write_text("layers: [a]\noptions: [w4a8]\nloss: [[1]]\nbudgts: {}\n")
+    assert main(["allocate", str(bad)]) == 2
+    assert "unknown allocation key 'budgts'; did you mean 'budgets'?" in capsys.readouterr().err
