@@ -166,6 +166,19 @@ def _guarded(agent: str, options: Mapping[str, Any], doing: str, fn: Callable[..
         raise AgentError(f"agent {agent!r}{opts} failed when {doing}: {reason(exc)}") from exc
 
 
+def problem_normalization(problem: Problem) -> dict[str, Any] | None:
+    """``problem.objective_bounds()`` (recorded with a run, so that ``show``, the dashboard and
+    the report give normalized hypervolumes that compare across stores), or None when the
+    problem has none or they cannot be derived (e.g. every sampled design fails)."""
+    bounds = getattr(problem, "objective_bounds", None)
+    if not callable(bounds):
+        return None
+    try:
+        return bounds()
+    except CodesignError:
+        return None
+
+
 def run_name(problem: Problem, agent: str, seed: int) -> str:
     return f"{problem.name}/{agent}/seed{seed}"
 
@@ -227,6 +240,8 @@ def run(
         "problem_version": problem.version,
         **dict(meta or {}),
     }
+    if "normalization" not in run_meta:  # the fixed per-problem box of normalized hypervolume
+        run_meta["normalization"] = problem_normalization(problem)
     the_run, _ = the_store.create_run(name, run_meta)
     cache = the_store.metrics_cache(problem.version) if share_cache else {}
     recorder = Recorder(problem, the_run, agent, agent_seed, executor, on_record, budget, worker, cache)

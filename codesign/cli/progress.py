@@ -34,10 +34,12 @@ def _columns(with_bar: bool) -> list[Any]:
 
 
 @contextlib.contextmanager
-def steps(description: str, total: int | None, enabled: bool = True, console: Any = None) -> Iterator[Step]:
+def steps(description: str, total: int | None, enabled: bool = True, console: Any = None,
+          transient: bool = False) -> Iterator[Step]:
     """A progress display; yields ``step(advance=1, description=None, status=None)``.
 
-    ``total=None`` shows a spinner with the elapsed time (one step of unknown length).
+    ``total=None`` shows a spinner with the elapsed time (one step of unknown length);
+    ``transient`` erases the display when done.
     """
     if not enabled:
         yield lambda *a, **k: None
@@ -47,7 +49,7 @@ def steps(description: str, total: int | None, enabled: bool = True, console: An
     from codesign.cli.common import console as make_console
 
     con = console or make_console(stderr=True)
-    with Progress(*_columns(total is not None), console=con, transient=False) as progress:
+    with Progress(*_columns(total is not None), console=con, transient=transient) as progress:
         task = progress.add_task(description, total=total, status="")
 
         def step(advance: int = 1, description: str | None = None, status: str | None = None) -> None:
@@ -109,7 +111,7 @@ class SearchProgress:
         if not self.points:
             return
         pts = np.asarray(self.points, dtype=float)
-        front = pts[non_dominated_mask(pts, self.directions)]
+        front = np.unique(pts[non_dominated_mask(pts, self.directions)], axis=0)  # one point per value
         self.points = front.tolist()  # only the front matters from here on
         self.front_size = len(front)
         if self.hv is not None:

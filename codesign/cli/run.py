@@ -127,27 +127,33 @@ def resolve(args: argparse.Namespace) -> dict[str, Any]:
 def handle(args: argparse.Namespace) -> int:
     from codesign.cli.common import build_problem_checked, console, print_json
     from codesign.cli.main import one_line
-    from codesign.cli.progress import SearchProgress
+    from codesign.cli.progress import SearchProgress, steps
     from codesign.config import problem_spec
     from codesign.executors import make_executor
     from codesign.registry import REGISTRIES
-    from codesign.runner import run
+    from codesign.runner import problem_normalization, run
 
     cfg = resolve(args)
     spec = problem_spec(cfg["problem"], cfg.get("space"), cfg["plugins"])
     problem = build_problem_checked(spec, strict=args.strict)
-    REGISTRIES["agent"].spec(cfg["agent"])  # unknown agent -> error before anything runs
+    REGISTRIES["agent"].check_options(cfg["agent"], cfg["agent_kwargs"])  # unknown agent/options: before any work
     executor = make_executor(cfg["executor"], cfg["workers"], spec, cfg.get("eval_timeout"), cfg.get("ray_address"))
     out = console(stderr=True)
+    show_progress = not args.json and not args.quiet
+    # the fixed box of normalized hypervolume: derived once per problem version (then cached)
+    with steps(f"objective bounds of {problem.name} (once per problem version)", None, show_progress, out,
+               transient=True):
+        normalization = problem_normalization(problem)
     progress = None
-    if not args.json and not args.quiet:
+    if show_progress:
         progress = SearchProgress(f"{problem.name} / {cfg['agent']}", cfg["budget"], problem.directions,
-                                  [o.name for o in problem.objectives], search_hypervolume(problem), out)
+                                  [o.name for o in problem.objectives], search_hypervolume(normalization), out)
     t0 = time.perf_counter()
     try:
         result = run(problem, cfg["agent"], cfg["budget"], cfg["seed"], cfg["store"], batch_size=cfg["batch_size"],
                      agent_kwargs=cfg["agent_kwargs"], name=cfg.get("name"), executor=executor,
-                     on_record=progress.on_record if progress else None, worker=str(cfg["worker"]))
+                     on_record=progress.on_record if progress else None, worker=str(cfg["worker"]),
+                     meta={"normalization": normalization})
     finally:
         if progress is not None:
             progress.stop()
@@ -177,13 +183,12 @@ def handle(args: argparse.Namespace) -> int:
     return 0
 
 
-def search_hypervolume(problem: Any) -> Any:
-    """The hypervolume shown while a search runs: normalized by the problem's fixed bounds where
-    it has them, else None (front size only)."""
-    bounds = getattr(problem, "objective_bounds", None)
-    if not callable(bounds):
+def search_hypervolume(normalization: dict[str, Any] | None) -> Any:
+    """The hypervolume shown while a search runs: normalized by the problem's fixed bounds, or
+    None (front size only) when the problem has none."""
+    if normalization is None:
         return None
     from codesign.results.pareto import Normalization, normalized_hypervolume
 
-    norm = Normalization.from_dict(bounds())
+    norm = Normalization.from_dict(normalization)
     return lambda pts: normalized_hypervolume(pts, norm)

@@ -111,7 +111,7 @@ def create_app(location: str, refresh_s: float = 3.0) -> Any:
         prob = reader.snapshot().problem(name)
         if prob is None:
             return figures.empty_figure("this store has no runs yet")
-        return figures.hv_figure(data.hv_curves(prob), prob.ref, [o.name for o in prob.objectives])
+        return figures.hv_figure(data.hv_curves(prob), prob.basis)
 
     @app.callback(Output("trials-table", "rowData"), Output("trials-table", "columnDefs"),
                   Input("problem", "value"), Input("version", "data"))
