@@ -161,7 +161,7 @@ def runs_table(snapshot: Snapshot) -> list[dict[str, Any]]:
                 "run": run.name, "problem": prob.name, "agent": run.agent, "seed": run.seed,
                 "evaluations": s["evaluations"], "budget": run.budget, "complete": s["complete"],
                 "infeasible": s["infeasible"], "failed": s["failed"], "pareto": s["pareto_size"],
-                "hypervolume": None if s["hypervolume"] is None else float(f"{s['hypervolume']:.6g}"),
+                "hypervolume": None if s["hypervolume"] is None else float(f"{s['hypervolume']:.4g}"),
             })
     return rows
 
