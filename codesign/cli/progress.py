@@ -13,6 +13,7 @@ the only output there; the rich display goes to stderr.
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -36,13 +37,18 @@ def _columns(with_bar: bool) -> list[Any]:
 @contextlib.contextmanager
 def steps(description: str, total: int | None, enabled: bool = True, console: Any = None,
           transient: bool = False) -> Iterator[Step]:
-    """A progress display; yields ``step(advance=1, description=None, status=None)``.
+    """A progress display; yields ``step(advance=1, description=None, status=None, log=None)``
+    (``log``: a line printed above the display).
 
     ``total=None`` shows a spinner with the elapsed time (one step of unknown length);
-    ``transient`` erases the display when done.
+    ``transient`` erases the display when done. Disabled, ``log`` lines still go to stderr.
     """
     if not enabled:
-        yield lambda *a, **k: None
+        def quiet(*args: Any, log: str | None = None, **kwargs: Any) -> None:
+            if log is not None:
+                print(log, file=sys.stderr, flush=True)
+
+        yield quiet
         return
     from rich.progress import Progress
 
@@ -52,7 +58,10 @@ def steps(description: str, total: int | None, enabled: bool = True, console: An
     with Progress(*_columns(total is not None), console=con, transient=transient) as progress:
         task = progress.add_task(description, total=total, status="")
 
-        def step(advance: int = 1, description: str | None = None, status: str | None = None) -> None:
+        def step(advance: int = 1, description: str | None = None, status: str | None = None,
+                 log: str | None = None) -> None:
+            if log is not None:
+                progress.console.print(log, markup=False, highlight=False)
             fields: dict[str, Any] = {}
             if description is not None:
                 fields["description"] = description

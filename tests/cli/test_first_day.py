@@ -106,3 +106,44 @@ def test_bracketed_run_names_print_and_select(tmp_path, capsys) -> None:
     assert code == 0 and name in out and "runs of synth-test[synth-space]" in out
     code, out, err = run_cli(capsys, "show", "--store", store, "--run", name)
     assert code == 0, err
+
+
+def test_probe_digits_cnn_with_progress(capsys) -> None:
+    code, out, err = run_cli(capsys, "probe", "--workload", "digits-cnn", "--w-bits", "3", "--a-bits", "4", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert err == ""  # --json: one document, no progress display
+    assert doc["metric"] == "accuracy" and doc["n_eval"] == 540
+    assert doc["degradation"] == pytest.approx(doc["float"] - doc["value"])
+    assert 0 < doc["stderr"] < 0.05 and doc["float"] > 0.9
+    code, out, err = run_cli(capsys, "probe", "--workload", "digits-cnn", "--w-bits", "3", "--a-bits", "4")
+    assert code == 0 and out.startswith("digits-cnn W3A4: accuracy")
+    assert "loading digits-cnn" in err and "measuring digits-cnn at W3A4" in err  # what it is doing, and for how long
+    code, _, err = run_cli(capsys, "probe", "--workload", "digits-cnn", "--calibrate")
+    assert code == 2 and "needs a torch probe" in err
+
+
+def test_run_progress_shows_eta_front_and_normalized_hypervolume(tmp_path, capsys) -> None:
+    code, out, err = run_cli(capsys, "run", "--plugin", SYNTH, "--problem", "synth-test", "--budget", "15",
+                             "--store", str(tmp_path / "s"))
+    assert code == 0, err
+    bar = [l for l in err.splitlines() if "synth-test / random" in l]
+    assert bar and "15/15" in bar[-1] and "ETA" in bar[-1]
+    front, hv = bar[-1].split("front ")[1].split(" · HV ")
+    doc = json.loads(run_cli(capsys, "show", "--store", str(tmp_path / "s"), "--json")[1])
+    run = doc["problems"][0]["runs"][0]
+    assert int(front.split()[0]) == run["pareto_size"]
+    assert float(hv.split()[0]) == pytest.approx(run["hypervolume"], rel=1e-3)
+    assert doc["problems"][0]["hypervolume_kind"] == "normalized"
+
+
+def test_bench_agents_writes_nothing_by_default_and_shows_progress(tmp_path, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli(capsys, "bench", "agents", "--problem", "digits-accel-small", "--agents", "random",
+                             "--budget", "4", "--seeds", "2", "--json")
+    assert code == 0, err
+    assert [a["agent"] for a in json.loads(out)["agents"]] == ["random"]
+    assert list(tmp_path.iterdir()) == [], "bench agents wrote into the current directory"
+    bar = [l for l in err.splitlines() if l.strip().startswith("bench agents: 2 runs")]
+    assert bar and "2/2" in bar[-1] and "ETA" in bar[-1], err
+    assert sum(l.startswith("[") and "random seed" in l for l in err.splitlines()) == 2
