@@ -9,9 +9,15 @@ from typing import Any
 
 from codesign.errors import ConfigError
 
-CONFIG_KEYS = {"problem", "space", "agent", "agent_kwargs", "budget", "seed", "store", "batch_size", "plugins", "name",
-               "executor", "workers", "worker", "eval_timeout", "ray_address"}
 DEFAULT_PROBLEM = "digits-accel"
+
+
+def __getattr__(name: str) -> Any:
+    if name == "CONFIG_KEYS":  # the YAML keys (pydantic loads only when asked)
+        from codesign.cli.config_schema import CONFIG_KEYS
+
+        return CONFIG_KEYS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def add_parser(subparsers: Any) -> None:
@@ -63,65 +69,36 @@ def _parse_opts(items: list[str]) -> dict[str, Any]:
 
 
 def resolve(args: argparse.Namespace) -> dict[str, Any]:
-    """Merge the YAML config and the flags; validate types. Writes nothing."""
+    """Merge the YAML config and the flags, validate them against the config schema
+    (:mod:`codesign.cli.config_schema`; path-precise one-line errors) and fill the defaults.
+    Writes nothing."""
     from codesign.cli.common import load_yaml
+    from codesign.cli.config_schema import Named, validate_run_config
 
-    cfg: dict[str, Any] = {}
-    if args.config:
-        cfg = load_yaml(args.config)
-        unknown = sorted(set(cfg) - CONFIG_KEYS)
-        if unknown:
-            raise ConfigError(f"config keys must be among {sorted(CONFIG_KEYS)}, but got unknown {unknown}")
+    cfg: dict[str, Any] = load_yaml(args.config) if args.config else {}
     flags = {
         "problem": args.problem, "space": args.space, "agent": args.agent, "budget": args.budget, "seed": args.seed,
         "store": args.store, "batch_size": args.batch_size, "name": args.name,
         "executor": args.executor, "workers": args.workers, "worker": args.worker,
         "eval_timeout": args.eval_timeout, "ray_address": args.ray_address,
     }
-    for k, v in flags.items():
-        if v is not None:
-            cfg[k] = v
-    for key in ("name", "worker", "store", "ray_address", "executor"):
-        if cfg.get(key) is not None and not isinstance(cfg[key], str):
-            raise ConfigError(f"{key} must be a string, but got {cfg[key]!r}")
-    agent = cfg.get("agent", "random")
-    kwargs = cfg.get("agent_kwargs") or {}
-    if not isinstance(kwargs, dict):
-        raise ConfigError(f"agent_kwargs must be a mapping, but got {kwargs!r}")
-    if isinstance(agent, dict):
-        unknown = sorted(set(agent) - {"name", "kwargs"})
-        inner = agent.get("kwargs") or {}
-        if unknown or not isinstance(inner, dict):
-            raise ConfigError(f"agent must be a name or {{name, kwargs: mapping}}, but got {agent!r}")
-        kwargs = {**inner, **kwargs}
-        agent = agent.get("name")
-    cfg["agent"] = agent
-    cfg["agent_kwargs"] = {**kwargs, **_parse_opts(args.agent_opt)}
-    if any(not isinstance(k, str) for k in cfg["agent_kwargs"]):
-        raise ConfigError(f"agent_kwargs keys must be names, but got {sorted(map(repr, cfg['agent_kwargs']))}")
-    plugins = cfg.get("plugins") or []
-    if isinstance(plugins, str):
-        plugins = [plugins]
-    if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
-        raise ConfigError(f"plugins must be a list of Python file paths, but got {plugins!r}")
-    cfg["plugins"] = list(plugins) + list(args.plugin)
-    cfg.setdefault("problem", DEFAULT_PROBLEM)
-    cfg.setdefault("budget", 100)
-    cfg.setdefault("seed", 0)
-    cfg.setdefault("store", "runs/default")
-    cfg.setdefault("batch_size", 1)
-    cfg.setdefault("executor", None)
-    cfg.setdefault("workers", 1)
-    cfg.setdefault("worker", "main")
-    for key, low in (("budget", 1), ("seed", 0), ("batch_size", 1), ("workers", 1)):
-        v = cfg[key]
-        if isinstance(v, bool) or not isinstance(v, int) or v < low:
-            raise ConfigError(f"{key} must be an integer >= {low}, but got {v!r}")
-    if not isinstance(cfg["agent"], str):
-        raise ConfigError(f"agent must be a name, but got {cfg['agent']!r}")
-    if not isinstance(cfg["store"], str) or not cfg["store"].strip():
-        raise ConfigError(f"store must be a directory path or URL, but got {cfg['store']!r}")
-    return cfg
+    cfg.update({k: v for k, v in flags.items() if v is not None})
+    valid = validate_run_config(cfg)
+    agent = valid.agent if valid.agent is not None else "random"
+    kwargs = dict(valid.agent_kwargs or {})
+    if isinstance(agent, Named):
+        kwargs = {**agent.kwargs, **kwargs}
+        agent = agent.name
+    out = {k: v for k, v in valid.model_dump().items() if v is not None}
+    out.update({
+        "problem": cfg.get("problem", DEFAULT_PROBLEM), "space": cfg.get("space"),  # as written: problem specs
+        "agent": agent, "agent_kwargs": {**kwargs, **_parse_opts(args.agent_opt)},
+        "plugins": list(valid.plugins or []) + list(args.plugin),
+    })
+    for key, default in (("budget", 100), ("seed", 0), ("store", "runs/default"), ("batch_size", 1),
+                         ("executor", None), ("workers", 1), ("worker", "main")):
+        out.setdefault(key, default)
+    return out
 
 
 def handle(args: argparse.Namespace) -> int:
