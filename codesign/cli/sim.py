@@ -110,11 +110,13 @@ def gemm_command(args: argparse.Namespace) -> int:
     if args.json:
         print_json(doc)
     else:
+        from rich.markup import escape
+
         from codesign.cli.common import console
 
         con = console()
-        con.print(f"[bold]{doc['pe']}[/] {args.m}x{args.n}x{args.k}  w{args.w_bits} a{args.a_bits}  "
-                  f"array {args.array[0]}x{args.array[1]}  order {args.order}")
+        con.print(f"[bold]{escape(str(doc['pe']))}[/] {args.m}x{args.n}x{args.k}  w{args.w_bits} a{args.a_bits}  "
+                  f"array {args.array[0]}x{args.array[1]}  order {args.order}", markup=True)
         con.print(f"cycles {res.cycles} (compute {res.compute_cycles}, overhead "
                   f"{res.overhead_cycles}), cycles/MAC {doc['cycles_per_mac']:.4g}, "
                   f"verified {doc['verified']}, {seconds * 1e3:.1f} ms")
