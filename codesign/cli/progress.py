@@ -55,6 +55,10 @@ def steps(description: str, total: int | None, enabled: bool = True, console: An
     from codesign.cli.common import console as make_console
 
     con = console or make_console(stderr=True)
+    if transient and not con.is_terminal:  # nothing to erase later: show nothing (no stray newline)
+        with steps(description, total, False) as quiet:
+            yield quiet
+        return
     with Progress(*_columns(total is not None), console=con, transient=transient) as progress:
         task = progress.add_task(description, total=total, status="")
 
