@@ -190,10 +190,10 @@ def hv_figure(curves: dict[str, dict[str, Any]], basis: Any, height: int = 420) 
         note = "fixed per-problem box (ideal → 0, nadir → 1); comparable across stores"
     else:
         note = "raw; reference point " + ", ".join(f"{esc(n)}={v:.4g}" for n, v in zip(names, basis.ref or []))
-    fig.add_annotation(text=note, showarrow=False, xref="paper", yref="paper", x=0, y=-0.2,
-                       xanchor="left", font={"size": 11, "color": "#666"})
+    fig.add_annotation(text=note, showarrow=False, xref="paper", yref="paper", x=0, y=0, yshift=-58,
+                       xanchor="left", yanchor="top", font={"size": 11, "color": "#666"})
     return _layout(fig, "Hypervolume vs. evaluations<br><sup>median over seeds, band = min-max</sup>", height,
-                   margin={"l": 60, "r": 20, "t": 60, "b": 80})
+                   margin={"l": 60, "r": 20, "t": 60, "b": 90})
 
 
 # ------------------------------------------------------------------------------ design detail
