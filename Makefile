@@ -33,7 +33,8 @@ peer: .venv-peer/.installed
 	touch $@
 
 demo: $(CORE)
-	$(VENV)/bin/codesign run --agent tpe --budget 120 --seed 0 --store runs/demo
+	sh scripts/install-system-deps.sh dataset-fashion-mnist  # the demo problem's data
+	$(VENV)/bin/codesign run experiments/demo.yaml
 
 test: $(STAMP)
 	sh scripts/install-system-deps.sh

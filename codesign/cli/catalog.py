@@ -24,8 +24,7 @@ def handle(args: argparse.Namespace) -> int:
     for plugin in args.plugin:
         load_plugin(plugin)
     kinds = [args.kind] if args.kind else list(PLURALS)
-    doc = {k: [{"name": s.name, "summary": s.describe(), **({"build": env_builder(s.name)} if k == "envs" else {})}
-               for s in REGISTRIES[PLURALS[k]].specs()] for k in kinds}
+    doc = {k: [_entry(s) for s in REGISTRIES[PLURALS[k]].specs()] for k in kinds}
     if args.json:
         print_json(doc)
         return 0
@@ -52,3 +51,21 @@ def env_builder(name: str) -> str:
     if name in GYM_ENVS:
         return "gymnasium.make"
     return "codesign.make_env (PettingZoo ParallelEnv)" if name in PETTINGZOO_ENVS else "codesign.make_env"
+
+
+def _entry(spec: Any) -> dict[str, Any]:
+    """A catalogue row; problems add what their factory's ``catalog_info()`` says (what searches
+    bits and what opposes lowering them), read without building the problem."""
+    out = {"name": spec.name, "summary": spec.describe()}
+    if spec.kind == "env":
+        out["build"] = env_builder(spec.name)
+    if spec.kind == "problem":
+        from codesign.errors import RegistryError
+
+        try:
+            info = getattr(spec.load(), "catalog_info", None)
+        except RegistryError:
+            info = None
+        if callable(info):
+            out["info"] = info()
+    return out

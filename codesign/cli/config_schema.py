@@ -86,6 +86,8 @@ class RunConfig(_Strict):
     worker: NonEmpty | None = None
     eval_timeout: Annotated[float, Field(strict=False)] | None = None  # range: executors.check_timeout
     ray_address: NonEmpty | None = None
+    constraints: Annotated[list[NonEmpty], BeforeValidator(lambda v: [v] if isinstance(v, str) else v)] | None = None
+    max_accuracy_drop: Annotated[float, Field(strict=False)] | None = None  # range: the problem spec
 
 
 CONFIG_KEYS = tuple(RunConfig.model_fields)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from typing import Any
@@ -45,6 +46,11 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--eval-timeout", type=float, metavar="SECONDS", help="per-evaluation timeout (failed record)")
     p.add_argument("--worker", help="name of this process within a shared run (default main); "
                    "several workers on one store and run name each evaluate --budget designs")
+    p.add_argument("--constraint", action="append", default=[], metavar="EXPR",
+                   help="metric constraint a feasible design satisfies, e.g. 'area_mm2 <= 2' (repeatable)")
+    p.add_argument("--max-accuracy-drop", type=float, metavar="X",
+                   help="feasible designs lose at most X of the probe metric vs. full precision "
+                   "(<metric>_degradation <= X; accuracy as a fraction, e.g. 0.01)")
     p.add_argument("--name", help="run name (default <problem>/<agent>/seed<seed>)")
     p.add_argument("--json", action="store_true", help="print one JSON document (summary and Pareto front)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -89,16 +95,28 @@ def resolve(args: argparse.Namespace) -> dict[str, Any]:
     if isinstance(agent, Named):
         kwargs = {**agent.kwargs, **kwargs}
         agent = agent.name
-    out = {k: v for k, v in valid.model_dump().items() if v is not None}
+    out = {k: getattr(valid, k) for k in type(valid).model_fields if getattr(valid, k) is not None}
     out.update({
         "problem": cfg.get("problem", DEFAULT_PROBLEM), "space": cfg.get("space"),  # as written: problem specs
         "agent": agent, "agent_kwargs": {**kwargs, **_parse_opts(args.agent_opt)},
         "plugins": list(valid.plugins or []) + list(args.plugin),
+        "constraints": list(valid.constraints or []) + list(args.constraint),
     })
+    if args.max_accuracy_drop is not None:
+        out["max_accuracy_drop"] = args.max_accuracy_drop
     for key, default in (("budget", 100), ("seed", 0), ("store", "runs/default"), ("batch_size", 1),
                          ("executor", None), ("workers", 1), ("worker", "main")):
         out.setdefault(key, default)
     return out
+
+
+def _terminate_as_interrupt() -> Any:
+    """SIGTERM (a scheduler, ``kill``) ends the run like Ctrl-C: the batch in flight is closed as
+    orphaned, the executor's workers and a local Ray are stopped, the worker lease is released."""
+    def _handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt("terminated (SIGTERM)")
+
+    return signal.signal(signal.SIGTERM, _handler)
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -111,7 +129,8 @@ def handle(args: argparse.Namespace) -> int:
     from codesign.runner import problem_normalization, run
 
     cfg = resolve(args)
-    spec = problem_spec(cfg["problem"], cfg.get("space"), cfg["plugins"])
+    spec = problem_spec(cfg["problem"], cfg.get("space"), cfg["plugins"], cfg["constraints"],
+                        cfg.get("max_accuracy_drop"))
     problem = build_problem_checked(spec, strict=args.strict)
     REGISTRIES["agent"].check_options(cfg["agent"], cfg["agent_kwargs"])  # unknown agent/options: before any work
     executor = make_executor(cfg["executor"], cfg["workers"], spec, cfg.get("eval_timeout"), cfg.get("ray_address"))
@@ -126,12 +145,14 @@ def handle(args: argparse.Namespace) -> int:
         progress = SearchProgress(f"{problem.name} / {cfg['agent']}", cfg["budget"], problem.directions,
                                   [o.name for o in problem.objectives], search_hypervolume(normalization), out)
     t0 = time.perf_counter()
+    previous = _terminate_as_interrupt()
     try:
         result = run(problem, cfg["agent"], cfg["budget"], cfg["seed"], cfg["store"], batch_size=cfg["batch_size"],
                      agent_kwargs=cfg["agent_kwargs"], name=cfg.get("name"), executor=executor,
                      on_record=progress.on_record if progress else None, worker=str(cfg["worker"]),
                      meta={"normalization": normalization})
     finally:
+        signal.signal(signal.SIGTERM, previous)
         if progress is not None:
             progress.stop()
         executor.close()

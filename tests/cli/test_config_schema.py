@@ -14,9 +14,10 @@ PROBLEM = "problem: {space: quant, workload: digits-cnn, evaluators: EVALS, obje
     ("budget: 0", "budget must be an integer >= 1, but got 0"),
     ("budget: true", "budget must be an integer, but got True"),
     ("seed: 1.5", "seed must be an integer, but got 1.5"),
-    ("budgett: 3", "config keys must be among ['agent', 'agent_kwargs', 'batch_size', 'budget', 'eval_timeout', "
-                   "'executor', 'name', 'plugins', 'problem', 'ray_address', 'seed', 'space', 'store', 'worker', "
-                   "'workers'], but got unknown 'budgett' (did you mean 'budget'?)"),
+    ("budgett: 3", "config keys must be among ['agent', 'agent_kwargs', 'batch_size', 'budget', 'constraints', "
+                   "'eval_timeout', 'executor', 'max_accuracy_drop', 'name', 'plugins', 'problem', 'ray_address', "
+                   "'seed', 'space', 'store', 'worker', 'workers'], but got unknown 'budgett' (did you mean 'budget'?)"),
+    ("constraints: [area_mm2 <= 2, 3]", "constraints[1] must be a non-empty string, but got 3"),
     ("agent: {name: tpe, kwargz: {}}", "config agent keys must be among ['kwargs', 'name'], but got unknown 'kwargz' "
                                        "(did you mean 'kwargs'?)"),
     ("agent: {kwargs: {n_startup_trials: 3}}", "agent must have 'name'; given keys ['kwargs']"),
