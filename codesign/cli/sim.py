@@ -210,6 +210,7 @@ def bench_sim_command(args: argparse.Namespace) -> int:
     if getattr(args, "json", False):
         print_json(doc)
         return 0
+    from rich.markup import escape
     from rich.table import Table
 
     from codesign.cli.common import console
@@ -237,8 +238,8 @@ def bench_sim_command(args: argparse.Namespace) -> int:
     con.print(f"weight-serial compute cycles 4→8 bits: ×{s['weight_serial_cycles_ratio_8_over_4']:.2f}; "
               f"LUT lookups per weight bit: {s['lut_lookups_per_weight_bit']}")
     if misses:
-        con.print(f"[bold red]goal missed[/] by: {', '.join(misses)} (ratio goal ≤ {doc['serial_ratio_goal']} × "
-                  f"work units per MAC; RTL speed-up goal ≥ {doc['rtl_speedup_goal']:.0f}x)")
+        con.print(f"[bold red]goal missed[/] by: {escape(', '.join(misses))} (ratio goal ≤ {doc['serial_ratio_goal']} × "
+                  f"work units per MAC; RTL speed-up goal ≥ {doc['rtl_speedup_goal']:.0f}x)", markup=True)
     return 0
 
 
