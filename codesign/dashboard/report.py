@@ -92,7 +92,8 @@ def _problem_section(prob: data.ProblemData, runs: list[dict[str, Any]], fig: _F
     objs = [o.name for o in prob.objectives]
     parts = [f"<h2>Problem {_e(prob.name)}</h2>",
              html_table([r for r in runs if r["problem"] == prob.name],
-                        ["run", "agent", "seed", "evaluations", "complete", "infeasible", "failed", "pareto", "hypervolume"])]
+                        ["run", "agent", "seed", "evaluations", "complete", "infeasible", "failed", "pareto", "hypervolume"]),
+             f'<p class="note">hypervolume: {_e(prob.basis.describe())}</p>']
     views = [objs[1::-1]] if len(objs) >= 2 else []
     views += [objs[:3]] if len(objs) >= 3 else []
     for axes in views:
