@@ -78,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
                                                      exp.log(f"{done}/{total} {rec.state.value}") if done % 20 == 0 else None))
     wall = time.perf_counter() - t0
     recs = result.records
+    if result.resumed:  # a resumed run (e.g. a report from an existing --store): the evaluations' own time
+        wall = sum(r.eval_seconds for r in recs)
+        exp.note(f"Resumed from {result.resumed} stored evaluations: wall time below is the sum of the "
+                 f"evaluations' own times (agent overhead not included).")
     objectives = problem.objectives
     metric = objectives[0].name
     front = sorted(pareto_records(recs, objectives), key=lambda r: r.metrics.values[metric])
