@@ -50,7 +50,8 @@ _BUILTINS: dict[str, dict[str, tuple[str, str]]] = {
         "sb3-dqn": ("codesign.agents.rl.sb3:DQNAgent", "stable-baselines3 DQN on LayerwiseEnv (discrete)"),
         "sb3-sac": ("codesign.agents.rl.sb3:SACAgent", "stable-baselines3 SAC on LayerwiseEnv (continuous)"),
         "haq": ("codesign.agents.rl.haq:HAQAgent", "HAQ-style DDPG on LayerwiseEnv with a bit-budget action wall"),
-        "marl": ("codesign.agents.rl.marl:MARLAgent", "independent Q-learners per subsystem on the PettingZoo env"),
+        "marl": ("codesign.agents.rl.marl:MARLAgent", "one agent per subsystem on the PettingZoo env, value decomposition (VDN, CTDE)"),
+        "marl-independent": ("codesign.agents.rl.marl:IndependentMARLAgent", "baseline: independent learners per subsystem on the PettingZoo env"),
         "hasco": ("codesign.agents.hasco:HASCOAgent", "nested: BO over hardware, knapsack bits, inner mapping search"),
     },
     "problem": {
@@ -77,6 +78,11 @@ _BUILTINS: dict[str, dict[str, tuple[str, str]]] = {
         "bit_serial": ("codesign.rtl_sim.characterize:bit_serial", "weight bit-serial PE (BISMO/BitMoD style)"),
         "bit_serial_act": ("codesign.rtl_sim.characterize:bit_serial_act", "activation bit-serial PE (Stripes)"),
         "lut": ("codesign.rtl_sim.characterize:lut", "LUT PE over weight bit-planes (T-MAC style)"),
+        "bit_serial_both": ("codesign.rtl_sim.models_serial:bit_serial_both", "both operands as bit-plane pairs (Loom / BISMO)"),
+        "serial": ("codesign.rtl_sim.models_serial:serial", "configurable digit-serial PE, BitMoD-like by default"),
+        "essential": ("codesign.rtl_sim.models_serial:essential", "zero-bit-skipping weight-serial PE (Pragmatic; data-dependent)"),
+        "essential_csd": ("codesign.rtl_sim.characterize:essential_csd", "zero-bit skipping over signed-digit terms (Laconic-style)"),
+        "bit_fusion": ("codesign.rtl_sim.characterize:bit_fusion", "Bit Fusion fused 2-bit bricks (synthesized figures)"),
     },
 }
 

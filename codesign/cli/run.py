@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import time
 from typing import Any
 
@@ -132,6 +133,15 @@ def resolve(args: argparse.Namespace) -> dict[str, Any]:
     return cfg
 
 
+def _terminate_as_interrupt() -> Any:
+    """SIGTERM (a scheduler, ``kill``) ends the run like Ctrl-C: the batch in flight is closed as
+    orphaned, the executor's workers and a local Ray are stopped, the worker lease is released."""
+    def _handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt("terminated (SIGTERM)")
+
+    return signal.signal(signal.SIGTERM, _handler)
+
+
 def handle(args: argparse.Namespace) -> int:
     from codesign.cli.common import console, print_json
     from codesign.config import build_problem, problem_spec
@@ -164,11 +174,13 @@ def handle(args: argparse.Namespace) -> int:
                 started.append(True)
             progress.update(task, completed=done)
     t0 = time.perf_counter()
+    previous = _terminate_as_interrupt()
     try:
         result = run(problem, cfg["agent"], cfg["budget"], cfg["seed"], cfg["store"], batch_size=cfg["batch_size"],
                      agent_kwargs=cfg["agent_kwargs"], name=cfg.get("name"), executor=executor, on_record=on_record,
                      worker=str(cfg["worker"]))
     finally:
+        signal.signal(signal.SIGTERM, previous)
         if progress is not None:
             progress.stop()
         executor.close()

@@ -65,6 +65,8 @@ def shared_reference(record_sets: Sequence[Sequence[EvalRecord]], objectives: Se
 
 def run_summary(records: Sequence[EvalRecord], objectives: Sequence[Objective], ref: Sequence[float] | None) -> dict[str, Any]:
     states = {s.value: 0 for s in (EvalState.COMPLETE, EvalState.INFEASIBLE, EvalState.FAILED)}
+    orphaned = sum(1 for r in records if r.orphaned)
+    records = [r for r in records if not r.orphaned]  # in flight when a process stopped: redone, not failures
     for r in records:
         states[r.state.value] = states.get(r.state.value, 0) + 1
     front = pareto_records(records, objectives)
@@ -77,6 +79,7 @@ def run_summary(records: Sequence[EvalRecord], objectives: Sequence[Objective], 
         "complete": states["complete"],
         "infeasible": states["infeasible"],
         "failed": states["failed"],
+        "orphaned": orphaned,
         "cached": sum(1 for r in records if r.cached),
         "screened": sum(1 for r in feasible(records) if not is_full_fidelity(r)),
         "eval_seconds_total": float(sum(r.eval_seconds for r in records)),
