@@ -83,3 +83,41 @@ def fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
+
+
+def check_output_path(path: str) -> None:
+    """An output file must be a new or a regular file in an existing directory: never a
+    directory, a device, a FIFO or a symbolic link (writing would replace or follow it)."""
+    import stat
+
+    if os.path.islink(path):
+        raise ConfigError(f"-o must be a regular file, but {path!r} is a symbolic link (give its target instead)")
+    if os.path.exists(path):
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise ConfigError(f"-o must be a file, but {path!r} is a directory")
+        if not stat.S_ISREG(mode):
+            raise ConfigError(f"-o must be a regular file, but {path!r} is a device, FIFO or socket")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise ConfigError(f"-o must be in an existing directory, but {parent!r} does not exist")
+
+
+def write_file(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (a fresh temporary file in the same directory, renamed)."""
+    import tempfile
+
+    check_output_path(path)
+    parent = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=parent)
+    except OSError as exc:
+        raise ConfigError(f"-o {path!r} cannot be written: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

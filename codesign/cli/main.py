@@ -22,6 +22,7 @@ SUBCOMMANDS = (
     "codesign.cli.bench",
     "codesign.cli.validate",
     "codesign.cli.dashboard",
+    "codesign.cli.optuna_dashboard",
     "codesign.cli.probe",
     "codesign.cli.allocate",
 )

@@ -18,7 +18,8 @@ def add_parser(subparsers: Any) -> None:
     p.set_defaults(handler=handle_show)
     e = subparsers.add_parser("export", help="export every evaluation of a store as CSV or JSON")
     e.add_argument("--store", required=True, help="store directory or database URL")
-    e.add_argument("--format", required=True, choices=("csv", "json"))
+    e.add_argument("--format", required=True, choices=("csv", "json", "optuna"),
+                   help="csv / json (one row per evaluation), or optuna: an optuna journal file (-o)")
     e.add_argument("-o", "--output", help="output file (default stdout)")
     e.set_defaults(handler=handle_export)
 
@@ -150,50 +151,34 @@ def handle_export(args: argparse.Namespace) -> int:
     from codesign.results.export import export_rows, to_csv, to_json
     from codesign.results.store import Store
 
+    from codesign.cli.common import check_output_path, write_file
+
     if args.output:
         check_output_path(args.output)
     store = Store(args.store, create=False, read_only=True)
+    if args.format == "optuna":
+        if not args.output:
+            raise ConfigError("--format optuna writes an optuna journal file: give it with -o FILE")
+        import tempfile
+
+        from codesign.results.optuna_export import to_journal
+
+        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(args.output) + ".", suffix=".tmp",
+                                   dir=os.path.dirname(os.path.abspath(args.output)))
+        os.close(fd)
+        try:
+            n = to_journal(store, tmp)
+            check_output_path(args.output)
+            os.replace(tmp, args.output)  # a fresh journal, never appended to an existing file
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        sys.stderr.write(f"{n} records written to the optuna journal {args.output} "
+                         f"(optuna-dashboard {args.output}, or codesign optuna-dashboard --store {args.store})\n")
+        return 0
     text = to_csv(export_rows(store)) if args.format == "csv" else to_json(store) + "\n"
     if args.output:
         write_file(args.output, text)
     else:
         sys.stdout.write(text)
     return 0
-
-
-def check_output_path(path: str) -> None:
-    """An output file must be a new or a regular file in an existing directory: never a
-    directory, a device, a FIFO or a symbolic link (writing would replace or follow it)."""
-    import stat
-
-    if os.path.islink(path):
-        raise ConfigError(f"-o must be a regular file, but {path!r} is a symbolic link (give its target instead)")
-    if os.path.exists(path):
-        mode = os.stat(path).st_mode
-        if stat.S_ISDIR(mode):
-            raise ConfigError(f"-o must be a file, but {path!r} is a directory")
-        if not stat.S_ISREG(mode):
-            raise ConfigError(f"-o must be a regular file, but {path!r} is a device, FIFO or socket")
-    parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent):
-        raise ConfigError(f"-o must be in an existing directory, but {parent!r} does not exist")
-
-
-def write_file(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (a fresh temporary file in the same directory, renamed)."""
-    import tempfile
-
-    check_output_path(path)
-    parent = os.path.dirname(os.path.abspath(path))
-    try:
-        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=parent)
-    except OSError as exc:
-        raise ConfigError(f"-o {path!r} cannot be written: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
