@@ -180,7 +180,10 @@ def flagship_problem(model: str, flat: bool = False, mapper: str = "heuristic", 
     space = compose(*parts, name=f"{name}-space", constraints=cons)
     objectives = (Objective(spec.metric, spec.direction, ref=spec.ref), Objective("latency_ms", "min"),
                   Objective("energy_uj", "min"), Objective("area_mm2", "min"))
-    cost = CostModelEvaluator(cost_wl, mapper=mapper)
+    from codesign.evaluators.accuracy.pe_cycles import MeasuredPECycles
+
+    # zero-bit-skipping PEs: cycles from the model's own quantized weights (closed form elsewhere)
+    cost = CostModelEvaluator(cost_wl, mapper=mapper, pe_cycles=MeasuredPECycles(probe))
     evaluators: list[Any] = [cost, probe]
     if fidelity == "multi":
         from codesign.problems.fidelity import MultiFidelity
