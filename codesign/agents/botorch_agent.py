@@ -118,6 +118,7 @@ class BotorchAgent(Agent):
         self._hyper: dict[str, Any] | None = None
         self._all: list[Design] | None = None
         self.timings: list[dict[str, float]] = []
+        self.fallbacks: dict[str, int] = {}  # reason -> count: every degraded step, in describe()
         if self.acquisition == "nehvi":
             warm_up_hypervolume()  # one-time setup of the hypervolume code paths, outside the timed loop
 
@@ -134,6 +135,8 @@ class BotorchAgent(Agent):
                 raise
             import warnings
 
+            reason = f"BO step failed ({type(exc).__name__}), random designs asked"
+            self.fallbacks[reason] = self.fallbacks.get(reason, 0) + 1
             warnings.warn(f"botorch: acquisition failed ({type(exc).__name__}: {exc}); asking random designs")
             return [self._fresh_random() for _ in range(n)]
 
@@ -244,8 +247,9 @@ class BotorchAgent(Agent):
             mll = ExactMarginalLogLikelihood(model.likelihood, model)
             try:
                 fit_gpytorch_mll(mll, optimizer_kwargs={"options": {"maxiter": self.params["fit_maxiter"]}})
-            except Exception:  # keep the warm-started hyperparameters
-                pass
+            except Exception as exc:  # keep the warm-started hyperparameters, and say so
+                reason = f"GP fit failed ({type(exc).__name__}), previous hyperparameters kept"
+                self.fallbacks[reason] = self.fallbacks.get(reason, 0) + 1
             self._hyper = {k: v.detach().clone() for k, v in model.state_dict().items()
                            if not k.startswith(("outcome_transform", "input_transform")) and "train" not in k}
         model.eval()
@@ -299,6 +303,9 @@ class BotorchAgent(Agent):
             out["mean_fit_s"] = float(np.mean([t["fit_s"] for t in self.timings]))
             out["mean_acq_s"] = float(np.mean([t["acq_s"] for t in self.timings]))
             out["iterations"] = len(self.timings)
+            out["mean_ask_s"] = float(np.mean([t["fit_s"] + t["acq_s"] for t in self.timings]))
+        out["model_steps"] = len(self.timings)
+        out["fallbacks"] = dict(self.fallbacks)
         return out
 
 
