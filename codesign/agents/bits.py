@@ -78,7 +78,8 @@ class BitModel:
     HAQ's action wall (module docstring).
 
     Args:
-        space, workload: the searched space and (optional) its workload.
+        space: the searched space.
+        workload: its workload (optional; weights the groups by MACs and elements).
         loss: loss table keyed by group key (default: the noise proxy).
         costs: extra cost tables (``bops`` is always defined).
         constraints: side constraints over the groups (named by key).

@@ -101,7 +101,14 @@ def allocate(config: Mapping[str, Any] | None = None, resolve: Resolver | None =
     """Solve one allocation given as a config mapping and/or keyword arguments (the keys of the
     module docstring; tables as arrays, mappings or callables ``f(group, option)``)."""
     merged = {**dict(config or {}), **kwargs}
-    return solve(build(merged, resolve), merged.get("time_limit"))
+    return solve(build(merged, resolve), _time_limit(merged))
+
+
+def _time_limit(config: Mapping[str, Any]) -> float | None:
+    t = config.get("time_limit")
+    if t is not None and (isinstance(t, bool) or not isinstance(t, (int, float)) or t <= 0):
+        raise ConfigError(f"`time_limit` must be a number of seconds > 0, but got {t!r}")
+    return None if t is None else float(t)
 
 
 def _expected(expect: Any, problem: AllocationProblem, layer_order: Sequence[str]) -> dict[str, str]:
@@ -118,7 +125,7 @@ def run(config: Mapping[str, Any], resolve: Resolver | None = None) -> dict[str,
     JSON-able document ``{name, source, groups, allocation | cases, pareto, matched, ...}``."""
     t0 = time.perf_counter()
     problem = build(config, resolve)
-    limit = config.get("time_limit")
+    limit = _time_limit(config)
     layer_order = ([str(n) for n in config["layers"]] if config.get("layers") is not None
                    else [m for g in problem.groups for m in g.members])
     doc: dict[str, Any] = {"name": config.get("name", "allocation"), "source": config.get("source"),
@@ -126,6 +133,8 @@ def run(config: Mapping[str, Any], resolve: Resolver | None = None) -> dict[str,
                                       for g in problem.groups]}
     cases = config.get("cases")
     if cases:
+        if not isinstance(cases, list):
+            raise ConfigError(f"`cases` must be a list of {{name, budgets, expect}}, but got {cases!r}")
         rows = []
         for i, case in enumerate(cases):
             if not isinstance(case, Mapping) or set(case) - {"name", "budgets", "expect", "notes"}:

@@ -86,25 +86,31 @@ def make_groups(layers: Sequence[str] | None = None, ties: Sequence[Sequence[str
                 groups: Any = None, options: Sequence[Any] = ()) -> list[Group]:
     """Groups from ``layers`` (one per layer) merged by ``ties`` (a tied group is named by its
     members joined with ``+``), or from explicit ``groups`` — a list of names, of
-    ``{name, members, options}`` mappings, or a mapping ``name -> members``. ``options`` is the
+    ``{name, members, options}`` mappings or of :class:`Group` s, or a mapping ``name -> members``. ``options`` is the
     default option list of every group."""
-    default = tuple(parse_option(o) for o in options)
+    default = tuple(parse_option(o) for o in _names(options, "options", parse=False))
     out: list[Group] = []
     if groups is not None:
         items = list(groups.items()) if isinstance(groups, Mapping) else list(groups)
         for item in items:
-            if isinstance(item, tuple) and len(item) == 2:  # from a name -> members mapping
-                out.append(Group(str(item[0]), tuple(str(m) for m in item[1]), default))
+            if isinstance(item, Group):
+                out.append(item)
+            elif isinstance(item, tuple) and len(item) == 2:  # from a name -> members mapping
+                out.append(Group(str(item[0]), tuple(_names(item[1], f"members of group {item[0]!r}")), default))
             elif isinstance(item, Mapping):
                 extra = sorted(set(item) - {"name", "members", "options"})
                 if extra or "name" not in item:
                     raise ConfigError(f"a group must be a name or {{name, members, options}}, but got {dict(item)!r}")
-                opts = tuple(parse_option(o) for o in item["options"]) if "options" in item else default
-                out.append(Group(str(item["name"]), tuple(str(m) for m in item.get("members", [item["name"]])), opts))
+                opts = (tuple(parse_option(o) for o in _names(item["options"], "options", parse=False))
+                        if "options" in item else default)
+                members = _names(item.get("members", [item["name"]]), f"members of group {item['name']!r}")
+                out.append(Group(str(item["name"]), tuple(members), opts))
             else:
                 out.append(Group(str(item), (str(item),), default))
     elif layers is not None:
-        layers = [str(n) for n in layers]
+        layers = _names(layers, "layers")
+        if len(set(layers)) != len(layers):
+            raise ConfigError(f"`layers` must be unique, but {sorted({n for n in layers if layers.count(n) > 1})} repeat")
         parent = {n: n for n in layers}
 
         def root(n: str) -> str:
@@ -112,8 +118,8 @@ def make_groups(layers: Sequence[str] | None = None, ties: Sequence[Sequence[str
                 n = parent[n]
             return n
 
-        for tie in ties:
-            tie = [str(n) for n in tie]
+        for tie in _names(ties, "ties", parse=False):
+            tie = _names(tie, "a tie")
             unknown = [n for n in tie if n not in parent]
             if unknown or len(tie) < 2:
                 raise ConfigError(f"a tie must list >= 2 known layers, but got {tie} (unknown: {unknown})")
@@ -127,6 +133,16 @@ def make_groups(layers: Sequence[str] | None = None, ties: Sequence[Sequence[str
         raise ConfigError("an allocation needs `layers` (optionally with `ties`) or `groups`")
     _check_groups(out)
     return out
+
+
+def _names(values: Any, what: str, parse: bool = True) -> list[Any]:
+    """A list from a YAML list (strings when ``parse``), else a one-line :class:`ConfigError`."""
+    if isinstance(values, (str, bytes, Mapping)) or not hasattr(values, "__iter__"):
+        raise ConfigError(f"`{what}` must be a list, but got {values!r}")
+    out = list(values)
+    if parse and any(not isinstance(v, (str, int)) or isinstance(v, bool) for v in out):
+        raise ConfigError(f"`{what}` must be a list of names, but got {out!r}")
+    return [str(v) for v in out] if parse else out
 
 
 def _check_groups(groups: Sequence[Group]) -> None:
@@ -152,12 +168,25 @@ def _check_groups(groups: Sequence[Group]) -> None:
 TableSpec = Any  # callable | array | mapping (see table_values)
 
 
+def _num(value: Any, what: str) -> float:
+    """``float(value)`` for a number, else a one-line :class:`ConfigError`."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ConfigError(f"`{what}` must hold numbers, but got {value!r}")
+    return float(value)
+
+
+def _nums(values: Any, what: str) -> np.ndarray:
+    if isinstance(values, (str, bytes, Mapping)) or not hasattr(values, "__iter__"):
+        raise ConfigError(f"`{what}` must be a list of numbers, but got {values!r}")
+    return np.array([_num(v, what) for v in values], dtype=float)
+
+
 def table_values(spec: TableSpec, groups: Sequence[Group], what: str,
                  layer_order: Sequence[str] | None = None) -> list[np.ndarray]:
     """One float array per group (one value per option of the group); see the module docstring."""
     layer_order = list(layer_order) if layer_order is not None else [m for g in groups for m in g.members]
     if callable(spec):
-        out = [np.array([float(spec(g, o)) for o in g.options]) for g in groups]
+        out = [np.array([_num(spec(g, o), f"{what} of {g.name!r}") for o in g.options]) for g in groups]
     elif isinstance(spec, Mapping) and set(spec) == {"product"}:
         factors = spec["product"]
         if isinstance(factors, (str, bytes, Mapping)) or not isinstance(factors, Sequence) or not factors:
@@ -196,11 +225,11 @@ def _per_layer_scalar(spec: Any, layer_order: Sequence[str], what: str) -> dict[
         missing = [n for n in layer_order if n not in spec]
         if missing:
             raise ConfigError(f"`{what}` must give every layer, but misses {missing[:3]}")
-        return {n: float(spec[n]) for n in layer_order}
+        return {n: _num(spec[n], what) for n in layer_order}
     vals = list(spec) if not isinstance(spec, (str, bytes)) else []
     if len(vals) != len(layer_order):
         raise ConfigError(f"`{what}` must have one value per layer ({len(layer_order)}), but got {len(vals)}")
-    return {n: float(v) for n, v in zip(layer_order, vals)}
+    return {n: _num(v, what) for n, v in zip(layer_order, vals)}
 
 
 def _factor(spec: Any, groups: Sequence[Group], layer_order: Sequence[str],
@@ -214,7 +243,7 @@ def _factor(spec: Any, groups: Sequence[Group], layer_order: Sequence[str],
             missing = [o.name for o in g.options if o.name not in spec]
             if missing:
                 raise ConfigError(f"`{what}` must give options {missing} (group {g.name!r})")
-        return {m: {g.name: np.array([float(spec[o.name]) for o in g.options])} for m, g in owner.items()}
+        return {m: {g.name: np.array([_num(spec[o.name], what) for o in g.options])} for m, g in owner.items()}
     if isinstance(spec, Mapping):
         per = _per_layer(spec, groups, layer_order, what)
         if any(k not in owner for k in per):
@@ -247,9 +276,9 @@ def _per_layer(spec: Mapping[str, Any], groups: Sequence[Group], layer_order: Se
             missing = [o.name for o in g.options if o.name not in val]
             if missing:
                 raise ConfigError(f"`{what}` of {key!r} must give options {missing}")
-            vals = np.array([float(val[o.name]) for o in g.options])
+            vals = np.array([_num(val[o.name], f"{what} of {key!r}") for o in g.options])
         else:
-            vals = np.asarray(list(val), dtype=float)
+            vals = _nums(val, f"{what} of {key!r}")
             if vals.shape != (len(g.options),):
                 raise ConfigError(f"`{what}` of {key!r} must have {len(g.options)} values (one per option), but got {len(vals)}")
         out[key] = {g.name: vals}
@@ -288,12 +317,17 @@ class AllocationProblem:
             if name in BUILTIN_TABLES:
                 raise ConfigError(f"table name {name!r} is reserved (built-in: {list(BUILTIN_TABLES)})")
             self.tables[str(name)] = np.concatenate(table_values(spec, self.groups, str(name), layer_order))
-        self.objective = {objective: 1.0} if isinstance(objective, str) else {str(k): float(v) for k, v in objective.items()}
+        if not isinstance(objective, (str, Mapping)):
+            raise ConfigError(f"`objective` must be a table name or {{table: weight}}, but got {objective!r}")
+        self.objective = ({objective: 1.0} if isinstance(objective, str)
+                          else {str(k): _num(v, "objective") for k, v in objective.items()})
         budgets = budgets or {}
         self.budgets = [b if isinstance(b, Budget) else Budget.parse(str(k), b)
                         for k, b in (budgets.items() if isinstance(budgets, Mapping) else ((None, b) for b in budgets))]
         for name in [*self.objective, *(b.table for b in self.budgets)]:
             self.check_table(name)
+        if isinstance(constraints, (str, bytes, Mapping)) or not hasattr(constraints, "__iter__"):
+            raise ConfigError(f"`constraints` must be a list of expressions, but got {constraints!r}")
         self.constraints = [c if isinstance(c, SideConstraint) else s for c in constraints
                             for s in ([c] if isinstance(c, SideConstraint) else parse_constraint(str(c), self))]
 

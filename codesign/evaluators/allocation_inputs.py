@@ -7,7 +7,8 @@
 - ``workload: NAME`` (registered; ``{name: NAME, ...kwargs}`` for its factory's arguments);
 - ``loss: fisher | hessian | probe`` — measured by the workload's probe
   (:mod:`codesign.evaluators.accuracy.sensitivity`; ``probe: {...}`` passes the probe's
-  arguments, e.g. ``eval_size``, plus ``samples`` / ``batches`` / ``seed`` for ``hessian``).
+  arguments, e.g. ``eval_size``, plus ``samples`` / ``batches`` / ``seed`` for ``hessian``; from
+  Python ``probe`` may also be a loaded probe of that workload).
   **Default** when the workload has a probe and no loss is given: ``fisher``;
 - costs by metric: ``latency_ms``, ``latency_cycles``, ``energy_uj`` from the ``cost_model``
   (``cost-model`` by default, or ``roofline``) on ``accelerator: {pe_type, array_rows, ...}``;
@@ -113,10 +114,11 @@ def prepare(config: Mapping[str, Any]) -> tuple[dict[str, Any], Any]:
                 raise ConfigError(f"`loss: {spec}` must be a table or one of {METHODS}")
             if not has_probe:
                 raise ConfigError(f"`loss: {spec}` needs a workload with a probe ({sorted(PROBES)}), but got {name!r}")
-            probe_kw = dict(cfg.get("probe") or {})
+            given = cfg.get("probe")
+            probe_kw = {} if hasattr(given, "measure_config") else dict(given or {})
             method_kw = {k: probe_kw.pop(k) for k in ("samples", "batches", "seed") if k in probe_kw}
             if "probe" not in probes:
-                probes["probe"] = make_probe(str(name), **probe_kw)
+                probes["probe"] = given if hasattr(given, "measure_config") else make_probe(str(name), **probe_kw)
             _check_members(groups, {l.name for l in probes["probe"].layers}, str(name))
             return group_losses(probes["probe"], groups, spec, **method_kw)
         metric = what.split(".", 1)[1]

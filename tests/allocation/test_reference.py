@@ -76,3 +76,29 @@ def test_cli_bad_file(tmp_path, capsys) -> None:
     bad.write_text("layers: [a]\noptions: [w4a8]\nloss: [[1]]\nbudgts: {}\n")
     assert main(["allocate", str(bad)]) == 2
     assert "unknown allocation key 'budgts'; did you mean 'budgets'?" in capsys.readouterr().err
+
+
+BAD_CONFIGS = [
+    ("layers: [a, b]\noptions: [w4a8, w8a8]\nloss: {a: [x, y], b: [1, 2]}\n", "must hold numbers"),
+    ("layers: [a, b]\noptions: 5\nloss: [[1, 2], [1, 2]]\n", "`options` must be a list"),
+    ("layers: [a, b]\noptions: [w4a8, w8a8]\nloss: [[1, 2], [1, 2]]\nconstraints: 5\n", "`constraints` must be a list"),
+    ("layers: a\noptions: [w4a8]\nloss: [[1]]\n", "`layers` must be a list"),
+    ("layers: [a, a]\noptions: [w4a8]\nloss: [[1], [1]]\n", "must be unique"),
+    ("layers: [a, b]\noptions: [w4a8, w8a8]\nloss: [[1, 2], [1, 2]]\nobjective: {loss: x}\n", "must hold numbers"),
+    ("groups: {x: 5}\noptions: [w4a8]\nloss: [[1]]\n", "must be a list"),
+    ("layers: [a]\noptions: [w4a8]\nloss: [[1]]\ntime_limit: x\n", "`time_limit` must be"),
+    ("layers: [a]\noptions: [int4]\nloss: [[1]]\n", "option name must look like"),
+    ("layers: [a]\noptions: [w4a8]\n", "needs `loss`"),
+    ("workload: resnet18\noptions: [w4a4]\nloss: fisher\n", "needs a workload with a probe"),
+    ("workload: resnet18\noptions: [w4a4]\ncosts: [latency_ms]\nobjective: latency_ms\n", "need `accelerator`"),
+    ("layers: [a, b]\noptions: [w4a8]\nloss: [[1], [1]]\ncases: [{budgets: {}, expect: [w4a8]}]\n", "one option per layer"),
+]
+
+
+@pytest.mark.parametrize("text, message", BAD_CONFIGS)
+def test_cli_bad_config_is_one_line(text, message, tmp_path, capsys) -> None:
+    path = tmp_path / "a.yaml"
+    path.write_text(text)
+    assert main(["allocate", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1 and message in captured.err, captured.err

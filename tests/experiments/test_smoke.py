@@ -25,9 +25,16 @@ EXPECTED_ROWS = {
     "haq_hw_specific_bits": ["| searched for bit_serial |", "| searched for lut |", "| searched for bit_parallel |",
                              "| bit_serial |", "| lut |", "| bit_parallel |"],
     "archgym_lottery": ["| tpe |", "| mcts |"],
+    "essential_bits": ["| conv1 |", "| fc2 |", "| **network** |", "| fmnist-cnn |"],
+    "bitmod_llama2": ["| layers.self_attn.q_proj |", "| layers.mlp.down_proj |", "| lm_head |", "| linear layers |",
+                      "| **whole model** |"],
+    "pe_area": ["| bit_parallel |", "| lut |", "| serial |", "| essential |", "| bit_fusion |"],
+    "haq_latency_fit": ["| conv1 |", "| layer1.0.conv1 |"],
     "mxmoe_expert_bits": ["| uniform 8-bit (reference) |", "| uniform 3-bit |",
                           "| per-expert, routing-aware, equal accuracy to 3-bit |",
                           "| per-expert, routing-unaware, equal latency to 4-bit |"],
+    "allocation_moe": ["| uniform w4a8 |", "| fisher @ w4a8 latency |", "| hessian @ w4a8 latency |",
+                       "| probe @ w4a8 latency |"],
 }
 
 

@@ -11,7 +11,8 @@ assumed additive over groups, as HAWQ-V3 and MxMoE assume:
   Hutchinson estimate ``tr(H_l) ≈ mean_s v_sᵀ H v_s`` (Rademacher ``v``, Hessian-vector products
   by double backward of the mean calibration cross-entropy; ``samples`` × ``batches``), times the
   squared weight perturbation of the probe's own quantizer. Weights only: activation bits do not
-  change it (as in HAWQ-V3).
+  change it (as in HAWQ-V3). A negative trace estimate (a locally non-convex loss, or too few
+  samples) is clipped to 0: quantization noise is not credited with lowering the loss.
 - ``probe`` — the real probe: the primary metric's degradation with only the group's members
   quantized at the option (everything else float), on the probe's evaluation split (MC-MoE /
   MxMoE style; noisy at the probe's stderr, may be slightly negative).
@@ -32,7 +33,8 @@ from typing import Any
 import numpy as np
 
 from codesign.errors import ConfigError
-from codesign.evaluators.accuracy.probe import TorchProbe, atomic_write
+from codesign.evaluators.accuracy.calibration import atomic_write
+from codesign.evaluators.accuracy.probe import TorchProbe
 
 __all__ = ["FLOAT_BITS", "METHODS", "SensitivityTable", "group_losses"]
 
@@ -51,7 +53,9 @@ class SensitivityTable:
     Args:
         probe: a loaded :class:`TorchProbe`.
         method: ``fisher``, ``hessian`` or ``probe``.
-        samples, batches, seed: Hutchinson samples, calibration batches and seed (``hessian``).
+        samples: Hutchinson samples per calibration batch (``hessian``).
+        batches: calibration batches of the Hessian trace (``hessian``).
+        seed: seed of the Rademacher vectors (``hessian``).
         cache: read / write the disk cache.
     """
 
@@ -103,7 +107,7 @@ class SensitivityTable:
 
     def _perturbation(self, layer: str, w: int) -> float:
         def compute() -> float:
-            weight = self.probe.modules[layer].weight.detach()  # float: probes restore weights after measuring
+            weight = self.probe.orig_weights[layer]
             w2d = weight.reshape(weight.shape[0], -1).double().numpy()
             return float(((self.probe.weight_q(layer, w).fake_quant(w2d) - w2d) ** 2).sum())
 
@@ -132,7 +136,8 @@ class SensitivityTable:
         if self.method == "fisher":
             return sum(self._fisher(m, w, a) for m in members)
         if self.method == "hessian":
-            return sum(self._trace(m) / self.probe.modules[m].weight.numel() * self._perturbation(m, w) for m in members)
+            return sum(max(self._trace(m), 0.0) / self.probe.orig_weights[m].numel() * self._perturbation(m, w)
+                       for m in members)
         return self._real(list(members), w, a)
 
     def save(self) -> None:
