@@ -26,7 +26,7 @@ peer: .venv-peer/.installed
 	touch $@
 
 demo: $(STAMP)
-	$(VENV)/bin/codesign run --agent tpe --budget 120 --seed 0 --store runs/demo
+	$(VENV)/bin/codesign run experiments/demo.yaml
 
 test: $(STAMP)
 	sh scripts/install-system-deps.sh

@@ -14,8 +14,42 @@ from typing import Any
 from codesign.errors import ConfigError
 
 
-def problem_spec(problem: Any = "digits-accel", space: Any = None, plugins: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
-    return {"problem": problem, "space": space, "plugins": list(plugins)}
+def problem_spec(problem: Any = "digits-accel", space: Any = None, plugins: list[str] | tuple[str, ...] = (),
+                 constraints: list[str] | tuple[str, ...] = (), max_accuracy_drop: float | None = None) -> dict[str, Any]:
+    """A spec; ``constraints`` (metric expressions) and ``max_accuracy_drop`` add metric
+    constraints to the problem (see :func:`metric_constraints`)."""
+    spec: dict[str, Any] = {"problem": problem, "space": space, "plugins": list(plugins)}
+    if constraints:
+        spec["constraints"] = list(constraints)
+    if max_accuracy_drop is not None:
+        spec["max_accuracy_drop"] = max_accuracy_drop
+    return spec
+
+
+def metric_constraints(problem: Any, constraints: Any = (), max_accuracy_drop: Any = None) -> list[str]:
+    """Metric constraint expressions for ``problem``.
+
+    ``constraints``: expressions over metric names (``"accuracy >= 0.85"``, ``"area_mm2 <= 2"``).
+    ``max_accuracy_drop``: at most this much worse than full precision on the problem's probe
+    metric, i.e. ``<metric>_degradation <= X`` (accuracy: absolute fraction, bits/byte: bits,
+    perplexity: points), for the one objective whose evaluator reports its degradation.
+    """
+    if isinstance(constraints, str) or not isinstance(constraints, (list, tuple)) or not all(
+            isinstance(c, str) for c in constraints):
+        raise ConfigError(f"constraints must be a list of expressions over metric names, but got {constraints!r}")
+    out = list(constraints)
+    if max_accuracy_drop is not None:
+        if isinstance(max_accuracy_drop, bool) or not isinstance(max_accuracy_drop, (int, float)) or not (
+                max_accuracy_drop >= 0):
+            raise ConfigError(f"--max-accuracy-drop must be a number >= 0, but got {max_accuracy_drop!r}")
+        reported = {m for e in problem.evaluators for m in e.metrics}
+        drops = [f"{o.name}{suffix}" for o in problem.objectives for suffix in ("_degradation", "_drop")
+                 if f"{o.name}{suffix}" in reported]
+        if len(drops) != 1:
+            raise ConfigError(f"--max-accuracy-drop needs a problem with one accuracy probe objective; "
+                              f"{problem.name!r} reports {drops or 'no'} degradation metric(s)")
+        out.append(f"{drops[0]} <= {float(max_accuracy_drop)!r}")
+    return out
 
 
 def build_problem(spec: Mapping[str, Any], load_plugins: bool = True) -> Any:
@@ -39,6 +73,9 @@ def build_problem(spec: Mapping[str, Any], load_plugins: bool = True) -> Any:
         problem = problem_from_config(entry)
     else:
         raise ConfigError(f"problem must be a name or a mapping, but got {entry!r}")
+    extra = metric_constraints(problem, spec.get("constraints") or [], spec.get("max_accuracy_drop"))
+    if extra:
+        problem = problem.with_constraints(extra)
     if spec.get("space"):
         try:
             space = build("space", spec["space"], problem.workload)

@@ -19,28 +19,41 @@ from typing import Any
 
 from codesign.errors import AgentError, CodesignError, ConfigError, SpaceError
 from codesign.evaluators.composite import Problem
-from codesign.executors import InlineExecutor, Outcome
+from codesign.executors import InlineExecutor, Result
 from codesign.registry import REGISTRIES
 from codesign.results.records import outcome_record, reason
-from codesign.results.store import Run, Store
+from codesign.results.store import RecordSink, Run, Store
 from codesign.types import Design, EvalRecord, EvalState, Metrics
 
 OnRecord = Callable[[EvalRecord, int, int], None]
+DIED = "its process died"
+INTERRUPTED = "interrupted"
+#: In-flight in this many dead processes, a design the executor cannot isolate is failed.
+MAX_ORPHANINGS = 3
 
 
 class Recorder:
     """Evaluates designs through an executor, with a cache by design key, and records each
     evaluation once in the run's store.
 
-    Each evaluation is first written as an in-flight (RUNNING) record, then completed, so a
-    process killed mid-batch leaves its in-flight records behind; when the same worker
-    resumes, they are marked ``orphaned`` and their designs are evaluated again, once
+    Per batch: one store transaction reserves the designs to evaluate as in-flight records
+    (and stores cache hits finished), the executor evaluates them (``evaluate_many`` where it
+    can), and one transaction finishes them — or the executor's workers finish their own
+    records through a :class:`~codesign.results.store.RecordSink`, so the driver is not the
+    only writer. A process killed mid-batch leaves in-flight records; the next process holding
+    this worker's lease marks them ``orphaned`` and evaluates those designs again, once
     (:meth:`recover`). The budget counts this worker's finished, non-orphaned records.
+
+    Evaluators cannot end the driver: every exception but the user's Ctrl-C is a failed record;
+    on Ctrl-C / SIGTERM the batch in flight is closed as orphaned ("interrupted") and redone on
+    resume. A design that keeps killing its worker process fails after the executor's
+    ``max_crashes`` tries; where the executor cannot isolate a design (inline, no problem spec),
+    a design left in flight by :data:`MAX_ORPHANINGS` dead processes is failed, not retried.
     """
 
     def __init__(self, problem: Problem, run: Run, agent: str, seed: int, executor: Any = None,
                  on_record: OnRecord | None = None, budget: int = 0, worker: str = "main",
-                 cache: dict[str, Metrics] | None = None) -> None:
+                 cache: dict[str, Metrics] | None = None, sink: Any = None, lease: Any = None) -> None:
         self.problem = problem
         self.run = run
         self.agent = agent
@@ -49,7 +62,14 @@ class Recorder:
         self.on_record = on_record
         self.budget = budget
         self.worker = worker
-        self.records: list[EvalRecord] = [r for r in run.records() if not r.orphaned]
+        self.sink = sink
+        self.lease = lease
+        everything = run.records()
+        self.records: list[EvalRecord] = [r for r in everything if not r.orphaned]
+        self._deaths: dict[str, int] = {}
+        for r in everything:
+            if r.orphaned and r.worker == worker and DIED in (r.error or ""):
+                self._deaths[r.design.key] = self._deaths.get(r.design.key, 0) + 1
         self.cache: dict[str, Metrics] = dict(cache or {})
         self.cache.update({r.design.key: r.metrics for r in self.records if r.state is not EvalState.FAILED})
         self.done = sum(1 for r in self.records if r.worker == self.worker)  # this worker's finished records
@@ -59,50 +79,92 @@ class Recorder:
         return max(0, self.budget - self.done)
 
     def recover(self) -> list[EvalRecord]:
-        """Redo the evaluations this worker had in flight when it last stopped."""
-        orphans = self.run.in_flight(self.worker)
-        for trial_id, rec in orphans:
-            self.run.mark_orphaned(trial_id, rec)
-        designs = [rec.design for _, rec in orphans][: self.remaining]
-        return self.evaluate(designs) if designs else []
+        """Redo the evaluations this worker had in flight when its last process died."""
+        orphans = [o for o in self.run.in_flight(self.worker) if o[1] != self.run.owner]
+        if not orphans:
+            return []
+        self.run.mark_orphaned(orphans, DIED)
+        designs: dict[str, Design] = {}
+        for _, _, rec in orphans:
+            designs.setdefault(rec.design.key, rec.design)
+            self._deaths[rec.design.key] = self._deaths.get(rec.design.key, 0) + 1
+        todo = list(designs.values())[: self.remaining]
+        if getattr(self.executor, "isolates", False):
+            return self.evaluate(todo, suspect=True)
+        hopeless = [d for d in todo if self._deaths[d.key] >= MAX_ORPHANINGS]
+        out = [self._store_failure(d, f"EvaluationError: in flight in {self._deaths[d.key]} processes that died "
+                                      "(killed or crashed); failed instead of retried") for d in hopeless]
+        return out + self.evaluate([d for d in todo if d not in hopeless])
 
-    def evaluate(self, designs: Sequence[Design]) -> list[EvalRecord]:
+    def _store_failure(self, design: Design, error: str) -> EvalRecord:
+        rec = EvalRecord(design, Metrics(), EvalState.FAILED, self.agent, self.seed, error=error, worker=self.worker)
+        self.run.reserve_many([rec])
+        self._done([rec])
+        return rec
+
+    def evaluate(self, designs: Sequence[Design], suspect: bool = False) -> list[EvalRecord]:
         """Evaluate and record ``designs`` (in order); returns their records."""
-        reserved: list[tuple[Design, int | None]] = []
-        unique: dict[str, Design] = {}
-        for d in designs:
-            if d.key in self.cache or d.key in unique:
-                reserved.append((d, None))
+        if self.lease is not None:
+            self.lease.check()
+        recs: list[EvalRecord] = []
+        first: dict[str, int] = {}  # design key -> index of its record to evaluate
+        for i, d in enumerate(designs):
+            if d.key in self.cache:
+                recs.append(outcome_record(d, self.cache[d.key], self.agent, self.seed, 0.0, self.worker, cached=True))
             else:
-                unique[d.key] = d
-                rec = EvalRecord(d, Metrics(), EvalState.RUNNING, self.agent, self.seed, worker=self.worker)
-                reserved.append((d, self.run.reserve(rec)))
+                first.setdefault(d.key, i)
+                recs.append(EvalRecord(d, Metrics(), EvalState.RUNNING, self.agent, self.seed, worker=self.worker))
+        numbers = self.run.reserve_many(recs)
+        todo = [i for i in first.values()]
+        try:
+            results = self._execute([designs[i] for i in todo], [numbers[i] for i in todo], suspect)
+        except BaseException:  # Ctrl-C, SIGTERM: close this batch cleanly, it is redone on resume
+            pending = [(numbers[i], self.run.owner, recs[i]) for i, r in enumerate(recs) if r.state is EvalState.RUNNING]
+            try:
+                self.run.mark_orphaned(pending, INTERRUPTED)
+            except Exception:  # noqa: BLE001 - the store itself failed: the next run recovers
+                pass
+            raise
+        by_key = {designs[i].key: (i, res) for i, res in zip(todo, results)}
+        finish: list[tuple[int, EvalRecord]] = []
+        for i, d in enumerate(designs):
+            if recs[i].state is not EvalState.RUNNING:
+                continue
+            j, res = by_key[d.key]
+            dup = j != i
+            rec = outcome_record(d, res.outcome, self.agent, self.seed, 0.0 if dup else res.seconds, self.worker, dup)
+            rec.number = numbers[i]
+            recs[i] = rec
+            if isinstance(res.outcome, Metrics):
+                self.cache[d.key] = res.outcome
+            if dup or not res.written:
+                finish.append((numbers[i], rec))
+        self.run.finish_many(finish)
+        self._done(recs)
+        return recs
+
+    def _execute(self, designs: list[Design], numbers: list[int], suspect: bool) -> list[Result]:
+        if not designs:
+            return []
+        kwargs: dict[str, Any] = {}
+        if getattr(self.executor, "accepts_sink", False):
+            kwargs = {"sink": self.sink, "numbers": numbers, "suspect": suspect}
         t0 = time.perf_counter()
-        outcomes: dict[str, Outcome] = {}
-        if unique:
-            results = self.executor.evaluate(self.problem, list(unique.values()))
-            outcomes = dict(zip(unique, results))
-        per_design = (time.perf_counter() - t0) / max(1, len(unique))
-        return [self._record(d, trial_id, outcomes.get(d.key), per_design) for d, trial_id in reserved]
+        raw = list(self.executor.evaluate(self.problem, designs, **kwargs))
+        per = (time.perf_counter() - t0) / len(designs)
+        return [r if isinstance(r, Result) else Result(r, per) for r in raw]  # a user's executor: bare outcomes
+
+    def _done(self, recs: list[EvalRecord]) -> None:
+        for rec in recs:
+            self.records.append(rec)
+            self.done += 1
+            if self.on_record:
+                self.on_record(rec, self.done, self.budget)
 
     def evaluate_metrics(self, designs: Sequence[Design]) -> list[Metrics]:
         """Env hook: evaluate and record, return the metrics (failed -> violations)."""
         return [r.metrics if r.state is not EvalState.FAILED else Metrics(violations={"failed": 1.0})
                 for r in self.evaluate(designs)]
-
-    def _record(self, design: Design, trial_id: int | None, outcome: Outcome | None, seconds: float) -> EvalRecord:
-        cached = trial_id is None
-        if cached:
-            outcome, seconds = self.cache[design.key], 0.0
-        rec = outcome_record(design, outcome, self.agent, self.seed, seconds, self.worker, cached)  # type: ignore[arg-type]
-        if isinstance(outcome, Metrics):
-            self.cache[design.key] = outcome
-        rec = self.run.append(rec) if cached else self.run.finish(trial_id, rec)  # type: ignore[arg-type]
-        self.records.append(rec)
-        self.done += 1
-        if self.on_record:
-            self.on_record(rec, self.done, self.budget)
-        return rec
 
 
 @dataclass
@@ -215,24 +277,39 @@ def run(
         **dict(meta or {}),
     }
     the_run, _ = the_store.create_run(name, run_meta)
-    cache = the_store.metrics_cache(problem.version) if share_cache else {}
-    recorder = Recorder(problem, the_run, agent, agent_seed, executor, on_record, budget, worker, cache)
-    resumed = recorder.done
-    t0 = time.perf_counter()
-    if recorder.records:
-        _guarded(agent, kwargs, "told its history", the_agent.tell, list(recorder.records))
-    redone = recorder.recover()
-    if redone:
-        _guarded(agent, kwargs, "told", the_agent.tell, redone)
-    if hasattr(the_agent, "drive"):
-        the_agent.drive(recorder)  # agents that own their loop (RL through an env)
-    while recorder.remaining > 0:
-        n = min(batch_size, recorder.remaining)
-        designs = _guarded(agent, kwargs, "asked for designs", the_agent.ask, n)
-        for d in designs:
-            if not isinstance(d, Design):
-                raise SpaceError(f"agent {agent!r} must return Design objects, but returned {type(d).__name__}")
-        records = recorder.evaluate(designs)
-        _guarded(agent, kwargs, "told", the_agent.tell, records)
+    lease = the_run.lease(worker)  # one live process per worker name (one line naming the holder)
+    try:
+        cache = the_store.metrics_cache(problem.version) if share_cache else {}
+        recorder = Recorder(problem, the_run, agent, agent_seed, executor, on_record, budget, worker, cache,
+                            _sink(the_store, the_run, agent, agent_seed, worker, executor), lease)
+        resumed = recorder.done
+        t0 = time.perf_counter()
+        if recorder.records:
+            _guarded(agent, kwargs, "told its history", the_agent.tell, list(recorder.records))
+        redone = recorder.recover()
+        if redone:
+            _guarded(agent, kwargs, "told", the_agent.tell, redone)
+        if hasattr(the_agent, "drive"):
+            the_agent.drive(recorder)  # agents that own their loop (RL through an env)
+        while recorder.remaining > 0:
+            n = min(batch_size, recorder.remaining)
+            designs = _guarded(agent, kwargs, "asked for designs", the_agent.ask, n)
+            for d in designs:
+                if not isinstance(d, Design):
+                    raise SpaceError(f"agent {agent!r} must return Design objects, but returned {type(d).__name__}")
+            records = recorder.evaluate(designs)
+            _guarded(agent, kwargs, "told", the_agent.tell, records)
+    finally:
+        lease.release()
     return RunResult(name, the_store.location, problem, recorder.records, resumed,
                      time.perf_counter() - t0, the_agent.describe())
+
+
+def _sink(store: Store, run: Run, agent: str, seed: int, worker: str, executor: Any) -> RecordSink | None:
+    """Executors whose workers run in other processes finish their records themselves."""
+    if executor is None or not getattr(executor, "accepts_sink", False) or not getattr(executor, "remote_writes", False):
+        return None
+    import socket
+
+    return RecordSink(store.location, run.name, run.owner, agent, seed, worker,
+                      tuple(o.name for o in run.objectives), socket.gethostname())

@@ -90,7 +90,7 @@ class Experiment:
 
     def __init__(self, name: str, doc: str | None, argv: Sequence[str] | None = None,
                  add_args: Callable[[argparse.ArgumentParser], None] | None = None) -> None:
-        self.name = name
+        self.name = self.script = name  # set ``name`` after parsing to write ``<out>/<name>.md`` from one script
         self.title = (doc or name).strip().splitlines()[0].rstrip(".")
         p = argparse.ArgumentParser(prog=f"experiments/{name}.py", description=doc,
                                     formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -144,7 +144,7 @@ class Experiment:
             fig.savefig(png)
             pyplot().close(fig)
         size = "smoke (CI) size" if self.smoke else "full size"
-        cmd = " ".join(["python", f"experiments/{self.name}.py", *map(shlex.quote, self.argv)])
+        cmd = " ".join(["python", f"experiments/{self.script}.py", *map(shlex.quote, self.argv)])
         head = [f"# {self.title}", "",
                 f"Run: `{cmd}` — {size}, seed {self.seed}. Wall time **{self.wall_s:.1f} s** on {machine()}.", ""]
         if fig is not None:

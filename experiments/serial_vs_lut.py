@@ -46,7 +46,8 @@ def event_energy(w: int, g: int, shape: tuple[int, int, int], array: tuple[int, 
     from codesign.evaluators.cost.tables import rf_pj_per_bit
     from codesign.rtl_sim import closed_form_events
     from codesign.rtl_sim.characterize import acc_bits, add_energy_pj, mult_energy_pj
-    from codesign.rtl_sim.pes import GemmShape, Precision, make_pe
+    from codesign.rtl_sim.families import make_pe
+    from codesign.rtl_sim.pes import GemmShape, Precision
 
     rf, add32 = rf_pj_per_bit(), float(add_energy_pj(acc_bits()))
     entry_bits = A_BITS + int(np.ceil(np.log2(g)))
@@ -124,9 +125,11 @@ def main(argv: list[str] | None = None) -> int:
   outputs (whole rows of a GEMV/GEMM tile in SIMD registers or a fused upstream table unit) than one
   {array[1]}-column array row, and count no 32-bit accumulator per lookup lane. In the area view
   (table bytes counted) g = 4 is the optimum, as in the papers.
-- Area per MAC/cycle: the LUT lane is an accumulator only (table storage counted as SRAM bytes of
-  local state), so the LUT PE wins area at every (w, g) swept (no area crossover): 0.26× at g = 4–5,
-  rising towards 0.6× at g = 8 as the ``2^(g−1)``-entry table dominates.
+- Area per MAC/cycle: the LUT lane counts its accumulator and bias adders, the ``2^(g−1)``-way lookup
+  multiplexer and its share of the row's table-build unit (table storage as SRAM bytes of local
+  state); it is larger than the bit-serial lane but does ``g`` MACs per lookup, so per MAC/cycle the
+  LUT/serial area ratio at w = 4 runs from {min(float(a_ratio[g][3]) for g in gs):.2f} to
+  {max(float(a_ratio[g][3]) for g in gs):.2f} over g (best at g = {min(gs, key=lambda g: float(a_ratio[g][3]))}).
 - The event view (rtl_sim closed-form counts × per-event energies on a {shape[0]}×{shape[1]}×{shape[2]}
   GEMM on a {array[0]}×{array[1]} array) counts from the RTL schedule the same terms the PE model
   charges — partial products and adds, lookups, table builds, one bias add (the ``−ΣA/2`` term) per
@@ -138,9 +141,10 @@ def main(argv: list[str] | None = None) -> int:
   fuses the table build upstream to avoid exactly this).
 
 Caveats (why the absolute numbers are not the papers'): the costs are composed from Horowitz 45 nm
-arithmetic and Eyeriss RF energies, not synthesized RTL; the LUT lane area excludes the upstream
-table-build unit and the lookup mux (LUT Tensor Core reports 1.44× compute density over a prior
-LUT design, not over bit-serial), and shifts / global-buffer traffic are not charged.""")
+arithmetic and Eyeriss RF energies (multiplexers from NanGate 45 nm cells), not the synthesized RTL
+(`codesign sim area` and docs/results/pe_area.md compare the two); LUT Tensor Core reports 1.44×
+compute density over a prior LUT design, not over bit-serial; shifts / global-buffer traffic are
+not charged.""")
     plt = None
     fig, axes = exp.figure(ncols=2, size=(11, 4.5))
     for ax, data, what in ((axes[0], e_ratio, "energy per MAC"), (axes[1], a_ratio, "area per MAC/cycle")):

@@ -55,7 +55,8 @@ def profile(probe, names: tuple[str, ...], max_bits: int = 8) -> tuple[list[int]
 
 def cycles(layer, pe_name: str, array: tuple[int, int], a_bits: int) -> int:
     from codesign.rtl_sim import closed_form_cycles
-    from codesign.rtl_sim.pes import GemmShape, Precision, make_pe
+    from codesign.rtl_sim.families import make_pe
+    from codesign.rtl_sim.pes import GemmShape, Precision
 
     m, n, k = layer.gemm_shape
     pe = make_pe(pe_name, lanes=16)

@@ -25,43 +25,31 @@ def synth_plugin() -> str:
     return str(PLUGIN)
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def postgres_url():
     """A real PostgreSQL server (Debian's package) on loopback, for the shared-store tests."""
-    import glob
-    import shutil
-    import subprocess
-    import tempfile
+    server = _postgres()
+    try:
+        yield server.url.replace("postgresql://", "postgresql+psycopg2://", 1)  # SQLAlchemy's spelling works too
+    finally:
+        server.close()
 
-    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if not bins:
+
+@pytest.fixture
+def private_postgres():
+    """A PostgreSQL server of one test's own (it may stop and restart it)."""
+    server = _postgres()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def _postgres():  # type: ignore[no-untyped-def]
+    from codesign.testing.postgres import PostgresServer, postgres_bindir
+
+    if postgres_bindir() is None:
         if os.environ.get("CI"):
             pytest.fail("PostgreSQL is not installed (scripts/install-system-deps.sh installs it)")
         pytest.skip("PostgreSQL is not installed (run scripts/install-system-deps.sh)")
-    bindir = os.path.dirname(bins[-1])
-    root = tempfile.mkdtemp(prefix="codesign-pg-")
-    data = os.path.join(root, "data")
-    prefix: list[str] = []
-    if os.geteuid() == 0:  # postgres refuses to run as root: use the package's system user
-        shutil.chown(root, "postgres")
-        os.chmod(root, 0o755)
-        prefix = ["runuser", "-u", "postgres", "--"]
-    port = _free_port()
-    subprocess.run(prefix + [f"{bindir}/initdb", "-D", data, "-A", "trust", "-U", "codesign"],
-                   check=True, capture_output=True)
-    subprocess.run(prefix + [f"{bindir}/pg_ctl", "-D", data, "-w", "-l", os.path.join(root, "log"), "-o",
-                             f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=100", "start"],
-                   check=True, capture_output=True)
-    try:
-        yield f"postgresql+psycopg2://codesign@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(prefix + [f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"], capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
+    return PostgresServer()

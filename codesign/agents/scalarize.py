@@ -35,10 +35,17 @@ def random_weights(rng: np.random.Generator, m: int) -> np.ndarray:
 
 
 class RecordScalarizer:
-    """Running normalization of feasible records + Chebyshev reward (module docstring)."""
+    """Running normalization of feasible records + Chebyshev reward (module docstring); with
+    ``problem``, the problem's fixed normalization (``problem.objective_bounds()``) instead of
+    the running range."""
 
-    def __init__(self, objectives: Sequence[Objective]) -> None:
+    def __init__(self, objectives: Sequence[Objective], problem: object = None) -> None:
         self.objectives = tuple(objectives)
+        self.fixed = None
+        if problem is not None:
+            from codesign.envs.common import problem_normalization
+
+            self.fixed = problem_normalization(problem)
         self.signs = np.array([o.sign for o in self.objectives], dtype=float)
         m = len(self.objectives)
         self.lo = np.full(m, np.inf)
@@ -62,6 +69,8 @@ class RecordScalarizer:
             self.hi = np.maximum(self.hi, y)
 
     def normalize(self, y: np.ndarray) -> np.ndarray:
+        if self.fixed is not None:
+            return self.fixed.normalize(np.atleast_2d(y * self.signs))[0]
         span = self.hi - self.lo
         ok = np.isfinite(span) & (span > 0)
         out = np.where(ok, (y - np.where(ok, self.lo, 0.0)) / np.where(ok, span, 1.0), 0.5)

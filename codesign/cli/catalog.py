@@ -24,7 +24,7 @@ def handle(args: argparse.Namespace) -> int:
     for plugin in args.plugin:
         load_plugin(plugin)
     kinds = [args.kind] if args.kind else list(PLURALS)
-    doc = {k: [{"name": s.name, "summary": s.describe()} for s in REGISTRIES[PLURALS[k]].specs()] for k in kinds}
+    doc = {k: [_entry(s) for s in REGISTRIES[PLURALS[k]].specs()] for k in kinds}
     if args.json:
         print_json(doc)
         return 0
@@ -39,3 +39,19 @@ def handle(args: argparse.Namespace) -> int:
             table.add_row(e["name"], e["summary"])
         con.print(table)
     return 0
+
+
+def _entry(spec: Any) -> dict[str, Any]:
+    """A catalogue row; problems add what their factory's ``catalog_info()`` says (what searches
+    bits and what opposes lowering them), read without building the problem."""
+    out = {"name": spec.name, "summary": spec.describe()}
+    if spec.kind == "problem":
+        from codesign.errors import RegistryError
+
+        try:
+            info = getattr(spec.load(), "catalog_info", None)
+        except RegistryError:
+            info = None
+        if callable(info):
+            out["info"] = info()
+    return out

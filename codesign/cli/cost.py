@@ -65,9 +65,9 @@ def _ours(objective: str) -> dict[str, Any]:
 
 
 def _throughput(ours: dict[str, Any], n: int) -> dict[str, Any]:
-    """Designs/s: ``n`` hardware variants (energies, bandwidths, PE cycles) of the whole network, fixed mappings."""
+    """Designs/s: ``n`` hardware variants (energies, bandwidths, PE costs) of the whole network, fixed mappings."""
     from codesign.evaluators.cost.mapping import to_arrays
-    from codesign.evaluators.cost.model import access_counts, cost, level_params
+    from codesign.evaluators.cost.model import evaluate_arrays, level_params
 
     arch = ours["_arch"]
     rng = np.random.default_rng(0)
@@ -78,7 +78,7 @@ def _throughput(ours: dict[str, Any], n: int) -> dict[str, Any]:
     total = np.zeros(n)
     for p, m in zip(ours["_problems"], ours["_mappings"]):
         arr = {k: np.repeat(v, n, axis=0) for k, v in to_arrays([m], p, arch).items()}
-        total += cost(p, arch, access_counts(p, arch, arr), params)["cycles"]
+        total += evaluate_arrays(p, arch, arr, params=params)["cycles"]
     dt = time.perf_counter() - t0
     return {"designs": n, "seconds": dt, "designs_per_s": n / dt, "layers_per_design": len(ours["_problems"])}
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import time
 from typing import Any
 
 from codesign.errors import ConfigError
 
 CONFIG_KEYS = {"problem", "space", "agent", "agent_kwargs", "budget", "seed", "store", "batch_size", "plugins", "name",
-               "executor", "workers", "worker", "eval_timeout", "ray_address"}
+               "executor", "workers", "worker", "eval_timeout", "ray_address", "constraints", "max_accuracy_drop"}
 DEFAULT_PROBLEM = "digits-accel"
 
 
@@ -38,6 +39,11 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--eval-timeout", type=float, metavar="SECONDS", help="per-evaluation timeout (failed record)")
     p.add_argument("--worker", help="name of this process within a shared run (default main); "
                    "several workers on one store and run name each evaluate --budget designs")
+    p.add_argument("--constraint", action="append", default=[], metavar="EXPR",
+                   help="metric constraint a feasible design satisfies, e.g. 'area_mm2 <= 2' (repeatable)")
+    p.add_argument("--max-accuracy-drop", type=float, metavar="X",
+                   help="feasible designs lose at most X of the probe metric vs. full precision "
+                   "(<metric>_degradation <= X; accuracy as a fraction, e.g. 0.01)")
     p.add_argument("--name", help="run name (default <problem>/<agent>/seed<seed>)")
     p.add_argument("--json", action="store_true", help="print one JSON document (summary and Pareto front)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -102,6 +108,12 @@ def resolve(args: argparse.Namespace) -> dict[str, Any]:
     if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
         raise ConfigError(f"plugins must be a list of Python file paths, but got {plugins!r}")
     cfg["plugins"] = list(plugins) + list(args.plugin)
+    cons = cfg.get("constraints") or []
+    if isinstance(cons, str):
+        cons = [cons]
+    cfg["constraints"] = list(cons) + list(args.constraint)
+    if args.max_accuracy_drop is not None:
+        cfg["max_accuracy_drop"] = args.max_accuracy_drop
     cfg.setdefault("problem", DEFAULT_PROBLEM)
     cfg.setdefault("budget", 100)
     cfg.setdefault("seed", 0)
@@ -121,6 +133,15 @@ def resolve(args: argparse.Namespace) -> dict[str, Any]:
     return cfg
 
 
+def _terminate_as_interrupt() -> Any:
+    """SIGTERM (a scheduler, ``kill``) ends the run like Ctrl-C: the batch in flight is closed as
+    orphaned, the executor's workers and a local Ray are stopped, the worker lease is released."""
+    def _handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt("terminated (SIGTERM)")
+
+    return signal.signal(signal.SIGTERM, _handler)
+
+
 def handle(args: argparse.Namespace) -> int:
     from codesign.cli.common import console, print_json
     from codesign.config import build_problem, problem_spec
@@ -129,7 +150,8 @@ def handle(args: argparse.Namespace) -> int:
     from codesign.runner import run
 
     cfg = resolve(args)
-    spec = problem_spec(cfg["problem"], cfg.get("space"), cfg["plugins"])
+    spec = problem_spec(cfg["problem"], cfg.get("space"), cfg["plugins"], cfg["constraints"],
+                        cfg.get("max_accuracy_drop"))
     problem = build_problem(spec)
     REGISTRIES["agent"].spec(cfg["agent"])  # unknown agent -> error before anything runs
     executor = make_executor(cfg["executor"], cfg["workers"], spec, cfg.get("eval_timeout"), cfg.get("ray_address"))
@@ -152,11 +174,13 @@ def handle(args: argparse.Namespace) -> int:
                 started.append(True)
             progress.update(task, completed=done)
     t0 = time.perf_counter()
+    previous = _terminate_as_interrupt()
     try:
         result = run(problem, cfg["agent"], cfg["budget"], cfg["seed"], cfg["store"], batch_size=cfg["batch_size"],
                      agent_kwargs=cfg["agent_kwargs"], name=cfg.get("name"), executor=executor, on_record=on_record,
                      worker=str(cfg["worker"]))
     finally:
+        signal.signal(signal.SIGTERM, previous)
         if progress is not None:
             progress.stop()
         executor.close()

@@ -61,11 +61,12 @@ def print_front(doc: dict[str, Any], con: Any, max_rows: int = 30) -> None:
     for prob in doc["problems"]:
         objs = [o["name"] for o in prob["objectives"]]
         runs = Table(title=f"runs of {prob['problem']}", title_justify="left")
-        for col in ("run", "evaluations", "complete", "infeasible", "failed", "pareto", "hypervolume"):
+        for col in ("run", "evaluations", "complete", "infeasible", "failed", "orphaned", "pareto", "hypervolume"):
             runs.add_column(col, justify="right" if col != "run" else "left")
         for r in prob["runs"]:
             runs.add_row(r["name"], str(r["evaluations"]), str(r["complete"]), str(r["infeasible"]), str(r["failed"]),
-                         str(r["pareto_size"]), fmt(r["hypervolume"]) if r["hypervolume"] is not None else "-")
+                         str(r["orphaned"]), str(r["pareto_size"]),
+                         fmt(r["hypervolume"]) if r["hypervolume"] is not None else "-")
         con.print(runs)
         ref = prob["reference_point"]
         if ref:
@@ -98,7 +99,7 @@ def handle_show(args: argparse.Namespace) -> int:
     from codesign.cli.common import console, print_json
     from codesign.results.store import Store
 
-    store = Store(args.store, create=False)
+    store = Store(args.store, create=False, read_only=True)
     doc = front_document(store, args.run or None)
     if args.json:
         print_json(doc)
@@ -113,16 +114,50 @@ def handle_export(args: argparse.Namespace) -> int:
     from codesign.results.export import export_rows, to_csv, to_json
     from codesign.results.store import Store
 
-    store = Store(args.store, create=False)
+    if args.output:
+        check_output_path(args.output)
+    store = Store(args.store, create=False, read_only=True)
     text = to_csv(export_rows(store)) if args.format == "csv" else to_json(store) + "\n"
     if args.output:
-        parent = os.path.dirname(os.path.abspath(args.output))
-        if not os.path.isdir(parent):
-            raise ConfigError(f"-o must be in an existing directory, but {parent!r} does not exist")
-        tmp = args.output + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, args.output)
+        write_file(args.output, text)
     else:
         sys.stdout.write(text)
     return 0
+
+
+def check_output_path(path: str) -> None:
+    """An output file must be a new or a regular file in an existing directory: never a
+    directory, a device, a FIFO or a symbolic link (writing would replace or follow it)."""
+    import stat
+
+    if os.path.islink(path):
+        raise ConfigError(f"-o must be a regular file, but {path!r} is a symbolic link (give its target instead)")
+    if os.path.exists(path):
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise ConfigError(f"-o must be a file, but {path!r} is a directory")
+        if not stat.S_ISREG(mode):
+            raise ConfigError(f"-o must be a regular file, but {path!r} is a device, FIFO or socket")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise ConfigError(f"-o must be in an existing directory, but {parent!r} does not exist")
+
+
+def write_file(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (a fresh temporary file in the same directory, renamed)."""
+    import tempfile
+
+    check_output_path(path)
+    parent = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=parent)
+    except OSError as exc:
+        raise ConfigError(f"-o {path!r} cannot be written: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

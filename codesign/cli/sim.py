@@ -1,4 +1,4 @@
-"""``codesign sim gemm|verify|export-verilog`` and ``codesign bench sim`` (rtl_sim)."""
+"""``codesign sim gemm|verify|export-verilog|area`` and ``codesign bench sim`` (rtl_sim)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ __all__ = ["add_parser", "add_bench_arguments", "bench_sim_command"]
 
 def _pe_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pe", required=True,
-                   help="bit_parallel, bit_serial, lut, or bit_serial:weight|activation|both")
+                   help="bit_parallel, bit_serial[:weight|activation|both], lut, serial, "
+                        "essential[:csd], bit_fusion")
     p.add_argument("--serial", choices=["weight", "activation", "both"], default=None,
                    help="serialized operand of a bit_serial PE (default weight)")
     p.add_argument("--bits-per-cycle", type=int, default=None, help="k of a bit_serial PE")
@@ -24,14 +25,23 @@ def _pe_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--g", type=int, default=None, help="LUT activation group size")
     p.add_argument("--w-code", choices=["offset_binary", "twos_complement"], default=None,
                    help="LUT signed-weight code")
+    p.add_argument("--encoding", choices=["binary", "csd"], default=None,
+                   help="essential-term encoding of the zero-bit-skipping PE")
+    p.add_argument("--w-bits-per-cycle", type=int, default=None, help="weight digit width of a serial PE")
+    p.add_argument("--a-bits-per-cycle", type=int, default=None, help="activation digit width of a serial PE")
+    p.add_argument("--group-size", type=int, default=None, help="weights per group scale of a serial PE")
+    p.add_argument("--scale-bits", type=int, default=None, help="bits of a serial PE's group scale")
+
+
+_PE_PARAMS = ("serial", "bits_per_cycle", "lanes", "g", "w_code", "encoding", "w_bits_per_cycle",
+              "a_bits_per_cycle", "group_size", "scale_bits")
 
 
 def _make_pe(args: argparse.Namespace) -> Any:
     from codesign.rtl_sim.families import make_pe
 
     params: dict[str, Any] = {}
-    for attr, key in (("serial", "serial"), ("bits_per_cycle", "bits_per_cycle"),
-                      ("lanes", "lanes"), ("g", "g"), ("w_code", "w_code")):
+    for attr, key in ((p, p) for p in _PE_PARAMS):
         if getattr(args, attr, None) is not None:
             params[key] = getattr(args, attr)
     return make_pe(args.pe, **params)
@@ -78,6 +88,13 @@ def add_parser(subparsers: Any) -> None:
     e.add_argument("--max-k", type=int, default=4096, help="largest reduction length")
     e.add_argument("-o", "--output", required=True, help="output .v file")
     e.set_defaults(handler=export_command)
+
+    ar = sub.add_parser("area", help="per-lane area of every family: synthesized (NanGate 45 nm) vs published")
+    ar.add_argument("--write", action="store_true",
+                    help="re-synthesize (yosys, minutes) and rewrite the committed table")
+    ar.add_argument("--family", action="append", default=None, help="only this family (repeat)")
+    ar.add_argument("--json", action="store_true")
+    ar.set_defaults(handler=area_command)
     sim.set_defaults(handler=lambda args: _missing(sim))
 
 
@@ -196,17 +213,80 @@ def bench_sim_command(args: argparse.Namespace) -> int:
     from codesign.cli.common import console
 
     g = doc["gemm"]
-    table = Table("family", "sim ms", "÷ int64 matmul", "goal ≤", "verified", "cycles/MAC",
-                  "RTL speed-up", title=f"fast model on {g['m']}x{g['n']}x{g['k']} "
-                  f"(w{g['w_bits']} a{g['a_bits']}); int64 matmul "
-                  f"{doc['int64_matmul_seconds'] * 1e3:.2f} ms")
+    table = Table("family", "sim ms", "÷ matmul", "goal ≤", "verified", "cycles/MAC", "RTL speed-up",
+                  title=f"fast model on {g['m']}x{g['n']}x{g['k']} (w{g['w_bits']} a{g['a_bits']}); int64 matmul "
+                  f"{doc['int64_matmul_seconds'] * 1e3:.2f} ms; load {doc['load_average'][0]:.2f}")
+    table.columns[0].no_wrap = True
+    misses = []
     for k, f in doc["families"].items():
-        table.add_row(k, f"{f['seconds'] * 1e3:.2f}", f"{f['ratio_to_int64_matmul']:.2f}",
+        mark = "" if f.get("meets_goal", True) else " MISS"
+        rtl_mark = "" if f.get("meets_rtl_goal", True) else " MISS"
+        if mark or rtl_mark:
+            misses.append(k)
+        table.add_row(k, f"{f['seconds'] * 1e3:.2f}", f"{f['ratio_to_int64_matmul']:.2f}{mark}",
                       f"{f.get('goal_ratio_max', '-')}", str(f["verified"]),
-                      f"{f['cycles_per_mac']:.4g}", f"{f.get('speedup_vs_rtl', float('nan')):.0f}x")
+                      f"{f['cycles_per_mac']:.4g}", f"{f.get('speedup_vs_rtl', float('nan')):.0f}x{rtl_mark}")
     con = console()
+    need = con.measure(table).maximum
+    if need > con.width:  # never truncate a PE name: widen rather than cut
+        con.width = need
     con.print(table)
     s = doc["scaling"]
     con.print(f"weight-serial compute cycles 4→8 bits: ×{s['weight_serial_cycles_ratio_8_over_4']:.2f}; "
               f"LUT lookups per weight bit: {s['lut_lookups_per_weight_bit']}")
+    if misses:
+        con.print(f"[bold red]goal missed[/] by: {', '.join(misses)} (ratio goal ≤ {doc['serial_ratio_goal']} × "
+                  f"work units per MAC; RTL speed-up goal ≥ {doc['rtl_speedup_goal']:.0f}x)")
+    return 0
+
+
+def area_command(args: argparse.Namespace) -> int:
+    from codesign.rtl_sim import area as area_mod
+    from codesign.rtl_sim.characterize import get_pe
+
+    if args.write:
+        doc = area_mod.synth_table(args.family, progress=lambda n: print(f"synthesizing {n} ...", flush=True))
+        if args.family:  # keep the other families' entries
+            old = area_mod.load_synth_areas()
+            doc["families"] = {**old.get("families", {}), **doc["families"]}
+        area_mod.SYNTH_AREA_PATH.parent.mkdir(parents=True, exist_ok=True)
+        import json as _json
+
+        area_mod.SYNTH_AREA_PATH.write_text(_json.dumps(doc, indent=1, sort_keys=True) + "\n")
+        area_mod._load.cache_clear()
+    table_doc = area_mod.load_synth_areas()
+    fams = table_doc.get("families", {})
+    names = args.family or list(area_mod.SYNTH_CONFIGS)
+    unknown = sorted(set(names) - set(area_mod.SYNTH_CONFIGS))
+    if unknown:
+        raise ConfigError(f"`--family` must be among {sorted(area_mod.SYNTH_CONFIGS)}, but got {unknown}")
+    rows = []
+    for name in names:
+        e = fams.get(name)
+        published = get_pe(name).area_um2()
+        synth = None if e is None else e["lane_area_um2"]
+        rows.append({"family": name, "lanes": None if e is None else e["lanes"], "published_um2": published,
+                     "synth_um2": synth, "synth_over_published": None if synth is None else synth / published,
+                     "terms_um2": None if e is None else e["terms_um2"]})
+    doc = {"reference_array": table_doc.get("reference_array"), "source": table_doc.get("source"), "families": rows}
+    if args.json:
+        print_json(doc)
+        return 0
+    from rich.table import Table
+
+    from codesign.cli.common import console
+
+    r, c = doc["reference_array"] or (16, 16)
+    table = Table("family", "lanes/PE", "published µm²/lane", f"synthesized µm²/lane ({r}x{c})", "ratio",
+                  "per PE", "per row", "per col", "shared", title="PE lane area (45 nm)")
+    table.columns[0].no_wrap = True
+    for row in rows:
+        t = row["terms_um2"] or {}
+        table.add_row(row["family"], str(row["lanes"]), f"{row['published_um2']:.0f}",
+                      "-" if row["synth_um2"] is None else f"{row['synth_um2']:.0f}",
+                      "-" if row["synth_over_published"] is None else f"{row['synth_over_published']:.2f}",
+                      *(f"{t[k]:.0f}" if k in t else "-" for k in ("a_rc", "a_r", "a_c", "a0")))
+    con = console()
+    con.print(table)
+    con.print(f"cells: {doc['source']}")
     return 0

@@ -3,7 +3,7 @@
 ``create_app(location)`` builds the app; ``make_server(app, host, port)`` binds it (a busy or
 invalid port is a one-line :class:`~codesign.errors.ConfigError`), and ``serve`` runs it.
 Every callback reads a cached :class:`~codesign.dashboard.data.Snapshot`; a ``dcc.Interval``
-polls the store's journal signature and re-renders only when it changed.
+polls the store's signature and re-renders only when it changed.
 """
 
 from __future__ import annotations

@@ -2,15 +2,14 @@
 
 Everything here is a pure function of a :class:`Snapshot` (the records of a store at one
 moment), so the web app, the static report and the tests share it. :class:`StoreReader` takes
-snapshots cheaply: it re-reads the store only when the journal file's size or mtime changed
-(for a database URL, at most once every ``ttl_s`` seconds). It never writes to the store.
+snapshots cheaply: it re-reads the store only when its signature changed (see
+:meth:`codesign.results.store.Store.signature`). It opens the store read-only.
 
 A record is addressed by its ``uid``, ``"<run name>#<trial number>"``.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -122,15 +121,10 @@ class StoreReader:
         self._signature: Any = None
 
     def signature(self) -> Any:
-        """What changes when the store changes: journal (size, mtime) or a time bucket for URLs."""
-        path = self.store.journal_path
-        if path is None:
-            return int(time.time() / self.ttl_s)
-        try:
-            st = os.stat(path)
-        except OSError:
-            return None
-        return (st.st_size, st.st_mtime_ns)
+        """What changes when the store changes (the store's own signature: file sizes and times of
+        the embedded store, a count and last-write time on a server), or a time bucket."""
+        sig = self.store.signature()
+        return int(time.time() / self.ttl_s) if sig is None else sig
 
     def snapshot(self) -> Snapshot:
         with self._lock:

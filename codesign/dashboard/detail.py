@@ -2,10 +2,17 @@
 
 From one :class:`~codesign.types.EvalRecord` it gathers the per-layer (and per-expert)
 bitwidths, the accelerator configuration, the mapping per layer, latency and energy per layer
-and per memory level, and the area breakdown. Breakdowns are those of the roofline / cost
-evaluators (``metrics.breakdown["layers"][layer] = {compute_cycles, memory_cycles,
-latency_cycles, bound, dram_bytes, energy_uj: {level: uJ}}``, ``breakdown["area_mm2"]``,
-``breakdown["energy_uj"]``); anything absent is simply left empty.
+and per memory level, and the area breakdown. Breakdowns are those of the roofline evaluator
+(``metrics.breakdown["layers"][layer] = {compute_cycles, memory_cycles, latency_cycles, bound,
+dram_bytes, energy_uj: {level: uJ}}``, ``breakdown["area_mm2"]``, ``breakdown["energy_uj"]``)
+or of the loop-nest cost model (``layers[layer] = {latency_cycles, energy_uj (total),
+energy_uj_by_level, macs, mapping: [{level, temporal, spatial}]}``, ``area_mm2_by_part``,
+``energy_uj_by_level``); anything absent is simply left empty.
+
+The **mapping table** has one row per layer: its bits, cycles and energy next to the mapping it
+ran with — the design's ``map.<layer>.*`` parameters (flat spaces) and, where the cost model
+reports it, the loop nest it chose per memory level (nested mappers), e.g.
+``dram: N8 K48 M28 | glb: K3↕ N4↔ | pe_buf: M112``.
 """
 
 from __future__ import annotations
@@ -28,17 +35,17 @@ def _ordered(keys: Any, order: tuple[str, ...]) -> list[str]:
 
 
 def layer_bits(design: dict[str, Any], breakdown: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """``{layer: {"w_bits": b, "a_bits": b}}`` in the design's layer order."""
+    """``{layer: {"w_bits": b, "a_bits": b}}``: the bits a probe reports it applied per layer
+    (``breakdown["bits"]``, layers it kept float left out), else the design's ``w_bits.<key>`` /
+    ``a_bits.<key>`` parameters (a key may be a layer, an expert group or ``all``)."""
+    applied = breakdown.get("bits")
+    if isinstance(applied, dict) and any(isinstance(b, dict) for b in applied.values()):
+        return {layer: {k: b[k] for k in BITS if k in b} for layer, b in applied.items() if isinstance(b, dict)}
     out: dict[str, dict[str, Any]] = {}
     for name, value in design.items():
         kind, _, layer = name.partition(".")
         if kind in BITS and layer:
             out.setdefault(layer, {})[kind] = value
-    for layer, bits in (breakdown.get("bits") or {}).items():
-        if isinstance(bits, dict):
-            for kind in BITS:
-                if kind in bits:
-                    out.setdefault(layer, {}).setdefault(kind, bits[kind])
     return out
 
 
@@ -69,17 +76,54 @@ def _subsystem(name: str, subsystems: dict[str, str]) -> str:
     return subsystems.get(name) or "hw"
 
 
-def mapping_table(design: dict[str, Any]) -> dict[str, Any]:
-    """``map.<layer>.<field>`` parameters as ``{"fields": [...], "rows": [{"layer": .., field: ..}]}``."""
+def loops_text(mapping: Any) -> str:
+    """A cost-model mapping (``[{level, temporal: [[dim, f]], spatial: [[dim, f, axis]]}]``) as one
+    line, outermost level first; factors of 1 are left out, spatial loops marked ↕ (y) / ↔ (x)."""
+    if not isinstance(mapping, list):
+        return ""
+    parts = []
+    for lv in mapping:
+        if not isinstance(lv, dict):
+            continue
+        loops = [f"{d}{f}" for d, f, *_ in lv.get("temporal") or [] if f != 1]
+        loops += [f"{d}{f}{'↔' if (rest and rest[0] == 'x') else '↕'}" for d, f, *rest in lv.get("spatial") or [] if f != 1]
+        parts.append(f"{lv.get('level', '?')}: {' '.join(loops) or '-'}")
+    return " | ".join(parts)
+
+
+def mapping_table(design: dict[str, Any], breakdown: dict[str, Any] | None = None,
+                  bits: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Per layer: bits, latency cycles, energy, the ``map.<layer>.<field>`` parameters and the
+    evaluator's loop nest, as ``{"fields": [...], "rows": [{"layer": .., field: ..}]}``.
+
+    Only columns some layer has are listed; without mapping parameters and without a reported
+    loop nest there are no rows (the evaluator used a default mapping)."""
     rows: dict[str, dict[str, Any]] = {}
-    fields: list[str] = []
+    params: list[str] = []
     for name, value in design.items():
         if not name.startswith("map."):
             continue
         layer, _, fld = name[4:].rpartition(".")
         layer = layer or "*"
         rows.setdefault(layer, {"layer": layer})[fld] = value
-        fields += [fld] if fld not in fields else []
+        params += [fld] if fld not in params else []
+    layers = (breakdown or {}).get("layers") if isinstance((breakdown or {}).get("layers"), dict) else {}
+    nests = {n: loops_text(d.get("mapping")) for n, d in layers.items() if isinstance(d, dict) and d.get("mapping")}
+    if not rows and not nests:
+        return {"fields": [], "rows": []}
+    bits = bits or {}
+    for n in list(layers) if nests else list(rows):
+        d = layers.get(n) if isinstance(layers.get(n), dict) else {}
+        row = rows.setdefault(n, {"layer": n})
+        row.update({k: v for k, v in (bits.get(n) or {}).items() if k in BITS})
+        energy = d.get("energy_uj")
+        energy = sum(energy.values()) if isinstance(energy, dict) else energy
+        row.update({k: v for k, v in (("latency_cycles", d.get("latency_cycles")), ("energy_uj", energy))
+                    if v is not None})
+        if n in nests:
+            row["loop nest"] = nests[n]
+    fields = [f for f in (*BITS, "latency_cycles", "energy_uj", *params, "loop nest")
+              if any(r.get(f) is not None for r in rows.values())]
     return {"fields": fields, "rows": list(rows.values())}
 
 
@@ -92,7 +136,8 @@ def layer_costs(breakdown: dict[str, Any], order: list[str]) -> list[dict[str, A
     rows = []
     for n in names:
         d = layers[n] if isinstance(layers[n], dict) else {}
-        energy = d.get("energy_uj") if isinstance(d.get("energy_uj"), dict) else {}
+        energy = d.get("energy_uj") if isinstance(d.get("energy_uj"), dict) else d.get("energy_uj_by_level")
+        energy = energy if isinstance(energy, dict) else {}
         rows.append({
             "layer": n, "compute_cycles": d.get("compute_cycles"), "memory_cycles": d.get("memory_cycles"),
             "latency_cycles": d.get("latency_cycles"), "bound": d.get("bound", ""), "dram_bytes": d.get("dram_bytes"),
@@ -121,8 +166,10 @@ def design_detail(record: EvalRecord, run: str, objectives: list[Any],
         sub = _subsystem(name, subsystems)
         if sub not in ("quant", "mapping"):
             groups.setdefault(sub, []).append([name, value])
-    energy = bd.get("energy_uj") if isinstance(bd.get("energy_uj"), dict) else {}
-    area = bd.get("area_mm2") if isinstance(bd.get("area_mm2"), dict) else {}
+    energy = bd.get("energy_uj") if isinstance(bd.get("energy_uj"), dict) else bd.get("energy_uj_by_level")
+    energy = energy if isinstance(energy, dict) else {}
+    area = bd.get("area_mm2") if isinstance(bd.get("area_mm2"), dict) else bd.get("area_mm2_by_part")
+    area = area if isinstance(area, dict) else {}
     vals = record.metrics.values
     return {
         "run": run, "number": record.number, "agent": record.agent, "seed": record.seed,
@@ -134,7 +181,7 @@ def design_detail(record: EvalRecord, run: str, objectives: list[Any],
         "experts": expert_bits(bits),
         "accelerator": groups.pop("hw", []),
         "other_params": [[f"{sub}: {n}", v] for sub, items in groups.items() for n, v in items],
-        "mapping": mapping_table(design),
+        "mapping": mapping_table(design, bd, bits),
         "layers": layer_costs(bd, list(bits)),
         "energy_levels": {k: energy[k] for k in _ordered(energy, LEVEL_ORDER)},
         "area_mm2": dict(area),

@@ -151,6 +151,12 @@ class Problem:
         return Problem(name or f"{self.name}[{space.name}]", space, self.evaluators, self.objectives,
                        [c.source for c in self.constraints], self.workload, self.description, self.bounds)
 
+    def with_constraints(self, constraints: Iterable[str]) -> Problem:
+        """The same problem with more metric constraints (``"accuracy_degradation <= 0.01"``)."""
+        return Problem(self.name, self.space, self.evaluators, self.objectives,
+                       [c.source for c in self.constraints] + list(constraints), self.workload, self.description,
+                       self.bounds)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,

@@ -15,7 +15,7 @@ def flat_row(run: str, rec: EvalRecord) -> dict[str, Any]:
     row: dict[str, Any] = {
         "run": run, "number": rec.number, "agent": rec.agent, "seed": rec.seed, "state": rec.state.value,
         "design_key": rec.design.key, "eval_seconds": round(rec.eval_seconds, 6), "cached": rec.cached,
-        "error": rec.error or "",
+        "orphaned": rec.orphaned, "worker": rec.worker, "error": rec.error or "",
         "violations": ";".join(f"{k}={v:g}" for k, v in rec.metrics.violations.items()),
     }
     row.update({f"param.{k}": v for k, v in rec.design.items()})

@@ -32,6 +32,9 @@ def reason(exc: BaseException | str) -> str:
     """One bounded line naming an exception: ``Type: message`` (the first line of it)."""
     if isinstance(exc, str):
         return bounded(exc)
+    remote = getattr(exc, "remote_reason", None)
+    if isinstance(remote, str):  # raised in a worker process and already described there
+        return bounded(remote)
     try:
         text = str(exc)
     except Exception:  # noqa: BLE001 - a __str__ that raises still names its type

@@ -4,6 +4,11 @@ Hypervolume needs a reference point. Where an objective has ``ref`` (e.g. accura
 used; otherwise the reference is the worst feasible value seen across *all runs of the same
 problem in the store*, plus 10% of the range, so runs of one problem are comparable within
 one store. The reference point is printed with every hypervolume.
+
+Fidelity (DESIGN.md): a record whose metrics carry ``fidelity < 1`` (an accuracy screened on a
+reduced evaluation set, :mod:`codesign.problems.fidelity`) never enters a front, a reference
+point or a hypervolume; :func:`full_fidelity` keeps the others. Records without a ``fidelity``
+value are full fidelity.
 """
 
 from __future__ import annotations
@@ -27,10 +32,20 @@ def feasible(records: Sequence[EvalRecord]) -> list[EvalRecord]:
     return [r for r in records if r.state is EvalState.COMPLETE]
 
 
+def is_full_fidelity(record: EvalRecord) -> bool:
+    """Whether the record's metrics were measured at full fidelity (``fidelity`` absent or 1)."""
+    return float(record.metrics.values.get("fidelity", 1.0)) >= 1.0
+
+
+def full_fidelity(records: Sequence[EvalRecord]) -> list[EvalRecord]:
+    """Feasible records measured at full fidelity: what fronts and hypervolumes are made of."""
+    return [r for r in feasible(records) if is_full_fidelity(r)]
+
+
 def pareto_records(records: Sequence[EvalRecord], objectives: Sequence[Objective]) -> list[EvalRecord]:
-    """Feasible, non-dominated records; one per design (duplicates of a design dropped)."""
+    """Feasible, full-fidelity, non-dominated records; one per design (duplicates dropped)."""
     uniq: dict[str, EvalRecord] = {}
-    for r in feasible(records):
+    for r in full_fidelity(records):
         uniq.setdefault(r.design.key, r)
     recs = list(uniq.values())
     if not recs:
@@ -40,7 +55,7 @@ def pareto_records(records: Sequence[EvalRecord], objectives: Sequence[Objective
 
 
 def shared_reference(record_sets: Sequence[Sequence[EvalRecord]], objectives: Sequence[Objective]) -> list[float] | None:
-    pts = [objective_matrix(feasible(rs), objectives) for rs in record_sets]
+    pts = [objective_matrix(full_fidelity(rs), objectives) for rs in record_sets]
     pts = [p for p in pts if p.size]
     if not pts:
         return None
@@ -50,6 +65,8 @@ def shared_reference(record_sets: Sequence[Sequence[EvalRecord]], objectives: Se
 
 def run_summary(records: Sequence[EvalRecord], objectives: Sequence[Objective], ref: Sequence[float] | None) -> dict[str, Any]:
     states = {s.value: 0 for s in (EvalState.COMPLETE, EvalState.INFEASIBLE, EvalState.FAILED)}
+    orphaned = sum(1 for r in records if r.orphaned)
+    records = [r for r in records if not r.orphaned]  # in flight when a process stopped: redone, not failures
     for r in records:
         states[r.state.value] = states.get(r.state.value, 0) + 1
     front = pareto_records(records, objectives)
@@ -62,7 +79,9 @@ def run_summary(records: Sequence[EvalRecord], objectives: Sequence[Objective], 
         "complete": states["complete"],
         "infeasible": states["infeasible"],
         "failed": states["failed"],
+        "orphaned": orphaned,
         "cached": sum(1 for r in records if r.cached),
+        "screened": sum(1 for r in feasible(records) if not is_full_fidelity(r)),
         "eval_seconds_total": float(sum(r.eval_seconds for r in records)),
         "pareto_size": len(front),
         "hypervolume": hv,
@@ -71,7 +90,7 @@ def run_summary(records: Sequence[EvalRecord], objectives: Sequence[Objective], 
 
 
 def hv_trace(records: Sequence[EvalRecord], objectives: Sequence[Objective], ref: Sequence[float]) -> list[float]:
-    ok = [r.state is EvalState.COMPLETE for r in records]
+    ok = [r.state is EvalState.COMPLETE and is_full_fidelity(r) for r in records]
     pts = np.array([[float(r.metrics.values.get(o.name, np.nan)) for o in objectives] for r in records]).reshape(
         len(records), len(objectives)
     )

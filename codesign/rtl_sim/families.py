@@ -20,7 +20,7 @@ from codesign.rtl_sim.fusion import BitFusionPE
 from codesign.rtl_sim.pes import PE, BitParallelPE, BitSerialPE, GemmShape, LutPE, Precision
 from codesign.rtl_sim.serial import BITMOD_LIKE, SerialPE
 
-__all__ = ["PE_FAMILIES", "make_pe", "closed_form_cycles", "closed_form_events"]
+__all__ = ["PE_FAMILIES", "ALIASES", "make_pe", "closed_form_cycles", "closed_form_events"]
 
 PE_FAMILIES: dict[str, PE] = {
     "bit_parallel": BitParallelPE(),
@@ -44,13 +44,18 @@ _CLASSES: dict[str, type[PE]] = {
     "bit_fusion": BitFusionPE,
 }
 _VARIANT_PARAM = {"bit_serial": "serial", "essential": "encoding"}
+#: characterization (design ``pe_type``) names that differ from the simulated family keys
+ALIASES = {"bit_serial_act": "bit_serial:activation", "bit_serial_both": "bit_serial:both",
+           "essential_csd": "essential:csd"}
 
 
 def make_pe(name: str, **params: object) -> PE:
     """Build a PE by family name (``bit_parallel``, ``bit_serial``, ``lut``, ``serial``,
     ``essential``, ``bit_fusion``) or a catalogue key such as ``bit_serial:both`` or
-    ``essential:csd``; ``params`` are the family's fields. ``serial`` without params is the
+    ``essential:csd``, or a characterization name (:data:`ALIASES`, e.g. a design's ``pe_type``
+    ``bit_serial_act``); ``params`` are the family's fields. ``serial`` without params is the
     BitMoD-like default. Unknown names raise ConfigError."""
+    name = ALIASES.get(str(name), name)
     base, _, variant = str(name).partition(":")
     if variant and base in _VARIANT_PARAM:
         params = {_VARIANT_PARAM[base]: variant, **params}

@@ -184,6 +184,50 @@ def mapping_space(workload: Workload, layers: Sequence[str] | None = None, max_t
     return Space(params, name=f"mapping[{workload.name}]")
 
 
+def _bits_expr(names: set[str], keys: Sequence[str], kind: str, default: int) -> str:
+    for key in keys:
+        if f"{kind}.{key}" in names:
+            return f'p("{kind}.{key}")'
+    return str(int(default))
+
+
+def flat_capacity_constraints(workload: Workload, param_names: Sequence[str], psum_bits: int = 32,
+                              layers: Sequence[str] | None = None,
+                              default_bits: tuple[int, int] = (8, 8)) -> list[Constraint]:
+    """Buffer-capacity constraints of the flat ``map.<layer>.*`` mappings (two per mapped layer).
+
+    They restate, as space constraints, what the cost model's flat mapping puts in each buffer
+    of the ``hardware_space`` accelerator (:func:`codesign.evaluators.cost.evaluator.flat_mapping`
+    on :func:`codesign.evaluators.cost.arch.from_hw`; words are bytes), so that sampling and
+    agents can keep designs feasible (a test checks that the two agree). With tiles
+    ``tm, tn, tk``, weight / activation bits ``w, a`` (``default_bits`` where the space has none,
+    and for attention matmuls) and partial sums of ``psum_bits``:
+
+    - ``cap_glb:<layer>``: ``tm·tk·a + tk·tn·w + tm·tn·psum ≤ glb_kb · 8192`` bits (the global
+      buffer holds the whole tile of all three operands);
+    - ``cap_pe:<layer>``: per PE, the stationary dim's tile (ws: ``M``, os: ``K``, is: ``N``) of
+      every operand it indexes: ws ``w + tm·(a + psum)``, os ``tk·(w + a) + psum``, is
+      ``tn·(w + psum) + a`` ``≤ pe_buf_bytes · 8`` bits.
+    """
+    names = set(param_names)
+    chosen = [workload[n] for n in layers] if layers is not None else list(workload.layers)
+    out: list[Constraint] = []
+    for layer in chosen:
+        keys = () if layer.op == "attn" else bit_keys(layer)
+        w = _bits_expr(names, keys, "w_bits", default_bits[0])
+        a = _bits_expr(names, keys, "a_bits", default_bits[1])
+        t = {d: f'p("map.{layer.name}.tile_{d}")' for d in "mnk"}
+        df = f'p("map.{layer.name}.dataflow")'
+        ps = int(psum_bits)
+        out.append(Constraint(f"cap_glb:{layer.name}",
+                              f"{t['m']} * {t['k']} * {a} + {t['k']} * {t['n']} * {w} + {t['m']} * {t['n']} * {ps}"
+                              f" <= glb_kb * 8192"))
+        pe = (f"({w} + {t['m']} * ({a} + {ps})) if {df} == 'ws' else "
+              f"(({t['k']} * ({w} + {a}) + {ps}) if {df} == 'os' else ({t['n']} * ({w} + {ps}) + {a}))")
+        out.append(Constraint(f"cap_pe:{layer.name}", f"({pe}) <= pe_buf_bytes * 8"))
+    return out
+
+
 def layer_mapping(design: Mapping[str, Any], layer: Layer) -> dict[str, Any] | None:
     """``{"dataflow", "tile_m", "tile_n", "tile_k"}`` for ``layer`` if the design maps it."""
     prefix = f"map.{layer.name}."

@@ -77,10 +77,11 @@ class Expr:
             raise ConfigError(f"expression must be a non-empty string, but got {source!r}")
         self.source = source.strip()
         self._tree, self.names = _compile(self.source)
+        self._fn = _closure_of(self.source)
 
     def __call__(self, env: Mapping[str, Any]) -> Any:
         try:
-            return _eval(self._tree.body, env, self.source)
+            return self._fn(env)
         except (ArithmeticError, TypeError, ValueError) as exc:
             if isinstance(exc, ConfigError):
                 raise
@@ -104,8 +105,8 @@ class Expr:
         if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in (
             ast.Lt, ast.LtE, ast.Gt, ast.GtE
         ):
-            lhs = float(_eval(node.left, env, self.source))
-            rhs = float(_eval(node.comparators[0], env, self.source))
+            lhs = float(_closure(node.left, self.source)(env))
+            rhs = float(_closure(node.comparators[0], self.source)(env))
             if isinstance(node.ops[0], (ast.Lt, ast.LtE)):
                 gap = lhs - rhs
             else:
@@ -182,47 +183,72 @@ def _param_ref(node: ast.Call) -> str | None:
     return None
 
 
-def _lookup(name: str, env: Mapping[str, Any], source: str) -> Any:
-    if name in FUNCTIONS:
-        return FUNCTIONS[name]
-    try:
-        return env[name]
-    except KeyError:
-        raise ConfigError(f"expression {source!r} reads {name!r}, which is not defined") from None
+@lru_cache(maxsize=4096)
+def _closure_of(source: str) -> Callable[[Mapping[str, Any]], Any]:
+    """The validated tree of ``source`` as nested closures: the same semantics as :func:`_eval`
+    (checked arithmetic, short-circuit ``and``/``or``, chained comparisons), without re-dispatching
+    on node types at every evaluation (space constraints are evaluated millions of times while
+    sampling flat mapping spaces)."""
+    return _closure(_compile(source)[0].body, source)
 
 
-def _eval(node: ast.AST, env: Mapping[str, Any], source: str) -> Any:
+def _closure(node: ast.AST, source: str) -> Callable[[Mapping[str, Any]], Any]:
     if isinstance(node, ast.Constant):
-        return node.value
-    dotted = _dotted(node)
-    if dotted is not None:
-        return _lookup(dotted, env, source)
-    if isinstance(node, ast.Call) and _param_ref(node) is not None:
-        return _lookup(_param_ref(node), env, source)  # type: ignore[arg-type]
+        value = node.value
+        return lambda env: value
+    name = _dotted(node)
+    if name is None and isinstance(node, ast.Call):
+        name = _param_ref(node)
+    if name is not None:
+        if name in FUNCTIONS:
+            func = FUNCTIONS[name]
+            return lambda env: func
+
+        def look(env: Mapping[str, Any], name: str = name) -> Any:
+            try:
+                return env[name]
+            except KeyError:
+                raise ConfigError(f"expression {source!r} reads {name!r}, which is not defined") from None
+        return look
     if isinstance(node, ast.BinOp):
-        return _BINOPS[type(node.op)](_eval(node.left, env, source), _eval(node.right, env, source))
+        op, left, right = _BINOPS[type(node.op)], _closure(node.left, source), _closure(node.right, source)
+        return lambda env: op(left(env), right(env))
     if isinstance(node, ast.UnaryOp):
-        v = _eval(node.operand, env, source)
+        operand = _closure(node.operand, source)
         if isinstance(node.op, ast.Not):
-            return not v
-        return -v if isinstance(node.op, ast.USub) else +v
+            return lambda env: not operand(env)
+        if isinstance(node.op, ast.USub):
+            return lambda env: -operand(env)
+        return lambda env: +operand(env)
     if isinstance(node, ast.BoolOp):
+        parts = [_closure(v, source) for v in node.values]
         if isinstance(node.op, ast.And):
-            return all(_eval(v, env, source) for v in node.values)
-        return any(_eval(v, env, source) for v in node.values)
+            return lambda env: all(p(env) for p in parts)
+        return lambda env: any(p(env) for p in parts)
     if isinstance(node, ast.Compare):
-        left = _eval(node.left, env, source)
-        for op, comp in zip(node.ops, node.comparators):
-            right = _eval(comp, env, source)
-            if not _CMPOPS[type(op)](left, right):
-                return False
-            left = right
-        return True
+        first = _closure(node.left, source)
+        chain = [(_CMPOPS[type(op)], _closure(c, source)) for op, c in zip(node.ops, node.comparators)]
+        if len(chain) == 1:
+            (cmp, rhs), = chain
+            return lambda env: bool(cmp(first(env), rhs(env)))
+
+        def compare(env: Mapping[str, Any]) -> bool:
+            left = first(env)
+            for cmp, rhs in chain:
+                right = rhs(env)
+                if not cmp(left, right):
+                    return False
+                left = right
+            return True
+        return compare
     if isinstance(node, ast.IfExp):
-        return _eval(node.body if _eval(node.test, env, source) else node.orelse, env, source)
+        test, body, orelse = _closure(node.test, source), _closure(node.body, source), _closure(node.orelse, source)
+        return lambda env: body(env) if test(env) else orelse(env)
     if isinstance(node, (ast.Tuple, ast.List)):
-        return tuple(_eval(e, env, source) for e in node.elts)
+        elts = [_closure(e, source) for e in node.elts]
+        return lambda env: tuple(e(env) for e in elts)
     if isinstance(node, ast.Call):
         func = FUNCTIONS[node.func.id]  # type: ignore[attr-defined]
-        return func(*(_eval(a, env, source) for a in node.args))
+        args = [_closure(a, source) for a in node.args]
+        return lambda env: func(*(a(env) for a in args))
     raise ConfigError(f"expression {source!r} uses {type(node).__name__}, which is not allowed")

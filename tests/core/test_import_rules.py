@@ -21,6 +21,8 @@ ALLOWED: dict[str, set[str]] = {
     # allocation is a solver: probes and cost models feed it tables, it never imports them
     "allocation": {"types", "errors", "workloads", "spaces"},
     "evaluators": {"types", "errors", "registry", "workloads", "spaces", "rtl_sim", "allocation"},
+    # the problem catalogue sits above evaluators (DESIGN.md "Growing the house")
+    "problems": {"types", "errors", "registry", "workloads", "spaces", "evaluators", "allocation"},
     "envs": {"types", "errors", "registry", "spaces", "workloads", "evaluators.composite", "evaluators.base", "results.pareto"},
     "agents": {"types", "errors", "registry", "spaces", "workloads", "envs", "evaluators.composite", "evaluators.base",
                "results.pareto", "allocation"},

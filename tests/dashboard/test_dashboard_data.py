@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 from codesign.dashboard import data, detail, figures
-from codesign.results.store import Store
 from codesign.results.summary import pareto_records
 from codesign.types import Design, EvalRecord, EvalState, Metrics
 
@@ -66,11 +65,32 @@ def test_detail_experts_mapping_and_empty_breakdown() -> None:
     d = detail.design_detail(rec, "r", [], {})
     assert d["experts"]["rows"] == ["moe.e0", "moe.e1"] and d["experts"]["cols"] == ["w1", "w2"]
     assert d["experts"]["w_bits"] == [[4, 2], [8, None]]
-    assert d["mapping"] == {"fields": ["dataflow", "tile_m"],
-                            "rows": [{"layer": "moe.e0.w1", "dataflow": "ws", "tile_m": 16}]}
+    assert d["mapping"] == {"fields": ["w_bits", "a_bits", "dataflow", "tile_m"],  # the layer's bits beside its mapping
+                            "rows": [{"layer": "moe.e0.w1", "dataflow": "ws", "tile_m": 16, "w_bits": 4, "a_bits": 8}]}
     assert d["layers"] == [] and d["area_mm2"] == {}
     assert "no per-layer latency" in figures.latency_figure(d).layout.annotations[0].text
     assert len(figures.bits_figure(d).data) == 2  # per-layer and per-expert heatmaps
+
+
+def test_detail_of_a_cost_model_record_shows_bits_cycles_energy_and_loop_nest() -> None:
+    design = Design({"w_bits.fc1": 3, "a_bits.fc1": 6, "pe_type": "bit_serial"})
+    nest = [{"level": "dram", "temporal": [["N", 8], ["K", 1]], "spatial": []},
+            {"level": "glb", "temporal": [["K", 4]], "spatial": [["K", 3, "y"], ["N", 4, "x"]]},
+            {"level": "pe_buf", "temporal": [["M", 16]], "spatial": []}]
+    bd = {"layers": {"fc1": {"latency_cycles": 120.0, "energy_uj": 0.5, "macs": 64,
+                             "energy_uj_by_level": {"dram": 0.3, "glb": 0.1, "pe_buf": 0.05, "pe": 0.05},
+                             "mapping": nest}},
+          "energy_uj_by_level": {"dram": 0.3, "glb": 0.1}, "area_mm2_by_part": {"glb": 0.2, "bit_serial": 0.1},
+          "bits": {"fc1": {"w_bits": 3, "a_bits": 6}, "fc2": None}}
+    rec = EvalRecord(design, Metrics({"latency_ms": 1.0}, bd), EvalState.COMPLETE, agent="x")
+    d = detail.design_detail(rec, "r", [], {})
+    row = d["mapping"]["rows"][0]
+    assert d["mapping"]["fields"] == ["w_bits", "a_bits", "latency_cycles", "energy_uj", "loop nest"]
+    assert row == {"layer": "fc1", "w_bits": 3, "a_bits": 6, "latency_cycles": 120.0, "energy_uj": 0.5,
+                   "loop nest": "dram: N8 | glb: K4 K3↕ N4↔ | pe_buf: M16"}
+    assert d["bits"]["layers"] == ["fc1"]  # fc2 stayed float in the probe
+    assert list(d["layers"][0]["energy_uj"]) == ["pe", "pe_buf", "glb", "dram"]
+    assert d["area_mm2"] == {"glb": 0.2, "bit_serial": 0.1} and d["energy_levels"] == {"glb": 0.1, "dram": 0.3}
 
 
 def test_labels_carry_units_and_user_strings_are_escaped() -> None:
@@ -112,10 +132,15 @@ def test_store_is_not_written(real_store: str) -> None:
     import hashlib
     import os
 
-    journal = Store(real_store, create=False).journal_path
-    before = hashlib.sha1(open(journal, "rb").read()).hexdigest(), sorted(os.listdir(real_store))
+    def state() -> tuple:
+        files = sorted(f for f in os.listdir(real_store) if not f.endswith(("-shm", "-wal")))
+        wal = os.path.join(real_store, "codesign.db-wal")
+        return (files, {f: hashlib.sha1(open(os.path.join(real_store, f), "rb").read()).hexdigest() for f in files},
+                os.path.getsize(wal) if os.path.exists(wal) else 0)
+
+    before = state()
     from codesign.dashboard.report import build_report
 
     build_report(real_store)
     data.StoreReader(real_store).snapshot()
-    assert (hashlib.sha1(open(journal, "rb").read()).hexdigest(), sorted(os.listdir(real_store))) == before
+    assert state() == before  # SQLite's shared-memory index (-shm, an empty -wal) aside, nothing written

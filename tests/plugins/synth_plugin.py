@@ -14,10 +14,14 @@ class SynthEvaluator(BaseEvaluator):
     name = "synth"
     metrics = ("quality", "cost")
 
-    def __init__(self, fail_on: str | None = None, nan_on: str | None = None, delay: float = 0.0) -> None:
+    def __init__(self, fail_on: str | None = None, nan_on: str | None = None, delay: float = 0.0,
+                 exit_on: str | None = None, crash_on: str | None = None, slow_on: str | None = None) -> None:
         self.fail_on = fail_on
         self.nan_on = nan_on
         self.delay = delay
+        self.exit_on = exit_on  # raise SystemExit (an evaluator that calls sys.exit)
+        self.crash_on = crash_on  # kill the evaluating process with SIGSEGV (a crashing native library)
+        self.slow_on = slow_on  # sleep 30 s (a stuck evaluation)
 
     def evaluate(self, design):  # type: ignore[no-untyped-def]
         if self.delay:
@@ -26,6 +30,17 @@ class SynthEvaluator(BaseEvaluator):
             time.sleep(self.delay)
         if design["pe_type"] == self.fail_on:
             raise RuntimeError(f"simulated failure for {self.fail_on}")
+        if design["pe_type"] == self.exit_on:
+            raise SystemExit(5)
+        if design["pe_type"] == self.slow_on:
+            import time
+
+            time.sleep(30)
+        if design["pe_type"] == self.crash_on:
+            import os
+            import signal
+
+            os.kill(os.getpid(), signal.SIGSEGV)
         m = synthetic_metrics(design)
         if design["pe_type"] == self.nan_on:
             m.values["cost"] = float("nan")
@@ -33,9 +48,11 @@ class SynthEvaluator(BaseEvaluator):
 
 
 @codesign.register_problem("synth-test", overwrite=True)
-def synth_problem(fail_on: str | None = None, nan_on: str | None = None, delay: float = 0.0) -> Problem:
+def synth_problem(fail_on: str | None = None, nan_on: str | None = None, delay: float = 0.0,
+                  exit_on: str | None = None, crash_on: str | None = None, slow_on: str | None = None) -> Problem:
     """Synthetic test problem over the conformance space (``delay`` seconds per evaluation)."""
-    return Problem("synth-test", conformance_space(), [SynthEvaluator(fail_on, nan_on, delay)], OBJECTIVES)
+    return Problem("synth-test", conformance_space(), [SynthEvaluator(fail_on, nan_on, delay, exit_on, crash_on, slow_on)],
+                   OBJECTIVES)
 
 
 @codesign.register_space("synth-space", overwrite=True)

@@ -11,10 +11,12 @@ import time
 
 import pytest
 
-from codesign.results.store import Store, repair_journal
+from codesign.results.store import Store
 
 PLUGIN = os.path.join(os.path.dirname(__file__), "..", "plugins", "synth_plugin.py")
-BUDGET = 60
+# 12 kills at <= 0.5 s after a process's first write, 0.1 s per evaluation: at most ~6
+# evaluations per process, so the budget cannot run out before every kill has landed
+BUDGET = 80
 
 
 def _command(store: str, cfg: str) -> list[str]:
@@ -22,25 +24,32 @@ def _command(store: str, cfg: str) -> list[str]:
     return [exe, "run", cfg, "--store", store, "--quiet"]
 
 
+def _written(store: str) -> tuple:
+    out = []
+    for name in ("codesign.db", "codesign.db-wal"):
+        try:
+            st = os.stat(os.path.join(store, name))
+            out.append((st.st_size, st.st_mtime_ns))
+        except OSError:
+            out.append(None)
+    return tuple(out)
+
+
 @pytest.mark.slow
 def test_kill_minus_9_at_random_points_then_resume(tmp_path) -> None:
     store = str(tmp_path / "store")
     cfg = tmp_path / "run.yaml"
     cfg.write_text(
-        f"plugins: [{PLUGIN}]\nproblem: {{name: synth-test, kwargs: {{delay: 0.05}}}}\n"
+        f"plugins: [{PLUGIN}]\nproblem: {{name: synth-test, kwargs: {{delay: 0.1}}}}\n"
         f"agent: random\nbudget: {BUDGET}\nseed: 5\nbatch_size: 3\n"
     )
     rng = random.Random(1234)
-    journal = os.path.join(store, "optuna.journal")
     kills = 0
     for _ in range(12):
-        size = os.path.getsize(journal) if os.path.exists(journal) else 0
+        before = _written(store)
         proc = subprocess.Popen(_command(store, str(cfg)), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        # wait until this process writes, then kill it at a random point of its work
-        deadline = time.monotonic() + 30
-        while proc.poll() is None and time.monotonic() < deadline:
-            if os.path.exists(journal) and os.path.getsize(journal) > size:
-                break
+        deadline = time.monotonic() + 120  # a loaded machine may take long to start python
+        while proc.poll() is None and time.monotonic() < deadline and _written(store) == before:
             time.sleep(0.01)
         time.sleep(rng.uniform(0.0, 0.5))
         if proc.poll() is None:
@@ -49,7 +58,7 @@ def test_kill_minus_9_at_random_points_then_resume(tmp_path) -> None:
         proc.wait()
     final = subprocess.run(_command(store, str(cfg)), capture_output=True, text=True)
     assert final.returncode == 0, final.stderr
-    assert kills >= 10, f"only {kills} kills landed mid-run; the test needs >= 10"
+    assert kills == 12, f"only {kills} of 12 kills landed mid-run"
 
     run = Store(store, create=False).open_run("synth-test/random/seed5")
     everything = run.records(include_running=True)
@@ -68,11 +77,3 @@ def test_kill_minus_9_at_random_points_then_resume(tmp_path) -> None:
         later = [r for r in live if r.design.key == o.design.key and r.number > o.number]
         assert len(later) >= 1, f"orphaned evaluation {o.number} was not redone"
     print(f"{kills} kills, {len(orphans)} orphaned in-flight evaluations redone, {len(live)} records")
-
-
-def test_torn_journal_line_is_repaired(tmp_path) -> None:
-    path = tmp_path / "optuna.journal"
-    path.write_bytes(b'{"a": 1}\n{"b": 2}\n{"c": 3, "tor')
-    assert repair_journal(str(path)) == len(b'{"c": 3, "tor')
-    assert path.read_bytes() == b'{"a": 1}\n{"b": 2}\n'
-    assert repair_journal(str(path)) == 0

@@ -37,10 +37,10 @@ def test_timeouts_become_failed_records(tmp_path, synth_plugin) -> None:
     assert all("timeout" in r.error for r in res.records)
     ex = make_executor("process", 2, _spec(delay=2.0), timeout_s=0.5)
     try:
-        outs = ex.evaluate(problem, [problem.space.sample(1), problem.space.sample(2)])
+        outs = [r.outcome for r in ex.evaluate(problem, [problem.space.sample(1), problem.space.sample(2)])]
         assert all(isinstance(o, EvaluationTimeout) for o in outs)
         fast = make_executor("process", 1, _spec(), timeout_s=30)
-        assert fast.evaluate(problem, [problem.space.sample(3)])[0].feasible in (True, False)
+        assert fast.evaluate(problem, [problem.space.sample(3)])[0].outcome.feasible in (True, False)
         fast.close()
     finally:
         ex.close()

@@ -49,18 +49,23 @@ def test_failures_become_records_and_search_goes_on(tmp_path, synth_plugin) -> N
     assert all(r.design["pe_type"] == "bit_parallel" for r in ok)
 
 
-def test_store_is_an_optuna_storage(tmp_path, synth_plugin) -> None:
+def test_store_exports_to_an_optuna_storage(tmp_path, synth_plugin) -> None:
     import optuna
 
+    from codesign.results.optuna_export import sync
+
     res = codesign.run("synth-test", "nsga2", budget=12, seed=0, store=str(tmp_path))
-    storage = Store(str(tmp_path), create=False).storage
+    storage = optuna.storages.InMemoryStorage()
+    assert sync(Store(str(tmp_path), create=False), storage) == 12
     study = optuna.load_study(study_name=res.name, storage=storage)
     assert len(study.trials) == 12
     assert [d.name for d in study.directions] == ["MAXIMIZE", "MINIMIZE"]
+    assert study.metric_names == ["quality", "cost"]
     assert study.best_trials  # optuna computes a front from our records
     t = study.trials[0]
     assert set(t.params) == set(res.problem.space.names)
     assert t.user_attrs["codesign"]["design_key"] == res.records[0].design.key
+    assert sync(Store(str(tmp_path), create=False), storage) == 0  # incremental: nothing twice
 
 
 def test_duplicate_designs_are_served_from_cache(tmp_path, synth_plugin) -> None:

@@ -179,5 +179,9 @@ def test_make_pe_names() -> None:
     assert make_pe("essential:csd") == EssentialPE(encoding="csd")
     assert make_pe("serial") == BITMOD_LIKE and make_pe("serial", lanes=2).lanes == 2
     assert make_pe("bit_fusion", lanes=2) == BitFusionPE(lanes=2)
+    from codesign.rtl_sim import characterize as ch
+
+    for name in ch.PE_NAMES:  # every design pe_type names a simulated family (hardware-exact probes)
+        assert make_pe(name).family in name
     with pytest.raises(ConfigError, match="did you mean 'essential'"):
         make_pe("esential")

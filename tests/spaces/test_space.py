@@ -110,8 +110,20 @@ def test_sample_respects_constraints() -> None:
     assert s.sample(7) == s.sample(7)
     assert s.contains(s.default()) and s.default() == s.default()
     never = Space([Bitwidth("w", "q", 2, 4)], [Constraint("never", "w > 4")], name="never")
-    with pytest.raises(SpaceError, match="no design satisfying the constraints of 'never' found in 20 random draws"):
+    with pytest.raises(SpaceError, match="the constraints of 'never' cannot all hold"):
         never.sample(0, max_tries=20)
+
+
+def test_sample_finds_designs_rejection_would_not() -> None:
+    """30 independent constraints that each hold for 1 value in 8: rejection needs ~8^30 draws."""
+    params = [Bitwidth(f"b{i}", "q", 1, 8) for i in range(30)]
+    cons = [Constraint(f"c{i}", f"b{i} == {1 + i % 8}") for i in range(30)]
+    s = Space(params, cons, name="needle")
+    d = s.sample(3)
+    assert s.contains(d) and d == s.sample(3)
+    pair = Space([Bitwidth("a", "q", 1, 8), Bitwidth("b", "q", 1, 8)],  # needs backtracking over `a`
+                 [Constraint("sum", "a + b == 16")], name="pair")
+    assert pair.sample(0, rejection_tries=0) == {"a": 8, "b": 8}
 
 
 def test_enumerate_small_space() -> None:

@@ -45,7 +45,7 @@ class HAQAgent(SB3Agent):
     def __init__(self, space: Space, objectives: Sequence[Objective | str], seed: int = 0, problem: Any = None,
                  budgets: Sequence[float] = (0.25, 0.5, 0.75, 1.0), noise_sigma: float = 0.3,
                  warmup_designs: int = 10, learning_rate: float | None = None, net_arch: Sequence[int] = (64, 64),
-                 reward: str = "scalarized", expected_evaluations: int = 200, torch_threads: int = 1) -> None:
+                 reward: str = "front", expected_evaluations: int = 200, torch_threads: int = 1) -> None:
         super().__init__(space, objectives, seed, problem, learning_rate, net_arch, reward, expected_evaluations, torch_threads)
         self.budgets = [float(b) for b in budgets]
         if not self.budgets or any(not 0 <= b <= 1 for b in self.budgets):
@@ -68,7 +68,8 @@ class HAQAgent(SB3Agent):
         def walled(designs: list[Design]) -> list[Metrics]:
             return evaluate([self.wall(d) for d in designs])
 
-        return LayerwiseEnv(self.problem, evaluate=walled, order="subsystem", action_type="continuous", reward=self.reward)
+        return LayerwiseEnv(self.problem, evaluate=walled, order="subsystem", action_type="continuous", reward=self.reward,
+                            bounds="problem")
 
     def _algo_kwargs(self, total_steps: int) -> dict[str, Any]:
         import numpy as np

@@ -44,9 +44,10 @@ class SB3Agent(LoopAgent):
     default_lr = 3e-4
 
     def __init__(self, space: Space, objectives: Sequence[Objective | str], seed: int = 0, problem: Any = None,
-                 learning_rate: float | None = None, net_arch: Sequence[int] = (64, 64), reward: str = "scalarized",
-                 expected_evaluations: int = 200, torch_threads: int = 1) -> None:
+                 learning_rate: float | None = None, net_arch: Sequence[int] = (64, 64), reward: str = "front",
+                 expected_evaluations: int = 200, torch_threads: int = 1, algo_kwargs: dict[str, Any] | None = None) -> None:
         super().__init__(space, objectives, seed, problem)
+        self.algo_overrides = dict(algo_kwargs or {})
         self.learning_rate = float(learning_rate if learning_rate is not None else self.default_lr)
         if not self.learning_rate > 0:
             raise ConfigError(f"learning_rate must be > 0, but got {learning_rate!r}")
@@ -74,7 +75,8 @@ class SB3Agent(LoopAgent):
         total = max(1, self.expected_evaluations or self.default_expected) * self._steps_per_evaluation(env)
         algo = getattr(sb3, self.algo)
         model = algo("MlpPolicy", env, learning_rate=self.learning_rate, seed=self.seed, device="cpu", verbose=0,
-                     policy_kwargs={"net_arch": list(self.net_arch)}, **self._algo_kwargs(total))
+                     policy_kwargs={"net_arch": list(self.net_arch)},
+                     **{**self._algo_kwargs(total), **self.algo_overrides})
         while True:  # until evaluate raises (budget spent / agent closed)
             model.learn(total_timesteps=total, reset_num_timesteps=False)
 
@@ -93,10 +95,10 @@ class PPOAgent(SB3Agent):
     def _env(self, evaluate: EvaluateFn) -> Any:
         from codesign.envs.design import DesignEnv
 
-        return DesignEnv(self.problem, evaluate=evaluate, reward=self.reward, horizon=16)
+        return DesignEnv(self.problem, evaluate=evaluate, reward=self.reward, horizon=16, bounds="problem")
 
     def _algo_kwargs(self, total_steps: int) -> dict[str, Any]:
-        return {"n_steps": 32, "batch_size": 32, "n_epochs": 4, "ent_coef": 0.01}
+        return {"n_steps": 16, "batch_size": 16, "n_epochs": 10, "gamma": 0.0, "ent_coef": 0.01}
 
 
 class DQNAgent(SB3Agent):
@@ -110,7 +112,8 @@ class DQNAgent(SB3Agent):
     def _env(self, evaluate: EvaluateFn) -> Any:
         from codesign.envs.layerwise import LayerwiseEnv
 
-        return LayerwiseEnv(self.problem, evaluate=evaluate, order="subsystem", action_type="discrete", reward=self.reward)
+        return LayerwiseEnv(self.problem, evaluate=evaluate, order="subsystem", action_type="discrete", reward=self.reward,
+                            bounds="problem")
 
     def _algo_kwargs(self, total_steps: int) -> dict[str, Any]:
         t = max(1, total_steps // max(1, self.expected_evaluations or self.default_expected))
@@ -130,7 +133,8 @@ class SACAgent(SB3Agent):
     def _env(self, evaluate: EvaluateFn) -> Any:
         from codesign.envs.layerwise import LayerwiseEnv
 
-        return LayerwiseEnv(self.problem, evaluate=evaluate, order="subsystem", action_type="continuous", reward=self.reward)
+        return LayerwiseEnv(self.problem, evaluate=evaluate, order="subsystem", action_type="continuous", reward=self.reward,
+                            bounds="problem")
 
     def _algo_kwargs(self, total_steps: int) -> dict[str, Any]:
         t = max(1, total_steps // max(1, self.expected_evaluations or self.default_expected))

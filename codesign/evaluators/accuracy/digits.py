@@ -235,6 +235,7 @@ class DigitsProbe(BaseEvaluator):
 
     name = "digits-probe"
     metrics = ("accuracy", "accuracy_drop")
+    opposes_bits = "real probe"  # what makes lowering bits cost something (problems' degenerate-dimension check)
 
     def __init__(self, cache_dir: str | os.PathLike[str] | None = None, eval_size: int | None = None,
                  seed: int = 0, calibration: str = "minmax", percentile: float = 99.99,

@@ -125,6 +125,7 @@ class TorchProbe(BaseEvaluator):
     unit = ""
     default_eval_size: int | None = None
     calib_rows = 512  # input rows kept per layer for the proxy
+    opposes_bits = "real probe"  # what makes lowering bits cost something (problems' degenerate-dimension check)
 
     def __init__(self, scheme: QuantScheme | None = None, eval_size: int | None = None,
                  cache_dir: str | os.PathLike[str] | None = None, disk_cache: bool = True,

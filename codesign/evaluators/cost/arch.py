@@ -20,6 +20,16 @@ does not serve``. Spatial loops then unroll onto array dims (``[dim, factor, D3]
 a level's x/y fanout, and each operand's levels must nest (a level serves no dim its parent
 for that operand does not).
 
+Ports: a level may list ``ports`` instead of ``read_bw``/``write_bw``/``shared_bw`` — each
+port's kind, bandwidth, block, energies and the operand streams it carries (read, fill,
+update, drain), see :mod:`codesign.evaluators.cost.ports` for the form and the stall rule;
+levels that split one physical memory by operand name it (``memory``) and share its ports.
+``latency: zigzag`` (top-level key; default ``timeloop``) selects ZigZag's latency semantics
+(:mod:`codesign.evaluators.cost.zigzag_latency`), for which ``compute.systolic`` lists the
+systolic array axes (``x``/``y``, or array dims). ``compute.final_outputs: true`` applies
+ZigZag's output precision: where no reduction remains, outputs travel and are held at their
+final precision rather than as partial sums.
+
 The compute units (``compute``) take cycles and energy per MAC either explicitly or from an
 ``rtl_sim`` PE model (``pe_type`` + ``w_bits``/``a_bits``), see :func:`compute_from_pe`. With
 ``operand_registers: true`` a unit keeps its input operands in registers while consecutive MACs
@@ -47,13 +57,16 @@ from typing import Any
 
 from codesign.errors import ConfigError
 from codesign.evaluators.cost import tables
+from codesign.evaluators.cost.ports import Port, check_arch_ports, check_level_ports, port_from_dict
 from codesign.evaluators.cost.problem import OPERANDS
 
 BYTES_PER_KB = 1024
 _LEVEL_KEYS = {"name", "size_words", "size_kb", "word_bits", "block_words", "instances", "mesh_x", "keeps",
-               "energy_pj", "read_bw", "write_bw", "shared_bw", "area_um2", "round_per_transfer", "served"}
+               "energy_pj", "read_bw", "write_bw", "shared_bw", "area_um2", "round_per_transfer", "served", "ports",
+               "memory"}
 _COMPUTE_KEYS = {"name", "instances", "mesh_x", "cycles_per_mac", "energy_pj_per_mac", "area_um2", "pe_type",
-                 "w_bits", "a_bits", "operand_registers", "array"}
+                 "w_bits", "a_bits", "operand_registers", "array", "systolic", "final_outputs"}
+LATENCY_MODELS = ("timeloop", "zigzag")
 _ACTIONS = ("read", "write", "update", "leak_per_cycle")
 
 
@@ -86,6 +99,8 @@ class Level:
     area_um2: float = 0.0
     round_per_transfer: bool = False
     served: tuple[str, ...] | None = None
+    ports: tuple[Port, ...] = ()
+    memory: str | None = None
 
     def __post_init__(self) -> None:
         n = f"`{self.name}`"
@@ -111,6 +126,8 @@ class Level:
             object.__setattr__(self, "update_pj", self.write_pj)
         for attr in ("read_bw", "write_bw", "shared_bw"):
             _positive(getattr(self, attr), f"{n} {attr}", allow_none=True)
+        object.__setattr__(self, "ports", tuple(self.ports))
+        check_level_ports(self.name, self.keeps, self.ports, (self.read_bw, self.write_bw, self.shared_bw))
 
     @property
     def rows(self) -> int:
@@ -130,10 +147,13 @@ class Compute:
     pe_type: str | None = None
     operand_registers: bool = False
     array: tuple[tuple[str, int], ...] | None = None
+    systolic: tuple[str, ...] = ()
+    final_outputs: bool = False
 
     def __post_init__(self) -> None:
-        if not isinstance(self.operand_registers, bool):
-            raise ConfigError(f"compute operand_registers must be true or false, but got {self.operand_registers!r}")
+        for flag in ("operand_registers", "final_outputs"):
+            if not isinstance(getattr(self, flag), bool):
+                raise ConfigError(f"compute {flag} must be true or false, but got {getattr(self, flag)!r}")
         if isinstance(self.instances, bool) or not isinstance(self.instances, int) or self.instances < 1:
             raise ConfigError(f"compute instances must be an integer >= 1, but got {self.instances!r}")
         mesh = self.instances if self.mesh_x is None else self.mesh_x
@@ -159,10 +179,19 @@ class Architecture:
     clock_mhz: float = 1000.0
     node: str = "45nm"
     meta: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    latency: str = "timeloop"
 
     def __post_init__(self) -> None:
         if not self.levels:
             raise ConfigError(f"architecture {self.name!r} must have at least one storage level")
+        if self.latency not in LATENCY_MODELS:
+            raise ConfigError(f"architecture {self.name!r} latency must be one of {LATENCY_MODELS}, but got "
+                              f"{self.latency!r}")
+        axes = [d for d, _ in self.compute.array] if self.compute.array is not None else ["x", "y"]
+        if not set(self.compute.systolic) <= set(axes):
+            raise ConfigError(f"architecture {self.name!r}: compute systolic axes must be among {axes}, but got "
+                              f"{list(self.compute.systolic)}")
+        check_arch_ports(self.levels)
         _positive(self.clock_mhz, f"architecture {self.name!r} clock_mhz")
         names = [lv.name for lv in self.levels]
         if len(set(names)) != len(names):
@@ -248,19 +277,25 @@ class Architecture:
 
 
 def compute_from_pe(pe_type: str, w_bits: int, a_bits: int, instances: int, mesh_x: int | None = None,
-                    node: str = "45nm") -> Compute:
+                    node: str = "45nm", cycles_per_mac: float | None = None) -> Compute:
     """Compute units from an ``rtl_sim`` PE model: cycles/energy per MAC at ``(w_bits, a_bits)``, lane area.
 
     PE energy scales by the node's MAC factor and area by the node's area factor
-    (:func:`codesign.evaluators.cost.tables.node_scales`).
+    (:func:`codesign.evaluators.cost.tables.node_scales`). ``cycles_per_mac`` replaces the
+    model's closed form (measured cycles, e.g. of a data-dependent PE on real weights); a
+    data-dependent model's energy per MAC, proportional to its cycles, scales with it.
     """
     from codesign.rtl_sim.characterize import check_bits, get_pe
 
     check_bits(w_bits, a_bits)
     pe = get_pe(pe_type)
     sc = tables.node_scales(node)
-    return Compute(pe_type, instances, mesh_x, float(pe.cycles_per_mac(w_bits, a_bits)),
-                   float(pe.energy_pj_per_mac(w_bits, a_bits)) * sc["mac"], float(pe.area_um2()) * sc["area"], pe_type)
+    closed = float(pe.cycles_per_mac(w_bits, a_bits))
+    energy = float(pe.energy_pj_per_mac(w_bits, a_bits))
+    if cycles_per_mac is not None:
+        energy *= float(cycles_per_mac) / closed if pe.data_dependent else 1.0
+        closed = float(cycles_per_mac)
+    return Compute(pe_type, instances, mesh_x, closed, energy * sc["mac"], float(pe.area_um2()) * sc["area"], pe_type)
 
 
 def level_from_dict(data: Mapping[str, Any], array: Mapping[str, int] | None = None) -> Level:
@@ -284,12 +319,18 @@ def level_from_dict(data: Mapping[str, Any], array: Mapping[str, int] | None = N
     if "size_kb" in data:
         kb = _positive(data["size_kb"], f"`{data['name']}` size_kb")
         size = kb * BYTES_PER_KB * 8 / int(data.get("word_bits", 8))
+    keeps = tuple(data.get("keeps", OPERANDS))
+    ports = data.get("ports") or []
+    if isinstance(ports, (str, Mapping)) or not isinstance(ports, Sequence):
+        raise ConfigError(f"level `{data['name']}` ports must be a list of ports, but got {ports!r}")
+    memory = data.get("memory")
     return Level(
         str(data["name"]), size, int(data.get("word_bits", 8)), int(data.get("block_words", 1)),
-        instances, data.get("mesh_x"), tuple(data.get("keeps", OPERANDS)),
+        instances, data.get("mesh_x"), keeps,
         float(e.get("read", 0.0)), float(e.get("write", 0.0)), e.get("update"), float(e.get("leak_per_cycle", 0.0)),
         data.get("read_bw"), data.get("write_bw"), data.get("shared_bw"), float(data.get("area_um2", 0.0)),
         data.get("round_per_transfer", False), None if served is None else tuple(str(d) for d in served),
+        tuple(port_from_dict(p, str(data["name"]), keeps) for p in ports), None if memory is None else str(memory),
     )
 
 
@@ -297,9 +338,10 @@ def from_dict(data: Mapping[str, Any]) -> Architecture:
     """Build and validate an :class:`Architecture` from its dict / YAML form."""
     if not isinstance(data, Mapping):
         raise ConfigError(f"an architecture must be a mapping, but got {type(data).__name__}")
-    unknown = sorted(set(data) - {"name", "clock_mhz", "node", "levels", "compute", "source"})
+    unknown = sorted(set(data) - {"name", "clock_mhz", "node", "levels", "compute", "source", "latency"})
     if unknown:
-        raise ConfigError(f"architecture keys must be among name, clock_mhz, node, levels, compute; got unknown {unknown}")
+        raise ConfigError(f"architecture keys must be among name, clock_mhz, node, levels, compute, latency; got "
+                          f"unknown {unknown}")
     levels = data.get("levels")
     if not isinstance(levels, Sequence) or not levels:
         raise ConfigError("architecture `levels` must be a non-empty list")
@@ -328,8 +370,12 @@ def from_dict(data: Mapping[str, Any]) -> Architecture:
                        float(c.get("area_um2", 0.0)), None, c.get("operand_registers", False))
     if array is not None:
         comp = replace(comp, array=tuple(array.items()))
+    systolic = c.get("systolic") or []
+    if isinstance(systolic, str) or not isinstance(systolic, Sequence):
+        raise ConfigError(f"compute systolic must be a list of array axes, but got {systolic!r}")
+    comp = replace(comp, systolic=tuple(str(a) for a in systolic), final_outputs=c.get("final_outputs", False))
     return Architecture(str(data.get("name", "arch")), tuple(level_from_dict(lv, array) for lv in levels), comp,
-                        float(data.get("clock_mhz", 1000.0)), node)
+                        float(data.get("clock_mhz", 1000.0)), node, latency=str(data.get("latency", "timeloop")))
 
 
 def load_yaml(path: str | Path) -> Architecture:
@@ -341,13 +387,14 @@ def load_yaml(path: str | Path) -> Architecture:
 
 
 def from_hw(hw: Mapping[str, Any], w_bits: int = 8, a_bits: int = 8, node: str = "45nm",
-            dram_bound: str = "low") -> Architecture:
+            dram_bound: str = "low", pe_cycles_per_mac: float | None = None) -> Architecture:
     """The 3-level accelerator of a ``hardware_space`` design (same param names as roofline).
 
     ``dram`` (unbounded, 64-bit accesses, shared bandwidth ``dram_gbps·1e3/clock_mhz`` bytes per
     cycle) → ``glb`` (``glb_kb``, 64-bit accesses, Horowitz size law) → ``pe_buf`` (one per PE,
     ``pe_buf_bytes``, Eyeriss RF energy per bit) → ``array_rows × array_cols`` PEs of
-    ``pe_type`` (rtl_sim). Words are bytes. SRAM area from :func:`tables.sram_area_um2_per_kb`.
+    ``pe_type`` (rtl_sim; ``pe_cycles_per_mac`` replaces its closed-form cycles, see
+    :func:`compute_from_pe`). Words are bytes. SRAM area from :func:`tables.sram_area_um2_per_kb`.
     """
     sc = tables.node_scales(node)
     rows, cols = int(hw["array_rows"]), int(hw["array_cols"])
@@ -367,5 +414,5 @@ def from_hw(hw: Mapping[str, Any], w_bits: int = 8, a_bits: int = 8, node: str =
         Level("pe_buf", buf_b, 8, 1, rows * cols, cols, OPERANDS, rf, rf, None, 0.0,
               area_um2=buf_b / BYTES_PER_KB * kb_area),
     )
-    comp = compute_from_pe(str(hw["pe_type"]), w_bits, a_bits, rows * cols, cols, node)
+    comp = compute_from_pe(str(hw["pe_type"]), w_bits, a_bits, rows * cols, cols, node, pe_cycles_per_mac)
     return Architecture(f"hw-{hw['pe_type']}-{rows}x{cols}", levels, comp, float(hw["clock_mhz"]), node)

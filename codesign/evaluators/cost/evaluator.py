@@ -13,6 +13,12 @@ Reads the same hardware parameters as :mod:`codesign.evaluators.roofline` (``pe_
   spatial dims (ws K↕ N↔, os M↕ N↔, is K↕ M↔) by the largest divisors that fit, the rest of
   the tile loops at the GLB, and the stationary dim's loop (ws M, os K, is N) at the PE buffer.
 
+Data-dependent PE cycles: ``pe_cycles(layer, w_bits, a_bits, hw) -> cycles per MAC | None``
+replaces the PE model's closed-form cycles of a layer (None keeps it), e.g.
+:class:`codesign.evaluators.accuracy.pe_cycles.MeasuredPECycles` (a zero-bit-skipping PE on the
+model's real quantized weights) or :class:`codesign.rtl_sim.latency.LatencyTable` (a fitted
+measured latency table).
+
 Metrics: ``latency_cycles``, ``latency_ms``, ``energy_uj``, ``area_mm2``, ``throughput_gops``;
 breakdowns per layer (cycles, energy per level, mapping) and per level; a tile that
 overflows its buffer is the violation ``capacity:<layer>:<level>``. The nested mappers return
@@ -23,8 +29,8 @@ through that violation.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from collections.abc import Mapping as MappingABC
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -76,6 +82,10 @@ class CostModelEvaluator(BaseEvaluator):
         objective: mapper objective (``edp``, ``cycles``, ``energy``).
         node: ``45nm`` or ``65nm`` tables.
         mapper_kwargs: passed to the mapper (e.g. ``samples``, ``episodes``).
+        default_bits: ``(w_bits, a_bits)`` of layers the design gives no bits (and of attention
+            matmuls).
+        pe_cycles: optional per-layer cycles-per-MAC source for data-dependent PEs (module
+            docstring); its ``key`` attribute, if any, joins the evaluator version.
     """
 
     name = "cost-model"
@@ -83,11 +93,17 @@ class CostModelEvaluator(BaseEvaluator):
     metrics = ("latency_cycles", "latency_ms", "energy_uj", "area_mm2", "throughput_gops")
 
     def __init__(self, workload: Workload, mapper: str = "heuristic", objective: str = "edp", node: str = "45nm",
-                 mapper_kwargs: MappingABC[str, Any] | None = None) -> None:
+                 mapper_kwargs: MappingABC[str, Any] | None = None, default_bits: tuple[int, int] = (8, 8),
+                 pe_cycles: Callable[[Layer, int, int, MappingABC[str, Any]], float | None] | None = None) -> None:
         if mapper not in MAPPERS:
             raise ConfigError(f"mapper must be one of {MAPPERS}, but got {mapper!r}")
         self.workload, self.mapper, self.objective, self.node = workload, mapper, objective, node
         self.mapper_kwargs = dict(mapper_kwargs or {"samples": 600, "rounds": 2})
+        self.default_bits = (int(default_bits[0]), int(default_bits[1]))
+        self.cache_key = "" if self.default_bits == (8, 8) else f"default_bits={self.default_bits}"
+        self.pe_cycles = pe_cycles
+        if pe_cycles is not None:
+            self.version = f"{type(self).version}+cycles:{getattr(pe_cycles, 'key', type(pe_cycles).__name__)}"
         self._cache: dict[Any, Mapping] = {}
 
     def evaluate(self, design: MappingABC[str, Any]) -> Metrics:
@@ -95,14 +111,14 @@ class CostModelEvaluator(BaseEvaluator):
 
     def _layer_problem(self, design: MappingABC[str, Any], layer: Layer) -> tuple[LoopProblem, int, int]:
         bits = None if layer.op == "attn" else layer_bits(design, layer)
-        w, a = bits or (8, 8)
+        w, a = bits or self.default_bits
         if layer_mapping(design, layer) is not None:  # flat: the lowered GEMM view
             m, n, k = layer.gemm_shape
             layer = gemm(layer.name, m, n, k, count=layer.count * layer.gemm_batch)
         return from_layer(layer, w, a), w, a
 
     def _map(self, problem: LoopProblem, arch: arch_mod.Architecture, hw_key: tuple) -> Mapping:
-        key = (tuple(problem.dims.items()), tuple(problem.bits.items()), hw_key)
+        key = (tuple(problem.dims.items()), tuple(problem.bits.items()), hw_key, arch.compute.cycles_per_mac)
         if key not in self._cache:
             kw = dict(self.mapper_kwargs) if self.mapper != "exhaustive" else {}
             self._cache[key] = find_mapping(problem, arch, self.mapper, self.objective, **kw).mapping
@@ -123,7 +139,8 @@ class CostModelEvaluator(BaseEvaluator):
             jobs = []
             for d, hw in zip(designs, archs_by_design):
                 problem, w, a = self._layer_problem(d, layer)
-                arch = arch_mod.from_hw(hw, w, a, self.node)
+                cpm = self.pe_cycles(layer, w, a, hw) if self.pe_cycles is not None else None
+                arch = arch_mod.from_hw(hw, w, a, self.node, pe_cycles_per_mac=cpm)
                 mp = layer_mapping(d, layer)
                 mapping = (flat_mapping(mp, tuple(problem.dims.values()), int(hw["array_rows"]), int(hw["array_cols"]))
                            if mp is not None else self._map(problem, arch, tuple(sorted(hw.items()))))

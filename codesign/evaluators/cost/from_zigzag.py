@@ -20,12 +20,16 @@ Translation:
   (``[]``) and no per-PE memory holds loops above an array-wide one, levels fan out along x/y
   (array dim ``D1`` is our ``x`` axis, the product of the others ``y``); otherwise (e.g.
   edge_tpu_like's registers shared along D3/D4 or D2) the architecture takes the array-dims
-  form, each level listing ZigZag's served dims and the unrolling going to the array dims. Per-action energies: ZigZag charges ``r_cost``/``w_cost`` per
-  access of the port's maximum width, rounded up to its minimum width, so our block is the
-  minimum width with the cost scaled by ``min/max``, rounded per transfer
-  (``round_per_transfer``). Bandwidth per instance: read ports →
-  ``read_bw``, write ports → ``write_bw``, read-write ports → ``shared_bw`` (words of 8 bits
-  per cycle). The MACs hold their input operands while consecutive cycles reuse them
+  form, each level listing ZigZag's served dims and the unrolling going to the array dims. Ports: each ZigZag port becomes one of our
+  ports (:mod:`codesign.evaluators.cost.ports`) with its kind, its bandwidth (``bandwidth_max``
+  in 8-bit words per cycle per instance) and the streams its allocation lists (``tl`` → read,
+  ``fh`` → fill, ``fl`` → update, ``th`` → drain, ZigZag's memory operands mapped to ours by
+  the layer's operand links); the parts of a split memory list the streams of their operands
+  and share the memory's ports (``memory``). Per-action energies: ZigZag charges
+  ``r_cost``/``w_cost`` per access of a port's maximum width, rounded up to its minimum width,
+  so a port's block is its minimum width at cost ``× min/max``, rounded per transfer
+  (``round_per_transfer``). Systolic array dims (``systolic_dimensions``) are listed for the
+  drain term of ZigZag's latency. The MACs hold their input operands while consecutive cycles reuse them
   (``operand_registers``, ZigZag's "same data, no access" for the innermost level).
 - **reference**: energy = ZigZag's total; cycles = ZigZag's computation phase
   (``latency_total0`` = ideal temporal cycles + stall/slack), which is what our model (like
@@ -50,6 +54,7 @@ from codesign.errors import ConfigError
 
 CONV_DIMS = {"B": "B", "K": "M", "C": "C", "OX": "P", "OY": "Q", "FX": "R", "FY": "S", "G": "G"}
 GEMM_DIMS = {"D": "M", "K": "N", "C": "K"}  # ZigZag's Gemm: O[D,K] += I[D,C] * W[K,C]
+DIRECTIONS = {"tl": "read", "fh": "fill", "fl": "update", "th": "drain"}  # ZigZag's port allocation directions
 
 
 def dim_names(layer: Mapping[str, Any]) -> dict[str, str]:
@@ -96,7 +101,9 @@ def problem_dict(layer: Mapping[str, Any]) -> dict[str, Any]:
             "input_size": {"P": int(layer["pr_sizes"]["IX"]), "Q": int(layer["pr_sizes"]["IY"])}}
 
 
-def _memory(hw: Mapping[str, Any], name: str) -> dict[str, Any]:
+def _memory(hw: Mapping[str, Any], name: str, links: Mapping[str, str]) -> dict[str, Any]:
+    """One ZigZag memory: its served dims, size, and its ports, each with its widths, energies and
+    the (our operand, direction) streams its allocation lists, in allocation order."""
     mems = hw["memories"]
     if name not in mems:
         raise ConfigError(f"hardware has no memory {name!r} (memories: {sorted(mems)})")
@@ -106,17 +113,45 @@ def _memory(hw: Mapping[str, Any], name: str) -> dict[str, Any]:
     if not set(served) <= set(array_dims):
         raise ConfigError(f"memory {name}: served_dimensions must be among the array dims {array_dims}, but got {served}")
     ports = m.get("ports") or []
-    reads = [p for p in ports if p["type"] in ("read", "read_write")]
-    writes = [p for p in ports if p["type"] in ("write", "read_write")]
+    if not ports:
+        raise ConfigError(f"memory {name} must list its ports")
+    by_mem_op = {v: k for k, v in links.items()}
+    out_ports = []
+    for port in ports:
+        lo, hi = int(port["bandwidth_min"]), int(port["bandwidth_max"])
+        serves = []
+        for entry in port.get("allocation") or []:
+            mem_op, _, d = (x.strip() for x in str(entry).partition(","))
+            if d not in DIRECTIONS:
+                raise ConfigError(f"memory {name} port {port['name']}: allocation entries must be 'OPERAND, tl|th|fh|fl', "
+                                  f"but got {entry!r}")
+            if mem_op in by_mem_op:  # operands this layer does not use are left out
+                serves.append((by_mem_op[mem_op], DIRECTIONS[d]))
+        # an access moves the port's maximum width and costs r_cost / w_cost; it is rounded up to
+        # the minimum width, so our block is the minimum width at cost x min/max
+        for other in out_ports:  # a stream allocated to two ports goes to the last (as ZigZag's parser does)
+            other["serves"] = [x for x in other["serves"] if x not in serves]
+        out_ports.append({"name": str(port["name"]), "kind": str(port["type"]), "bw": hi / WORD_BITS,
+                          "block_words": max(1, lo // WORD_BITS), "read_pj": float(m["r_cost"]) * lo / hi,
+                          "write_pj": float(m["w_cost"]) * lo / hi, "serves": serves})
     block_bits = min(int(p["bandwidth_min"]) for p in ports)
-    bw = lambda kind: sum(int(p["bandwidth_max"]) for p in ports if p["type"] == kind) / WORD_BITS  # noqa: E731
-    read_max = max(int(p["bandwidth_max"]) for p in reads) if reads else block_bits
-    write_max = max(int(p["bandwidth_max"]) for p in writes) if writes else block_bits
     return {"per_pe": not served, "partial": bool(served) and set(served) != set(array_dims), "served": served,
-            "size_words": float(m["size"]) / WORD_BITS,
-            "block_words": max(1, block_bits // WORD_BITS),
-            "read_pj": float(m["r_cost"]) * block_bits / read_max, "write_pj": float(m["w_cost"]) * block_bits / write_max,
-            "read_bw": bw("read") or None, "write_bw": bw("write") or None, "shared_bw": bw("read_write") or None}
+            "size_words": float(m["size"]) / WORD_BITS, "block_words": max(1, block_bits // WORD_BITS),
+            "read_pj": float(m["r_cost"]) * block_bits / max(int(p["bandwidth_max"]) for p in ports),
+            "write_pj": float(m["w_cost"]) * block_bits / max(int(p["bandwidth_max"]) for p in ports),
+            "ports": out_ports}
+
+
+def _level_ports(m: Mapping[str, Any], ops: list[str]) -> list[dict[str, Any]]:
+    """The memory's ports as one of our levels (keeping ``ops``) lists them: each port with the
+    streams of those operands (ports serving none of them are left out)."""
+    out = []
+    for port in m["ports"]:
+        serves = [f"{op}.{d}" for op, d in port["serves"] if op in ops]
+        if serves:
+            out.append({"name": port["name"], "kind": port["kind"], "bw": port["bw"], "block_words": port["block_words"],
+                        "energy_pj": {"read": port["read_pj"], "write": port["write_pj"]}, "serves": serves})
+    return out
 
 
 def _runs(loops: list[tuple[str, float]]) -> list[list[tuple[str, int]]]:
@@ -166,7 +201,7 @@ def case_from_layer(layer: Mapping[str, Any], hw: Mapping[str, Any], source: str
         for mem, loops in zip(layer["mem_levels"][op], layer["temporal"][op]):
             cut += len(loops)
             groups.setdefault((mem, cut), []).append(op)
-    mems = {m: _memory(hw, m) for m, _ in groups}
+    mems = {m: _memory(hw, m, links) for m, _ in groups}
     per_mem = {m: sum(1 for g in groups if g[0] == m) for m in mems}
     # inner first: by cut, then by depth in the operands' hierarchies (the outermost memory last),
     # then memories serving fewer array dims, then smaller memories
@@ -206,7 +241,9 @@ def case_from_layer(layer: Mapping[str, Any], hw: Mapping[str, Any], source: str
               "energy_pj": {"read": m["read_pj"], "write": m["write_pj"], "update": m["write_pj"]}}
         if (mem, cut) != (top_mem, top_cut):
             lv["size_words"] = m["size_words"]
-        lv.update({k: m[k] for k in ("read_bw", "write_bw", "shared_bw") if m[k]})
+        if per_mem[mem] > 1:
+            lv["memory"] = mem
+        lv["ports"] = _level_ports(m, ops)
         levels.append(lv)
         mapping.append({"level": lname, "temporal": [[names[d], f] for d, f in reversed(runs[-1])]})
         prev = cut
@@ -224,8 +261,11 @@ def case_from_layer(layer: Mapping[str, Any], hw: Mapping[str, Any], source: str
     mapping[0 if array_form else wide[-1]]["spatial"] = spatial
     oa = hw["operational_array"]
     compute: dict[str, Any] = {"name": "mac", "energy_pj_per_mac": float(oa["unit_energy"]), "cycles_per_mac": 1,
-                               "operand_registers": True}
+                               "operand_registers": True, "final_outputs": True}
     compute.update({"array": dict(zip(dims, sizes))} if array_form else {"instances": pes, "mesh_x": mesh_x})
+    systolic = [str(d) for d in oa.get("systolic_dimensions") or []]
+    if systolic:
+        compute["systolic"] = systolic if array_form else sorted({"x" if d == dims[0] else "y" for d in systolic})
     arch = {"name": f"{hw.get('name', 'zigzag')}", "clock_mhz": 1000.0, "levels": levels, "compute": compute}
     ref = {"cycles": float(layer["latency_total0"]), "energy_pj": float(layer["energy_total"]),
            "energy_pj_by_operand": {f"{mem}/{op}": float(e) for op in OPS

@@ -1,8 +1,11 @@
-"""Vectorized analytical cost model: access counts, latency, energy (REFERENCES.md §3).
+"""Analytical cost model: access counts, latency, energy (REFERENCES.md §3).
 
-All functions work on a batch of ``n`` mappings of one :class:`LoopProblem` on architectures
-of one structure (levels, keeps, instances); per-design energies, bandwidths and PE costs may
-differ (arrays of shape ``(n,)``), so one call scores many mappings or many designs.
+:func:`evaluate_arrays` scores a batch of ``n`` mapping rows on architectures of one structure
+(levels, keeps, instances, ports); per-design energies, bandwidths and PE costs may differ, and
+each row may be its own :class:`LoopProblem` of one structure (the layers of a network, with
+their own sizes, strides and bits), so one call scores many mappings, designs or layers. The
+equations below run one row at a time in the compiled kernel
+(:mod:`codesign.evaluators.cost.kernel`); this module prepares its arrays and names its results.
 
 Notation: ``t_l[d]`` tile extent of level ``l`` = product of temporal and spatial factors at
 ``l`` and below; ``used_l`` = product of spatial factors above ``l`` (instances in use).
@@ -26,65 +29,116 @@ The temporal loops above ``l``, listed inner → outer, drive refetches:
   distinct(group))·used_p`` (the first touch of an output needs no read); refills
   ``fills_c = (drains_c − distinct_c)·used_c``; the outermost level has no fills.
 
-Latency: ``compute = Π temporal factors × cycles_per_mac``; per level and instance the
-read/write/shared demand (words/cycle) against its bandwidth gives ``slowdown = min(1, BW /
-demand)``; ``cycles = compute / min(slowdowns)`` (Timeloop). A level with only a shared
-port serves reads and writes through it (port sharing).
-Energy: ``macs·e_mac + Σ_l Σ_op ceil(count_per_instance·bits/(word_bits·block_words))·e_action
-·used_l + leak_per_cycle·cycles·instances``; a level with ``round_per_transfer`` (ZigZag's
-port semantics) rounds every transfer up to whole blocks instead: ``ceil(words_per_transfer /
-block_words)·transfers``, where a transfer is one load of a tile (the loads counted above).
+  Outputs leaving ``c`` for its parent are its ``drains = count(t_c)·used_c`` (charged only
+  where a port serves them, see :mod:`codesign.evaluators.cost.ports`).
+
+Latency (``latency: timeloop``, the default): ``compute = Π temporal factors ×
+cycles_per_mac``; per port and instance the demand (words/cycle of the streams it carries)
+against its bandwidth gives ``slowdown = min(1, BW / demand)``; ``cycles = compute /
+min(slowdowns)`` (Timeloop; the legacy read/write/shared ports of a level without ``ports``
+carry reads, fills + updates, and all three). ``latency: zigzag`` selects ZigZag's
+semantics instead (:mod:`codesign.evaluators.cost.zigzag_latency`).
+Energy: ``macs·e_mac + Σ_l Σ_op Σ_stream ceil(count_per_instance·bits/(word_bits·block_words))
+·e_action·used_l + leak_per_cycle·cycles·instances``, with each stream's block and energy those
+of the port carrying it; a level with ``round_per_transfer`` (ZigZag's port semantics) rounds
+every transfer up to whole blocks instead: ``ceil(words_per_transfer / block_words)·transfers``,
+where a transfer is one load of a tile (the loads counted above).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from codesign.errors import ConfigError
+from codesign.evaluators.cost import kernel
 from codesign.evaluators.cost.arch import Architecture
 from codesign.evaluators.cost.mapping import check_arrays, to_arrays
+from codesign.evaluators.cost.ports import PortTable, port_table
+from codesign.evaluators.cost.zigzag_latency import latency_terms
 from codesign.evaluators.cost.problem import OPERANDS, LoopProblem
 
 ACTIONS = ("reads", "fills", "updates")
+DIRECTIONS = ("reads", "fills", "updates", "drains")
+_CACHE_LIMIT = 4096
 
 
-def _above_sequence(arr: dict[str, np.ndarray], li: int) -> tuple[np.ndarray, np.ndarray]:
-    """Temporal loops above level ``li`` (levels ``< li``), inner → outer: factors and dim indices."""
-    t, rank = arr["T"][:, :li, :], arr["rank"][:, :li, :]
-    n, _, nd = arr["T"].shape
-    if li == 0:
-        return np.ones((n, 0)), np.zeros((n, 0), dtype=int)
-    order = np.argsort(-rank, axis=2, kind="stable")  # inner first within a level
-    f = np.take_along_axis(t, order, axis=2)[:, ::-1, :].reshape(n, li * nd)
-    d = order[:, ::-1, :].reshape(n, li * nd)
-    return f, d
+@dataclass(frozen=True)
+class ProblemArrays:
+    """A problem's axis plans as kernel arrays: ``kind/pdim/rdim (3, X)`` (structure),
+    ``stride/limit (3, X)``, ``rel/win (3, D)``, its MAC count and a structure key (problems
+    with equal keys may share one kernel call)."""
+
+    key: tuple[Any, ...]
+    kind: np.ndarray
+    pdim: np.ndarray
+    rdim: np.ndarray
+    stride: np.ndarray
+    limit: np.ndarray
+    rel: np.ndarray
+    win: np.ndarray
+    macs: float
 
 
-def _count(problem: LoopProblem, op: str, ext: np.ndarray, seq_f: np.ndarray, seq_d: np.ndarray,
-           stationary: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Elements of ``op`` loaded with tile extents ``ext`` under the loops ``seq`` (inner → outer),
-    and the number of transfers they arrive in."""
-    base = problem.footprint(op, ext)
-    n, k = seq_f.shape
-    if k == 0:
-        return base, np.ones(n)
-    if not stationary:
-        return base * seq_f.prod(axis=1), seq_f.prod(axis=1)
-    rel, win = problem.relevant(op), problem.window(op)
-    active = (seq_f > 1) & rel[seq_d]
-    anyact = active.any(axis=1)
-    j = np.argmax(active, axis=1)
-    suffix = np.concatenate([np.cumprod(seq_f[:, ::-1], axis=1)[:, ::-1], np.ones((n, 1))], axis=1)
-    rows = np.arange(n)
-    dj, fj = seq_d[rows, j], seq_f[rows, j]
-    swept = ext.copy()
-    swept[rows, dj] *= fj
-    halo = problem.footprint(op, swept) * suffix[rows, j + 1]
-    plain = base * suffix[rows, j]
-    return np.where(anyact, np.where(win[dj], halo, plain), base), np.where(anyact, suffix[rows, j], 1.0)
+@dataclass(frozen=True)
+class ArchArrays:
+    """An architecture's structure as kernel arrays (see :mod:`codesign.evaluators.cost.kernel`)."""
+
+    keeps: np.ndarray
+    served: np.ndarray
+    regs: bool
+    final_outputs: bool
+    rpt: np.ndarray
+    instances: np.ndarray
+    ports: PortTable
+
+
+_problem_cache: dict[int, tuple[LoopProblem, ProblemArrays]] = {}
+_arch_cache: dict[int, tuple[Architecture, ArchArrays]] = {}
+
+
+def _remember(cache: dict[int, Any], obj: Any, value: Any) -> Any:
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    cache[id(obj)] = (obj, value)
+    return value
+
+
+def problem_arrays(problem: LoopProblem) -> ProblemArrays:
+    """The kernel arrays of ``problem`` (cached per problem object)."""
+    hit = _problem_cache.get(id(problem))
+    if hit is not None and hit[0] is problem:
+        return hit[1]
+    plan = problem.axis_plan
+    nx = max(len(plan[op]) for op in OPERANDS)
+    kind, pdim, rdim = (np.zeros((3, nx), dtype=np.int64) for _ in range(3))
+    stride, limit = np.ones((3, nx)), np.full((3, nx), np.inf)
+    for k, op in enumerate(OPERANDS):
+        for a, ax in enumerate(plan[op]):
+            kind[k, a] = 1 if len(ax) == 1 else 2
+            pdim[k, a] = ax[0]
+            if len(ax) > 1:
+                rdim[k, a], stride[k, a], limit[k, a] = ax[1], ax[2], ax[3]
+    key = (problem.dim_names, kind.tobytes(), pdim.tobytes(), rdim.tobytes())
+    arrays = ProblemArrays(key, kind, pdim, rdim, stride, limit, np.stack([problem.relevant(op) for op in OPERANDS]),
+                           np.stack([problem.window(op) for op in OPERANDS]), float(problem.macs))
+    return _remember(_problem_cache, problem, arrays)
+
+
+def arch_arrays(arch: Architecture) -> ArchArrays:
+    """The kernel arrays of ``arch``'s structure (cached per architecture object)."""
+    hit = _arch_cache.get(id(arch))
+    if hit is not None and hit[0] is arch:
+        return hit[1]
+    keeps = np.array([[op in lv.keeps for op in OPERANDS] for lv in arch.levels], dtype=np.bool_)
+    served = arch.served_mask() if arch.array_dims is not None else np.zeros((len(arch.levels) + 1, 0), dtype=np.bool_)
+    arrays = ArchArrays(keeps, served, bool(arch.compute.operand_registers), bool(arch.compute.final_outputs),
+                        np.array([lv.round_per_transfer for lv in arch.levels], dtype=np.bool_),
+                        np.array([float(lv.instances) for lv in arch.levels]), port_table(arch.levels))
+    return _remember(_arch_cache, arch, arrays)
 
 
 def spatial_terms(arch: Architecture, arr: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -97,63 +151,23 @@ def spatial_terms(arch: Architecture, arr: Mapping[str, np.ndarray]) -> tuple[np
     dims it serves, its instances in use are the loops on the others."""
     t = arr["T"]
     n, nl, nd = t.shape
-    if arch.array_dims is not None:
-        s = arr.get("S")
-        if s is None:
-            s = np.ones((n, len(arch.array_dims), nd))
-        mask = arch.served_mask()
-        inside = np.stack([np.where(mask[li][None, :, None], s, 1.0).prod(axis=1) for li in range(nl + 1)], axis=1)
-        used = np.stack([np.where(mask[li][None, :, None], 1.0, s).prod(axis=(1, 2)) for li in range(nl + 1)], axis=1)
-        return inside, used
-    s = arr["SX"] * arr["SY"]
-    inside = np.ones((n, nl + 1, nd))
-    used = np.ones((n, nl + 1))
-    for li in range(nl - 1, -1, -1):
-        inside[:, li] = inside[:, li + 1] * s[:, li]
-    for li in range(1, nl + 1):
-        used[:, li] = used[:, li - 1] * s[:, li - 1].prod(axis=1)
+    sx, sy, s, served = _spatial_inputs(arch, arr)
+    inside, used = np.empty((n, nl + 1, nd)), np.empty((n, nl + 1))
+    for i in range(n):
+        kernel.spatial(sx[i], sy[i], s[i], served, inside[i], used[i])
     return inside, used
 
 
-def access_counts(problem: LoopProblem, arch: Architecture, arr: dict[str, np.ndarray]) -> dict[str, Any]:
-    """Total (all instances) reads / fills / updates per level and operand, shape ``(n, L, 3)`` each
-    (``counts``), and the transfers they arrive in (``transfers``, same shape; a partial-sum read
-    or refill stream gets the share of its update or drain stream's transfers)."""
-    t = arr["T"]
-    n, nl, nd = t.shape
-    inside, used = spatial_terms(arch, arr)
-    temporal_tile = temporal_tiles(t)
-    tile = temporal_tile * inside  # tile[:, L] = compute (one element)
-    seqs = [_above_sequence(arr, li) for li in range(nl + 1)]
-    temporal_above = [t[:, :li].prod(axis=1) for li in range(nl + 1)]
-    regs = arch.compute.operand_registers
-    counts = {op: np.zeros((n, nl, 3)) for op in OPERANDS}
-    transfers = {op: np.zeros((n, nl, 3)) for op in OPERANDS}
-
-    def add(op: str, li: int, action: int, amount: np.ndarray, tr: np.ndarray, u: np.ndarray) -> None:
-        counts[op][:, li, action] += amount * u
-        transfers[op][:, li, action] += tr * u
-
-    for op in OPERANDS:
-        keep = [li for li, lv in enumerate(arch.levels) if op in lv.keeps] + [nl]
-        for p, c in zip(keep, keep[1:]):
-            group = temporal_tile[:, c] * inside[:, p]  # the children's tiles one parent instance serves
-            f, d = seqs[c]
-            g, g_tr = _count(problem, op, group, f, d, stationary=c < nl or (op != "O" and regs))
-            if op != "O":
-                add(op, p, 0, g, g_tr, used[:, p])
-                if c < nl:
-                    add(op, c, 1, *_count(problem, op, tile[:, c], f, d), used[:, c])
-                continue
-            distinct_g = problem.footprint(op, group * temporal_above[c])
-            add(op, p, 2, g, g_tr, used[:, p])
-            add(op, p, 0, g - distinct_g, g_tr * (1 - distinct_g / g), used[:, p])
-            if c < nl:
-                drains, d_tr = _count(problem, op, tile[:, c], f, d)
-                distinct = problem.footprint(op, tile[:, c] * temporal_above[c])
-                add(op, c, 1, drains - distinct, d_tr * (1 - distinct / drains), used[:, c])
-    return {"counts": counts, "transfers": transfers, "used": used, "tile": tile,
-            "capacity_used": capacity_words(problem, arch, tile), "temporal_iters": t.prod(axis=(1, 2))}
+def _spatial_inputs(arch: Architecture, arr: Mapping[str, np.ndarray]) -> tuple[np.ndarray, ...]:
+    n, nl, nd = arr["T"].shape
+    served = arch_arrays(arch).served
+    s = arr.get("S")
+    if s is None:
+        s = np.ones((n, served.shape[1], nd))
+    sx = arr.get("SX")
+    sy = arr.get("SY")
+    ones = np.ones((n, nl, nd))
+    return (ones if sx is None else sx), (ones if sy is None else sy), s, served
 
 
 def temporal_tiles(t: np.ndarray) -> np.ndarray:
@@ -176,105 +190,145 @@ def level_words(problem: LoopProblem, arch: Architecture) -> np.ndarray:
     return words
 
 
-def capacity_words(problem: LoopProblem, arch: Architecture, tile: np.ndarray) -> np.ndarray:
-    """Words each level must hold, ``(n, L)``: ``Σ_{op kept} footprint(op, tile_l)·words_op``
-    (:func:`level_words`)."""
-    words = level_words(problem, arch)
-    capacity = np.zeros((tile.shape[0], len(arch.levels)))
-    for li, lv in enumerate(arch.levels):
-        for k, op in enumerate(OPERANDS):
-            if words[li, k]:
-                capacity[:, li] += problem.footprint(op, tile[:, li]) * words[li, k]
-    return capacity
+def output_words(problem: LoopProblem, arch: Architecture) -> tuple[np.ndarray, np.ndarray]:
+    """``(psum, final)``: words per output element at each level as a partial sum and as a final
+    output (``final_outputs``: ZigZag's rule picks one per level, direction and mapping)."""
+    psum = np.array([problem.psum_bits / lv.word_bits for lv in arch.levels])
+    final = np.array([problem.bits["O"] / lv.word_bits for lv in arch.levels])
+    return psum, final
 
 
-def level_params(archs: list[Architecture]) -> dict[str, np.ndarray]:
-    """Per-design arrays of every level's energies / bandwidths and the compute costs."""
+def level_params(archs: Sequence[Architecture]) -> dict[str, np.ndarray]:
+    """Per-design arrays: port bandwidths ``bw (n, P)`` and energies ``pj (n, P, 3)``, leakage,
+    sizes, and the compute costs (architectures of one structure)."""
+    table = arch_arrays(archs[0]).ports
+    values = [table.values(a) for a in archs]
     lv = lambda attr, none=np.inf: np.array(  # noqa: E731
         [[none if getattr(x, attr) is None else float(getattr(x, attr)) for x in a.levels] for a in archs])
     return {
-        "read_pj": lv("read_pj"), "write_pj": lv("write_pj"), "update_pj": lv("update_pj"),
-        "leak_pj": lv("leak_pj_per_cycle"), "read_bw": lv("read_bw"), "write_bw": lv("write_bw"),
-        "shared_bw": lv("shared_bw"), "size_words": lv("size_words"),
+        "bw": np.stack([v[0] for v in values]), "pj": np.stack([v[1] for v in values]),
+        "leak_pj": lv("leak_pj_per_cycle"), "size_words": lv("size_words"),
         "cycles_per_mac": np.array([a.compute.cycles_per_mac for a in archs]),
         "mac_pj": np.array([a.compute.energy_pj_per_mac for a in archs]),
         "clock_mhz": np.array([a.clock_mhz for a in archs]),
     }
 
 
-def cost(problem: LoopProblem, arch: Architecture, acc: Mapping[str, Any], params: Mapping[str, np.ndarray]) -> dict[str, Any]:
-    """Latency (cycles), energy (pJ, per level), capacity violations from access counts."""
-    counts, used = acc["counts"], acc["used"]
-    nl = len(arch.levels)
-    compute = acc["temporal_iters"] * params["cycles_per_mac"]
-    macs = float(problem.macs)
-    energy = {"compute": macs * params["mac_pj"]}
-    slow = np.ones_like(compute)
-    by_op = np.zeros((len(compute), nl, len(OPERANDS)))  # dynamic access energy per level and operand
-    rd_tot = np.zeros((len(compute), nl))
-    wr_tot = np.zeros((len(compute), nl))
-    level_w = level_words(problem, arch)
-    for li, lv in enumerate(arch.levels):
-        u = used[:, li]
-        e = np.zeros_like(compute)
-        for k, op in enumerate(OPERANDS):
-            words = level_w[li, k]
-            c = counts[op][:, li, :]
-            if lv.round_per_transfer:  # every transfer moves whole blocks
-                tr = acc["transfers"][op][:, li, :]
-                per = np.divide(c * words / lv.block_words, tr, out=np.zeros_like(c), where=tr > 0)
-                blocks = np.ceil(np.round(per, 6)) * tr
-            else:
-                blocks = np.ceil(np.round(c / u[:, None] * words / lv.block_words, 6)) * u[:, None]
-            by_op[:, li, k] = blocks[:, 0] * params["read_pj"][:, li] + blocks[:, 1] * params["write_pj"][:, li] \
-                + blocks[:, 2] * params["update_pj"][:, li]
-            e = e + by_op[:, li, k]
-            rd_tot[:, li] += c[:, 0] * words
-            wr_tot[:, li] += (c[:, 1] + c[:, 2]) * words
-        energy[lv.name] = e
-        rd, wr = rd_tot[:, li] / u / compute, wr_tot[:, li] / u / compute
-        for demand, bw in ((rd, params["read_bw"][:, li]), (wr, params["write_bw"][:, li]),
-                           (rd + wr, params["shared_bw"][:, li])):
-            slow = np.minimum(slow, np.where(demand > 0, np.minimum(1.0, bw / np.maximum(demand, 1e-30)), 1.0))
-    cycles = compute / slow
-    for li, lv in enumerate(arch.levels):
-        energy[lv.name] = energy[lv.name] + params["leak_pj"][:, li] * cycles * lv.instances
-    over = acc["capacity_used"] / params["size_words"] - 1.0
-    return {"cycles": cycles, "compute_cycles": compute, "energy_pj": sum(energy.values()), "energy_pj_by_operand": by_op,
-            "energy_pj_by_level": energy, "capacity_over": over, "read_words": rd_tot, "write_words": wr_tot}
-
-
 def evaluate_arrays(problem: LoopProblem, arch: Architecture, arr: dict[str, np.ndarray],
-                    archs: list[Architecture] | None = None) -> dict[str, Any]:
-    """Counts + cost for a batch of mapping arrays (one arch, or one per mapping in ``archs``)."""
-    acc = access_counts(problem, arch, arr)
-    n = arr["T"].shape[0]
-    params = level_params(archs if archs is not None else [arch])
-    if archs is None:
-        params = {k: np.repeat(v, n, axis=0) for k, v in params.items()}
-    out = cost(problem, arch, acc, params)
-    out.update(acc)
+                    archs: Sequence[Architecture] | None = None, problems: Sequence[LoopProblem] | None = None,
+                    params: Mapping[str, np.ndarray] | None = None) -> dict[str, Any]:
+    """Counts, latency and energy of a batch of mapping rows.
+
+    Args:
+        problem: the loop problem of every row, or (with ``problems``) of the first.
+        arch: the architecture (structure and, without ``archs``/``params``, parameters).
+        arr: mapping arrays (:func:`codesign.evaluators.cost.mapping.to_arrays` layout).
+        archs: one architecture per row (one structure; per-design energies and bandwidths).
+        problems: one loop problem per row, all of ``problem``'s structure (different sizes,
+            strides, bits): the layers of a network in one call.
+        params: per-row parameter arrays as :func:`level_params` returns them (overrides ``archs``).
+    """
+    t = np.ascontiguousarray(arr["T"], dtype=np.float64)
+    n, nl, nd = t.shape
+    aa = arch_arrays(arch)
+    rows = list(problems) if problems is not None else [problem]
+    pas = [problem_arrays(p) for p in rows]
+    if any(pa.key != pas[0].key for pa in pas):
+        raise ConfigError("problems scored in one call must share one loop structure (dims and operand axes)")
+    if problems is not None and len(rows) != n:
+        raise ConfigError(f"problems must give one problem per mapping row ({n}), but got {len(rows)}")
+    if len(rows) == 1:
+        stride, limit = np.broadcast_to(pas[0].stride, (n,) + pas[0].stride.shape), np.broadcast_to(
+            pas[0].limit, (n,) + pas[0].limit.shape)
+        words = np.broadcast_to(level_words(rows[0], arch), (n, nl, 3))
+        wps, wfin = (np.broadcast_to(w, (n, nl)) for w in output_words(rows[0], arch))
+        macs = np.full(n, pas[0].macs)
+    else:
+        stride, limit = np.stack([pa.stride for pa in pas]), np.stack([pa.limit for pa in pas])
+        words = np.stack([level_words(p, arch) for p in rows])
+        wps, wfin = (np.stack(w) for w in zip(*(output_words(p, arch) for p in rows)))
+        macs = np.array([pa.macs for pa in pas])
+    pa = pas[0]
+    if params is None:
+        params = level_params(archs if archs is not None else [arch])
+        if archs is None:
+            params = {k: np.broadcast_to(v, (n,) + v.shape[1:]) for k, v in params.items()}
+    sx, sy, s, served = _spatial_inputs(arch, arr)
+    counts, trans = np.zeros((n, 3, nl, 4)), np.zeros((n, 3, nl, 4))
+    used, tile = np.empty((n, nl + 1)), np.empty((n, nl + 1, nd))
+    capacity, titer, owords = np.empty((n, nl)), np.empty(n), np.empty((n, nl, 4))
+    row = {"seq_f": np.empty((n, nl * nd)), "seq_d": np.empty((n, nl * nd), dtype=np.int64),
+           "seq_n": np.empty(n, dtype=np.int64), "seq_start": np.empty((n, nl + 1), dtype=np.int64),
+           "low": np.empty((n, nl), dtype=np.bool_), "high": np.empty((n, nl), dtype=np.bool_),
+           "fp_tile": np.empty((n, 3, nl)), "fp_inside": np.empty((n, 3, nl))}
+    c = np.ascontiguousarray
+    kernel.counts_rows(t, c(arr["rank"], dtype=np.float64), c(sx), c(sy), c(s), aa.keeps, served, aa.regs, pa.rel,
+                       pa.win, pa.kind, pa.pdim, pa.rdim, c(stride), c(limit), c(words), aa.final_outputs, c(wps),
+                       c(wfin), counts, trans, used, tile, capacity, titer, owords, *row.values())
+    out = _cost(aa, counts, trans, used, titer, words, owords, params, macs)
+    latency = None
+    if arch.latency == "zigzag":
+        bits = np.array([[p.bits["W"], p.bits["I"], p.bits["O"]] for p in rows], dtype=np.float64)
+        psum = np.array([float(p.psum_bits) for p in rows])
+        row.update({"rel": pa.rel, "win": pa.win, "bits": np.broadcast_to(bits, (n, 3)) if len(rows) == 1 else bits,
+                    "psum_bits": np.broadcast_to(psum, (n,)) if len(rows) == 1 else psum})
+        latency = latency_terms(rows[0], arch, arr, row, params, aa)
+        leak = params["leak_pj"] * np.asarray(aa.instances)[None, :] * (latency["cycles"] - out["cycles"])[:, None]
+        out["e_level"] = out["e_level"] + leak
+        out["energy"] = out["energy"] + leak.sum(axis=1)
+        out["cycles"] = latency["cycles"]
+    over = capacity / params["size_words"] - 1.0
+    names = [lv.name for lv in arch.levels]
+    by_level = {"compute": out["e_compute"], **{name: out["e_level"][:, li] for li, name in enumerate(names)}}
+    return {"cycles": out["cycles"], "compute_cycles": out["compute"], "energy_pj": out["energy"],
+            "energy_pj_by_operand": out["e_op"], "energy_pj_by_level": by_level, "capacity_over": over,
+            "read_words": out["read_words"], "write_words": out["write_words"],
+            "counts": {op: counts[:, k, :, :3] for k, op in enumerate(OPERANDS)},
+            "drains": counts[:, 2, :, 3], "transfers": {op: trans[:, k, :, :3] for k, op in enumerate(OPERANDS)},
+            "counts4": counts, "transfers4": trans, "output_words": owords, "used": used, "tile": tile, "capacity_used": capacity,
+            "temporal_iters": titer, "latency_terms": latency}
+
+
+def _cost(aa: ArchArrays, counts: np.ndarray, trans: np.ndarray, used: np.ndarray, titer: np.ndarray,
+          words: np.ndarray, owords: np.ndarray, params: Mapping[str, np.ndarray], macs: np.ndarray) -> dict[str, np.ndarray]:
+    n, _, nl, _ = counts.shape
+    pt = aa.ports
+    out = {k: np.empty(n) for k in ("compute", "cycles", "e_compute", "energy")}
+    out.update({k: np.empty((n, nl)) for k in ("e_level", "read_words", "write_words")})
+    out["e_op"] = np.empty((n, nl, 3))
+    c = np.ascontiguousarray
+    kernel.cost_rows(counts, trans, used, titer, c(words), owords, aa.rpt, aa.instances, pt.eport, pt.block, pt.bw_level,
+                     pt.bw_op, pt.bw_dir, pt.bw_port, c(params["bw"], dtype=np.float64), c(params["pj"], dtype=np.float64),
+                     c(params["leak_pj"], dtype=np.float64), c(params["cycles_per_mac"], dtype=np.float64),
+                     c(params["mac_pj"], dtype=np.float64), c(macs, dtype=np.float64), out["compute"], out["cycles"],
+                     out["e_level"], out["e_op"], out["e_compute"], out["energy"], out["read_words"],
+                     out["write_words"])
     return out
 
 
 def evaluate(problem: LoopProblem, arch: Architecture, mapping: Any) -> dict[str, Any]:
     """Score one mapping (a :class:`~codesign.evaluators.cost.mapping.Mapping`): plain floats and
-    per-level / per-operand counts per instance."""
+    per-level / per-operand counts per instance (outputs also list their ``drains``)."""
     r = evaluate_arrays(problem, arch, to_arrays([mapping], problem, arch))
     per_level = {}
     for li, lv in enumerate(arch.levels):
         u = float(r["used"][0, li])
+        counts = {op: dict(zip(ACTIONS, (float(x) / u for x in r["counts"][op][0, li]))) for op in lv.keeps}
+        if "O" in counts and li > 0:
+            counts["O"]["drains"] = float(r["drains"][0, li]) / u
         per_level[lv.name] = {
             "energy_pj": float(r["energy_pj_by_level"][lv.name][0]),
             "capacity_words": float(r["capacity_used"][0, li]),
             "energy_pj_by_operand": {op: float(r["energy_pj_by_operand"][0, li, k])
                                      for k, op in enumerate(OPERANDS) if op in lv.keeps},
-            "counts_per_instance": {op: dict(zip(ACTIONS, (float(x) / u for x in r["counts"][op][0, li])))
-                                    for op in lv.keeps},
+            "counts_per_instance": counts,
         }
-    return {"cycles": float(r["cycles"][0]), "compute_cycles": float(r["compute_cycles"][0]),
-            "energy_pj": float(r["energy_pj"][0]), "compute_energy_pj": float(r["energy_pj_by_level"]["compute"][0]),
-            "levels": per_level, "macs": problem.macs}
+    out = {"cycles": float(r["cycles"][0]), "compute_cycles": float(r["compute_cycles"][0]),
+           "energy_pj": float(r["energy_pj"][0]), "compute_energy_pj": float(r["energy_pj_by_level"]["compute"][0]),
+           "levels": per_level, "macs": problem.macs}
+    if r["latency_terms"] is not None:
+        out["latency_terms"] = {k: float(v[0]) for k, v in r["latency_terms"].items()}
+    return out
 
 
 def check_mapping(mapping: Any, problem: LoopProblem, arch: Architecture) -> None:

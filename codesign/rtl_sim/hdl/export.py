@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from codesign.errors import CodesignError, ConfigError
-from codesign.rtl_sim.pes import PE
+from codesign.rtl_sim.pes import A_BITS_MAX, PE, W_BITS_MAX
 
-__all__ = ["export_verilog", "synth_stats", "yosys_path"]
+__all__ = ["export_verilog", "rtlil_text", "run_yosys_script", "synth_stats", "yosys_path"]
 
 
 def yosys_path() -> str:
@@ -31,16 +31,11 @@ def yosys_path() -> str:
     return path
 
 
-def _run_yosys(pe: PE, array: tuple[int, int], max_k: int, script: str) -> str:
-    from amaranth.back import rtlil
-
-    from codesign.rtl_sim.hdl.build import build_rtl
-
-    dut = build_rtl(pe, array[0], array[1], max_k)
-    text = rtlil.convert(dut, name="pe_array", ports=dut.ports())
+def run_yosys_script(rtlil_text: str, script: str) -> str:
+    """Run ``yosys -p "read_rtlil <design>; <script>"`` and return its stdout."""
     with tempfile.TemporaryDirectory() as tmp:
         il = Path(tmp) / "pe_array.il"
-        il.write_text(text)
+        il.write_text(rtlil_text)
         proc = subprocess.run(
             [yosys_path(), "-q", "-p", f"read_rtlil {il}; {script}"],
             capture_output=True, text=True, check=False,
@@ -48,6 +43,21 @@ def _run_yosys(pe: PE, array: tuple[int, int], max_k: int, script: str) -> str:
     if proc.returncode != 0:
         raise CodesignError(f"yosys must succeed, but it failed: {proc.stderr.strip()[-400:]}")
     return proc.stdout
+
+
+def rtlil_text(pe: PE, array: tuple[int, int], max_k: int = 4096, w_max: int = W_BITS_MAX,
+               a_max: int = A_BITS_MAX) -> str:
+    """RTLIL of the ``array`` of ``pe`` PEs (top module ``pe_array``)."""
+    from amaranth.back import rtlil
+
+    from codesign.rtl_sim.hdl.build import build_rtl
+
+    dut = build_rtl(pe, array[0], array[1], max_k, w_max, a_max)
+    return rtlil.convert(dut, name="pe_array", ports=dut.ports())
+
+
+def _run_yosys(pe: PE, array: tuple[int, int], max_k: int, script: str) -> str:
+    return run_yosys_script(rtlil_text(pe, array, max_k), script)
 
 
 def export_verilog(pe: PE, path: str | Path, array: tuple[int, int] = (2, 2),

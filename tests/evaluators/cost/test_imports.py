@@ -49,3 +49,14 @@ def test_no_private_names_imported_across_modules():
     bad = [(f.name, dep, n) for f in files for dep, names in _imports(f) if dep.startswith("codesign")
            for n in names if n.startswith("_")]
     assert not bad
+
+
+def test_compiled_modules_call_no_compiled_code_of_another_module():
+    """numba's cache is invalidated only by a change of the function's own file, so compiled code
+    that called another module's compiled code would go stale (and crash) when that module
+    changes: modules with ``@njit`` functions import no other such module."""
+    compiled = {m for m, p in MODULES.items() if "@njit" in p.read_text()}
+    assert "codesign.evaluators.cost.kernel" in compiled
+    for m in compiled:
+        deps = {dep for dep, _ in _imports(MODULES[m])}
+        assert not (deps & compiled) - {m}, (m, deps & compiled)

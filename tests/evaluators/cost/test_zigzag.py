@@ -15,18 +15,22 @@ from codesign.evaluators.cost.validate import run_case
 from codesign.evaluators.cost.from_zigzag import case_from_layer
 
 
-def _port(name, kind, lo, hi):
-    return {"name": name, "type": kind, "bandwidth_min": lo, "bandwidth_max": hi, "allocation": []}
+def _port(name, kind, lo, hi, *allocation):
+    return {"name": name, "type": kind, "bandwidth_min": lo, "bandwidth_max": hi, "allocation": list(allocation)}
 
 
 HW = {"name": "mini", "operational_array": {"unit_energy": 0.04, "dimensions": ["D1", "D2"], "sizes": [4, 2]},
       "memories": {
           "reg_W": {"size": 64, "r_cost": 0.1, "w_cost": 0.1, "operands": ["I2"], "served_dimensions": [],
-                    "ports": [_port("r", "read", 8, 8), _port("w", "write", 8, 8)]},
+                    "ports": [_port("r", "read", 8, 8, "I2, tl"), _port("w", "write", 8, 8, "I2, fh")]},
           "sram": {"size": 65536, "r_cost": 40.0, "w_cost": 50.0, "operands": ["I1", "O"],
-                   "served_dimensions": ["D1", "D2"], "ports": [_port("r", "read", 16, 128), _port("w", "write", 16, 128)]},
+                   "served_dimensions": ["D1", "D2"],
+                   "ports": [_port("r", "read", 16, 128, "I1, tl", "O, tl", "O, th"),
+                             _port("w", "write", 16, 128, "I1, fh", "O, fh", "O, fl")]},
           "dram": {"size": 10 ** 9, "r_cost": 700.0, "w_cost": 750.0, "operands": ["I1", "I2", "O"],
-                   "served_dimensions": ["D1", "D2"], "ports": [_port("rw", "read_write", 64, 64)]}}}
+                   "served_dimensions": ["D1", "D2"],
+                   "ports": [_port("rw", "read_write", 64, 64, "I1, fh", "I1, tl", "I2, fh", "I2, tl", "O, fh", "O, tl",
+                                   "O, fl", "O, th")]}}}
 
 LAYER = {
     "name": "conv", "dims": {"B": 1, "K": 4, "G": 1, "OX": 6, "OY": 4, "C": 4, "FX": 3, "FY": 1},
@@ -60,10 +64,18 @@ def test_translation_structure():
     assert loops["sram.I"] == (("C", 2),) and loops["sram.O"] == (("Q", 4),)
     spatial = {lv.level: lv.spatial for lv in mapping.levels}
     assert spatial["sram.I"] == (("M", 4, "x"), ("C", 2, "y"))  # innermost array-wide level fans out to the PEs
-    # per-action energy: 16-bit blocks at 16/128 of the 128-bit access cost, rounded per transfer
-    sram = arch.levels[names.index("sram.I")]
-    assert sram.block_words == 2 and sram.read_pj == pytest.approx(40.0 * 16 / 128) and sram.round_per_transfer
-    assert sram.read_bw == 16 and arch.levels[0].shared_bw == 8 and arch.compute.operand_registers
+    # ports: each part of the split sram lists its operands' streams of the memory's two ports (one
+    # port each: bandwidth shared); a block is the port's 16-bit minimum width at 16/128 of the
+    # 128-bit access cost, rounded per transfer
+    sram_i, sram_o = (arch.levels[names.index(n)] for n in ("sram.I", "sram.O"))
+    assert sram_i.memory == sram_o.memory == "sram" and sram_i.round_per_transfer
+    ports = {p.name: p for p in sram_i.ports}
+    assert ports["r"].serves == (("I", "read"),) and ports["w"].serves == (("I", "fill"),)
+    assert ports["r"].bw == 16 and ports["r"].block_words == 2 and ports["r"].read_pj == pytest.approx(40.0 * 16 / 128)
+    assert {p.name: p.serves for p in sram_o.ports} == {"r": (("O", "read"), ("O", "drain")),
+                                                         "w": (("O", "fill"), ("O", "update"))}
+    assert arch.levels[0].ports[0].bw == 8 and len(arch.levels[0].ports[0].serves) == 8
+    assert arch.compute.operand_registers and arch.compute.final_outputs
     r = M.evaluate(problem, arch, mapping)
     assert r["compute_cycles"] == 3 * 6 * 2 * 4  # temporal loops only
     row = run_case(case)[0]

@@ -1,4 +1,4 @@
-"""Built-in problems (registered lazily in :mod:`codesign.builtins`)."""
+"""The digits family: ``digits-accel`` (the default problem) and ``digits-accel-small``."""
 
 from __future__ import annotations
 
@@ -45,3 +45,8 @@ def digits_accel_small(batch: int = 16) -> Problem:
         "digits-accel-small", digits_accel_small_space(wl), [DigitsProbe(), RooflineEvaluator(wl)],
         DEFAULT_OBJECTIVES, workload=wl, description=digits_accel_small.__doc__.splitlines()[0],
     )
+
+
+for _f in (digits_accel, digits_accel_small):
+    _f.catalog_info = lambda: {"bits": "searched per layer", "opposed_by": "real probe DigitsProbe: accuracy (max)",  # type: ignore[attr-defined]
+                               "cost": "roofline"}
