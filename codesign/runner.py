@@ -185,6 +185,19 @@ class RunResult:
 
         return pareto_records(self.records, self.problem.objectives)
 
+    def dataframe(self) -> Any:
+        """Every record of the run as a pandas DataFrame, one row per evaluation
+        (columns ``param.<name>``, ``metric.<name>``, state, ...; :mod:`codesign.results.frames`)."""
+        from codesign.results.frames import records_frame
+
+        return records_frame(self.records, self.name)
+
+    def front(self) -> Any:
+        """The Pareto front as a pandas DataFrame, best first by the first objective."""
+        from codesign.results.frames import front_frame
+
+        return front_frame(self.records, self.problem.objectives, self.name)
+
 
 def _takes_problem(factory: Any) -> bool:
     """Whether an agent factory has a ``problem`` parameter (it then receives the Problem)."""
@@ -214,6 +227,19 @@ def _guarded(agent: str, options: Mapping[str, Any], doing: str, fn: Callable[..
     except Exception as exc:
         opts = f" with options {dict(options)}" if options else ""
         raise AgentError(f"agent {agent!r}{opts} failed when {doing}: {reason(exc)}") from exc
+
+
+def problem_normalization(problem: Problem) -> dict[str, Any] | None:
+    """``problem.objective_bounds()`` (recorded with a run, so that ``show``, the dashboard and
+    the report give normalized hypervolumes that compare across stores), or None when the
+    problem has none or they cannot be derived (e.g. every sampled design fails)."""
+    bounds = getattr(problem, "objective_bounds", None)
+    if not callable(bounds):
+        return None
+    try:
+        return bounds()
+    except CodesignError:
+        return None
 
 
 def run_name(problem: Problem, agent: str, seed: int) -> str:
@@ -283,6 +309,8 @@ def run(
         "problem_version": problem.version,
         **dict(meta or {}),
     }
+    if "normalization" not in run_meta:  # the fixed per-problem box of normalized hypervolume
+        run_meta["normalization"] = problem_normalization(problem)
     store_s0 = the_store.backend.seconds
     the_run, _ = the_store.create_run(name, run_meta)
     lease = the_run.lease(worker)  # one live process per worker name (one line naming the holder)

@@ -1,4 +1,5 @@
-"""Helpers shared by the subcommands: JSON output, YAML configs, tables."""
+"""Helpers shared by the subcommands: JSON output, YAML configs, consoles, problems with their
+parameter check."""
 
 from __future__ import annotations
 
@@ -47,12 +48,35 @@ def load_yaml(path: str) -> dict[str, Any]:
 
 
 def console(stderr: bool = False) -> Any:
+    """A rich console with markup off: names such as ``digits-accel[tiny]/tpe/seed0`` print as
+    they are (rich would read ``[tiny]`` as a style tag and drop it)."""
     from rich.console import Console
 
-    con = Console(stderr=stderr, highlight=False, soft_wrap=False)
+    con = Console(stderr=stderr, highlight=False, soft_wrap=False, markup=False)
     if not con.is_terminal:
-        con = Console(stderr=stderr, highlight=False, soft_wrap=False, width=120)
+        con = Console(stderr=stderr, highlight=False, soft_wrap=False, markup=False, width=120)
     return con
+
+
+def build_problem_checked(spec: dict[str, Any], strict: bool = False) -> Any:
+    """Build the problem of a spec; its parameter check's warnings print as one line each on
+    stderr (``codesign: warning: ...``), or fail the command under ``strict``."""
+    import warnings
+
+    from codesign.config import build_problem
+    from codesign.errors import ParameterWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ParameterWarning)
+        problem = build_problem(spec)
+    for w in caught:
+        if not issubclass(w.category, ParameterWarning):
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+            continue
+        if strict:
+            raise ConfigError(f"{w.message} (an error under --strict)")
+        sys.stderr.write(f"codesign: warning: {' '.join(str(w.message).split())}\n")
+    return problem
 
 
 def fmt(value: Any) -> str:
