@@ -120,15 +120,10 @@ def _terminate_as_interrupt() -> Any:
 
 
 def handle(args: argparse.Namespace) -> int:
-<<<<<<< HEAD
-    from codesign.cli.common import console, print_json, stdout_for_json
-    from codesign.config import build_problem, problem_spec
-=======
-    from codesign.cli.common import build_problem_checked, console, print_json
+    from codesign.cli.common import build_problem_checked, console, print_json, stdout_for_json
     from codesign.cli.main import one_line
     from codesign.cli.progress import SearchProgress, steps
     from codesign.config import problem_spec
->>>>>>> main
     from codesign.executors import make_executor
     from codesign.registry import REGISTRIES
     from codesign.runner import problem_normalization, run
@@ -152,20 +147,14 @@ def handle(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     previous = _terminate_as_interrupt()
     try:
-<<<<<<< HEAD
         with stdout_for_json(args.json):  # Ray may print to stdout: --json keeps it for the document
             try:
                 result = run(problem, cfg["agent"], cfg["budget"], cfg["seed"], cfg["store"],
                              batch_size=cfg["batch_size"], agent_kwargs=cfg["agent_kwargs"], name=cfg.get("name"),
-                             executor=executor, on_record=on_record, worker=str(cfg["worker"]))
+                             executor=executor, on_record=progress.on_record if progress else None,
+                             worker=str(cfg["worker"]), meta={"normalization": normalization})
             finally:
                 executor.close()
-=======
-        result = run(problem, cfg["agent"], cfg["budget"], cfg["seed"], cfg["store"], batch_size=cfg["batch_size"],
-                     agent_kwargs=cfg["agent_kwargs"], name=cfg.get("name"), executor=executor,
-                     on_record=progress.on_record if progress else None, worker=str(cfg["worker"]),
-                     meta={"normalization": normalization})
->>>>>>> main
     finally:
         signal.signal(signal.SIGTERM, previous)
         if progress is not None:
