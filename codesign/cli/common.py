@@ -121,3 +121,20 @@ def write_file(path: str, text: str) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def add_server_arguments(p: Any, port: int, refresh_s: float) -> None:
+    """``--store``, ``--host``, ``--port`` and ``--refresh`` of a command serving a store over HTTP."""
+    p.add_argument("--store", required=True, help="store directory or database URL")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; 0.0.0.0 exposes it)")
+    p.add_argument("--port", type=int, default=port, help=f"port (default {port}; 0 picks a free one)")
+    p.add_argument("--refresh", type=float, default=refresh_s, metavar="SECONDS",
+                   help=f"how often the store is re-read when it changed (default {refresh_s:g} s)")
+
+
+def stdout_for_json(json_mode: bool) -> Any:
+    """While a ``--json`` command works, whatever else writes to stdout (Ray's raylet warnings,
+    a plugin's prints) goes to stderr, so stdout holds exactly one JSON document."""
+    import contextlib
+
+    return contextlib.redirect_stdout(sys.stderr) if json_mode else contextlib.nullcontext()

@@ -10,12 +10,10 @@ from codesign.errors import ConfigError
 
 
 def add_parser(subparsers: Any) -> None:
+    from codesign.cli.common import add_server_arguments
+
     d = subparsers.add_parser("dashboard", help="web dashboard over a store (read-only; loopback by default)")
-    d.add_argument("--store", required=True, help="store directory or database URL")
-    d.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; 0.0.0.0 exposes it)")
-    d.add_argument("--port", type=int, default=8050, help="port (default 8050; 0 picks a free one)")
-    d.add_argument("--refresh", type=float, default=3.0, metavar="SECONDS",
-                   help="how often the page re-reads the store (default 3 s)")
+    add_server_arguments(d, port=8050, refresh_s=3.0)
     d.set_defaults(handler=handle_dashboard)
     r = subparsers.add_parser("report", help="self-contained static HTML report of a store")
     r.add_argument("--store", required=True, help="store directory or database URL")

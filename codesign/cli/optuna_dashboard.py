@@ -17,12 +17,10 @@ from codesign.errors import ConfigError
 
 
 def add_parser(subparsers: Any) -> None:
+    from codesign.cli.common import add_server_arguments
+
     p = subparsers.add_parser("optuna-dashboard", help="open a store in optuna-dashboard (loopback by default)")
-    p.add_argument("--store", required=True, help="store directory or database URL")
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
-    p.add_argument("--refresh", type=float, default=5.0, metavar="SECONDS",
-                   help="how often the store is checked for new records (default 5 s)")
+    add_server_arguments(p, port=8080, refresh_s=5.0)
     p.set_defaults(handler=handle)
 
 

@@ -120,7 +120,7 @@ def _terminate_as_interrupt() -> Any:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from codesign.cli.common import build_problem_checked, console, print_json
+    from codesign.cli.common import build_problem_checked, console, print_json, stdout_for_json
     from codesign.cli.main import one_line
     from codesign.cli.progress import SearchProgress, steps
     from codesign.config import problem_spec
@@ -147,15 +147,18 @@ def handle(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     previous = _terminate_as_interrupt()
     try:
-        result = run(problem, cfg["agent"], cfg["budget"], cfg["seed"], cfg["store"], batch_size=cfg["batch_size"],
-                     agent_kwargs=cfg["agent_kwargs"], name=cfg.get("name"), executor=executor,
-                     on_record=progress.on_record if progress else None, worker=str(cfg["worker"]),
-                     meta={"normalization": normalization})
+        with stdout_for_json(args.json):  # Ray may print to stdout: --json keeps it for the document
+            try:
+                result = run(problem, cfg["agent"], cfg["budget"], cfg["seed"], cfg["store"],
+                             batch_size=cfg["batch_size"], agent_kwargs=cfg["agent_kwargs"], name=cfg.get("name"),
+                             executor=executor, on_record=progress.on_record if progress else None,
+                             worker=str(cfg["worker"]), meta={"normalization": normalization})
+            finally:
+                executor.close()
     finally:
         signal.signal(signal.SIGTERM, previous)
         if progress is not None:
             progress.stop()
-        executor.close()
     wall = time.perf_counter() - t0
     from codesign.cli.show import front_document, print_front
     from codesign.results.store import Store

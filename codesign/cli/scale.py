@@ -37,8 +37,12 @@ def add_bench_arguments(p: argparse.ArgumentParser) -> None:
                    help="simulate: evaluations sleep S seconds CPU-free (problem bench-sleep)")
     p.add_argument("--store", default=None, help="store for the runs: a URL, 'postgres' (a throwaway server), "
                    "or empty for a temporary embedded store per configuration")
-    p.add_argument("--worker-writes", choices=("auto", "yes", "no"), default="auto",
-                   help="workers write their own records (default: where the store has concurrent writers)")
+    p.add_argument("--worker-writes", choices=("no", "yes", "both"), default="no",
+                   help="executor workers write their own records (concurrent writers) instead of the driver "
+                   "writing each batch; both: measure each way in the same run (default no)")
+    p.add_argument("--ray-processes", type=int, default=None, metavar="N",
+                   help="run the Ray workers in N actor processes (threads; for --sleep simulations larger than "
+                   "this machine's memory; default: one process per worker)")
     p.add_argument("--json", action="store_true", help="print one JSON document")
 
 
@@ -64,7 +68,7 @@ def check(records: list[Any], budget: int) -> dict[str, int]:
 
 
 def measure(spec: dict[str, Any], executor: str, workers: int, budget: int, batch: int, store: str | None,
-            name: str, worker_writes: bool | None) -> dict[str, Any]:
+            name: str, worker_writes: bool | None, ray_processes: int | None = None) -> dict[str, Any]:
     from codesign.config import build_problem
     from codesign.executors import make_executor
     from codesign.results.store import Store
@@ -72,7 +76,7 @@ def measure(spec: dict[str, Any], executor: str, workers: int, budget: int, batc
 
     problem = build_problem(spec)
     t0 = time.perf_counter()
-    ex = make_executor(executor, workers, spec)
+    ex = make_executor(executor, workers, spec, processes=ray_processes if executor == "ray" else None)
     try:
         warm = [problem.space.sample(10_000 + i) for i in range(max(workers, 2) * 2)]
         ex.evaluate(problem, warm)  # start workers and build the problem in each
@@ -93,7 +97,7 @@ def measure(spec: dict[str, Any], executor: str, workers: int, budget: int, batc
 
 
 def bench_scale_command(args: argparse.Namespace) -> int:
-    from codesign.cli.common import console, print_json
+    from codesign.cli.common import console, print_json, stdout_for_json
     from codesign.config import problem_spec
     from codesign.registry import load_plugin
 
@@ -117,7 +121,7 @@ def bench_scale_command(args: argparse.Namespace) -> int:
         load_plugin(PLUGIN)
         problem = {"name": NAME, "kwargs": {"sleep_s": args.sleep}}
     spec = problem_spec(problem, None, plugins)
-    writes = {"auto": None, "yes": True, "no": False}[args.worker_writes]
+    writes = {"no": [False], "yes": [True], "both": [False, True]}[args.worker_writes]
     server = None
     store = args.store
     if store == "postgres":
@@ -127,16 +131,19 @@ def bench_scale_command(args: argparse.Namespace) -> int:
         store = server.url
     rows = []
     try:
-        configs = [] if args.sleep is not None else [("inline", 1)]
-        configs += [(ex, w) for ex in executors if ex != "inline" for w in worker_counts]
-        for k, (ex, w) in enumerate(configs):
-            rows.append(measure(spec, ex, w, args.budget, args.batch_size, store, f"scale-{k}-{ex}-{w}", writes))
+        configs = [] if args.sleep is not None else [("inline", 1, False)]
+        configs += [(ex, w, ww) for ex in executors if ex != "inline" for w in worker_counts for ww in writes]
+        with stdout_for_json(args.json):
+            for k, (ex, w, ww) in enumerate(configs):
+                row = measure(spec, ex, w, args.budget, args.batch_size, store, f"scale-{k}-{ex}-{w}", ww,
+                              args.ray_processes)
+                rows.append({**row, "worker_writes": ww})
     finally:
         if server is not None:
             server.close()
     inline = next((r for r in rows if r["executor"] == "inline"), None)
     for row in rows:
-        peers = [r for r in rows if r["executor"] == row["executor"]]
+        peers = [r for r in rows if r["executor"] == row["executor"] and r["worker_writes"] == row["worker_writes"]]
         base = min(peers, key=lambda r: r["workers"])
         scale = row["evals_per_s"] / base["evals_per_s"] if base["evals_per_s"] else 0.0
         row["speedup_vs_fewest_workers"] = round(scale, 3)
@@ -146,6 +153,7 @@ def bench_scale_command(args: argparse.Namespace) -> int:
         if args.sleep is not None:
             row["vs_ideal"] = round(row["evals_per_s"] / (row["workers"] / args.sleep), 3)
     doc = {"problem": problem, "budget": args.budget, "batch_size": args.batch_size, "sleep_s": args.sleep,
+           "ray_processes": args.ray_processes,
            "store": "temporary embedded" if store is None else ("postgres (throwaway server)" if server else store),
            "cpu_count": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()], "results": rows}
     if args.json:
@@ -157,10 +165,12 @@ def bench_scale_command(args: argparse.Namespace) -> int:
             f"evaluations, {os.cpu_count()} CPUs, load {doc['load_average'][0]}"
     table = Table(title=title, title_justify="left")
     ratio = "vs ideal" if args.sleep is not None else "vs inline"
-    for col in ("executor", "workers", "evals/s", ratio, "efficiency", "store share", "lost", "dup", "start-up s"):
+    for col in ("executor", "workers", "writes", "evals/s", ratio, "efficiency", "store share", "lost", "dup",
+                "start-up s"):
         table.add_column(col, justify="right" if col != "executor" else "left")
     for r in rows:
-        table.add_row(r["executor"], str(r["workers"]), f"{r['evals_per_s']:.1f}",
+        table.add_row(r["executor"], str(r["workers"]), "workers" if r["worker_writes"] else "driver",
+                      f"{r['evals_per_s']:.1f}",
                       f"{r.get('vs_ideal', r.get('vs_inline', 1.0)):.2f}", f"{r['efficiency']:.2f}",
                       f"{100 * r['store_share']:.1f}%", str(r["lost"]), str(r["duplicated"]), f"{r['startup_s']:.1f}")
     console().print(table)

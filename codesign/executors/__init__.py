@@ -215,7 +215,7 @@ def check_timeout(timeout_s: Any) -> None:
 
 
 def make_executor(name: str | None = None, workers: int = 1, spec: Mapping[str, Any] | None = None,
-                  timeout_s: float | None = None, address: str | None = None) -> Any:
+                  timeout_s: float | None = None, address: str | None = None, processes: int | None = None) -> Any:
     """Build an executor; ``name=None`` picks ``process`` when ``workers > 1``, else ``inline``."""
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ConfigError(f"--workers must be an integer >= 1, but got {workers!r}")
@@ -234,4 +234,4 @@ def make_executor(name: str | None = None, workers: int = 1, spec: Mapping[str, 
         return ProcessExecutor(workers, spec, timeout_s)
     from codesign.executors.ray_tasks import RayExecutor
 
-    return RayExecutor(workers, spec, timeout_s, address)
+    return RayExecutor(workers, spec, timeout_s, address, processes=processes)

@@ -46,6 +46,7 @@ def _serve(conn: Any, parent: int) -> None:
     if os.getppid() != parent:  # the driver died before the line above took effect
         os._exit(0)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.dup2(2, 1)  # an evaluator's prints go to stderr: the driver's stdout may carry one JSON document
     while True:
         try:
             msg = conn.recv()

@@ -39,7 +39,8 @@ class RayExecutor:
     Actors rather than tasks: a task is scheduled by the raylet each time (on a 2-core machine,
     32 one-second tasks took 2.8-3.1 s per round, against 1.04-1.09 s for 32 actor calls:
     ``python`` measurement in the store helper's report), and an actor keeps the problem built.
-    A dead actor is replaced by a fresh one (not restarted by Ray: a call to a restarting actor
+    ``processes < workers`` runs ``workers`` concurrent calls in fewer actor processes (threads;
+    for simulations whose evaluations sleep: crash isolation is then per process). A dead actor is replaced by a fresh one (not restarted by Ray: a call to a restarting actor
     fails as "unavailable" whether or not its design killed it); its chunk is handled as the
     process pool handles a dead worker.
     """
@@ -50,8 +51,11 @@ class RayExecutor:
     isolates = True
 
     def __init__(self, workers: int, spec: Mapping[str, Any], timeout_s: float | None = None,
-                 address: str | None = None, max_crashes: int = MAX_CRASHES) -> None:
+                 address: str | None = None, max_crashes: int = MAX_CRASHES, processes: int | None = None) -> None:
         check_timeout(timeout_s)
+        processes = workers if processes is None else processes
+        if isinstance(processes, bool) or not isinstance(processes, int) or not 1 <= processes <= workers:
+            raise ConfigError(f"Ray processes must be an integer in [1, {workers}] (the workers), but got {processes!r}")
         os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # local test clusters only
         import ray
 
@@ -77,16 +81,24 @@ class RayExecutor:
             except Exception as exc:
                 self._stop_reaper()
                 raise ConfigError(f"cannot start or reach Ray at {address or 'a local instance'}: {exc}") from None
-        self._actor_cls = ray.remote(num_cpus=1, max_restarts=0, max_task_retries=0)(EvaluatorActor)
-        self._actors = [self._actor_cls.remote() for _ in range(workers)]
+        per = -(-workers // processes)  # concurrent calls per actor process (threads)
+        self._actor_cls = ray.remote(num_cpus=1 if per == 1 else 0, max_restarts=0, max_task_retries=0,
+                                     max_concurrency=per)(EvaluatorActor)
+        self._actors = [self._actor_cls.remote() for _ in range(processes)]
 
-    def _replace(self, slot: int) -> None:
-        """A fresh actor in ``slot`` (calls to it wait until it is up)."""
+    def _actor(self, slot: int) -> Any:
+        return self._actors[slot % len(self._actors)]
+
+    def _replace(self, slot: int, dead: Any) -> None:
+        """A fresh actor in place of ``dead`` (calls to it wait until it is up); once per death."""
+        k = slot % len(self._actors)
+        if self._actors[k] is not dead:
+            return  # another slot of the same process replaced it already
         try:
-            self._ray.kill(self._actors[slot], no_restart=True)
+            self._ray.kill(dead, no_restart=True)
         except Exception:  # noqa: BLE001 - already dead
             pass
-        self._actors[slot] = self._actor_cls.remote()
+        self._actors[k] = self._actor_cls.remote()
 
     def evaluate(self, problem: Any, designs: Sequence[Design], sink: Any = None, numbers: Sequence[int] | None = None,
                  suspect: bool = False) -> list[Result]:
@@ -95,30 +107,30 @@ class RayExecutor:
         results: list[Result | None] = [None] * n
         crashes = [0] * n
         queue = collections.deque(chunks(n, self.workers, bool(self.timeout_s) or suspect))
-        idle = list(range(len(self._actors)))
-        inflight: dict[Any, tuple[int, list[int], float]] = {}
+        idle = list(range(self.workers))
+        inflight: dict[Any, tuple[int, list[int], float, Any]] = {}
         while queue or inflight:
             while queue and idle:
                 slot, idx = idle.pop(), queue.popleft()
                 nums = [numbers[i] for i in idx] if numbers is not None and sink is not None else None
-                ref = self._actors[slot].run.remote(self.spec, [designs[i].to_dict() for i in idx], nums, sink,
-                                                    self.timeout_s)
+                actor = self._actor(slot)
+                ref = actor.run.remote(self.spec, [designs[i].to_dict() for i in idx], nums, sink, self.timeout_s)
                 deadline = (time.monotonic() + self.timeout_s * len(idx) + max(GRACE_S, self.timeout_s)
                             if self.timeout_s else float("inf"))
-                inflight[ref] = (slot, idx, deadline)
-            wait_s = max(0.0, min(d for _, _, d in inflight.values()) - time.monotonic())
+                inflight[ref] = (slot, idx, deadline, actor)
+            wait_s = max(0.0, min(v[2] for v in inflight.values()) - time.monotonic())
             ready, _ = ray.wait(list(inflight), num_returns=1, timeout=min(wait_s, 3600.0))
             if ready:
                 ready, _ = ray.wait(list(inflight), num_returns=len(inflight), timeout=0)
             for ref in ready:
-                slot, idx, _ = inflight.pop(ref)
+                slot, idx, _, actor = inflight.pop(ref)
                 idle.append(slot)
                 if not self._collect(ref, idx, queue, results, crashes):
-                    self._replace(slot)
+                    self._replace(slot, actor)
             now = time.monotonic()
-            for ref in [r for r, (_, _, d) in inflight.items() if d <= now]:
-                slot, idx, _ = inflight.pop(ref)
-                self._replace(slot)  # a stuck evaluator: a fresh process in its place
+            for ref in [r for r, v in inflight.items() if v[2] <= now]:
+                slot, idx, _, actor = inflight.pop(ref)
+                self._replace(slot, actor)  # a stuck evaluator: a fresh process in its place
                 idle.append(slot)
                 for i in idx:
                     results[i] = Result(EvaluationTimeout(f"evaluation exceeded the timeout of {self.timeout_s:g} s "

@@ -15,19 +15,23 @@ class SynthEvaluator(BaseEvaluator):
     metrics = ("quality", "cost")
 
     def __init__(self, fail_on: str | None = None, nan_on: str | None = None, delay: float = 0.0,
-                 exit_on: str | None = None, crash_on: str | None = None, slow_on: str | None = None) -> None:
+                 exit_on: str | None = None, crash_on: str | None = None, slow_on: str | None = None,
+                 noisy: bool = False) -> None:
         self.fail_on = fail_on
         self.nan_on = nan_on
         self.delay = delay
         self.exit_on = exit_on  # raise SystemExit (an evaluator that calls sys.exit)
         self.crash_on = crash_on  # kill the evaluating process with SIGSEGV (a crashing native library)
         self.slow_on = slow_on  # sleep 30 s (a stuck evaluation)
+        self.noisy = noisy  # print to stdout while evaluating
 
     def evaluate(self, design):  # type: ignore[no-untyped-def]
         if self.delay:
             import time
 
             time.sleep(self.delay)
+        if self.noisy:
+            print("evaluating", dict(design))
         if design["pe_type"] == self.fail_on:
             raise RuntimeError(f"simulated failure for {self.fail_on}")
         if design["pe_type"] == self.exit_on:
@@ -49,9 +53,10 @@ class SynthEvaluator(BaseEvaluator):
 
 @codesign.register_problem("synth-test", overwrite=True)
 def synth_problem(fail_on: str | None = None, nan_on: str | None = None, delay: float = 0.0,
-                  exit_on: str | None = None, crash_on: str | None = None, slow_on: str | None = None) -> Problem:
+                  exit_on: str | None = None, crash_on: str | None = None, slow_on: str | None = None,
+                  noisy: bool = False) -> Problem:
     """Synthetic test problem over the conformance space (``delay`` seconds per evaluation)."""
-    return Problem("synth-test", conformance_space(), [SynthEvaluator(fail_on, nan_on, delay, exit_on, crash_on, slow_on)],
+    return Problem("synth-test", conformance_space(), [SynthEvaluator(fail_on, nan_on, delay, exit_on, crash_on, slow_on, noisy)],
                    OBJECTIVES)
 
 

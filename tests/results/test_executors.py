@@ -64,3 +64,35 @@ def test_ray_executor_local(tmp_path, synth_plugin) -> None:
         ex.close()
     seq = codesign.run("synth-test", "random", budget=8, seed=4, store=str(tmp_path / "s"), batch_size=4)
     assert [r.metrics.values for r in res.records] == [r.metrics.values for r in seq.records]
+
+
+@pytest.mark.parametrize("where", ["embedded", "postgres"])
+def test_workers_writing_their_own_records_match_the_driver(tmp_path, synth_plugin, request, where) -> None:
+    from codesign.results.store import Store
+
+    store = str(tmp_path / "w") if where == "embedded" else request.getfixturevalue("postgres_url")
+    ex = make_executor("process", 2, _spec())
+    try:
+        par = codesign.run("synth-test", "random", budget=12, seed=4, store=store, batch_size=4, executor=ex,
+                           worker_writes=True, name=f"ww-{where}")
+    finally:
+        ex.close()
+    seq = codesign.run("synth-test", "random", budget=12, seed=4, store=str(tmp_path / "s"), batch_size=4)
+    stored = Store(store, create=False).open_run(f"ww-{where}").records(include_running=True)
+    assert [r.design.key for r in stored] == [r.design.key for r in seq.records]
+    assert [r.metrics.values for r in stored] == [r.metrics.values for r in seq.records]
+    assert [r.number for r in stored] == list(range(12)) and all(r.state.value == "complete" for r in stored)
+
+
+def test_json_stdout_stays_one_document_whatever_workers_print(tmp_path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"plugins: [{PLUGIN}]\nproblem: {{name: synth-test, kwargs: {{noisy: true}}}}\nbudget: 6\n"
+                   "batch_size: 3\nexecutor: process\nworkers: 2\n")
+    exe = os.path.join(os.path.dirname(sys.executable), "codesign")
+    proc = subprocess.run([exe, "run", str(cfg), "--store", str(tmp_path / "s"), "--json"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["run"] and "evaluating" in proc.stderr

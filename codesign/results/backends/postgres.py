@@ -28,7 +28,6 @@ def libpq_url(url: str) -> str:
 
 class PostgresBackend(Backend):
     placeholder = "%s"
-    concurrent_writers = True
 
     def __init__(self, url: str, read_only: bool, create: bool) -> None:
         super().__init__(url, read_only)

@@ -67,9 +67,6 @@ class Backend:
     """
 
     placeholder = "?"
-    #: Whether several processes can write at the same moment (row locks, not one file lock):
-    #: then executor workers write their own records instead of handing them to the driver.
-    concurrent_writers = False
     retry_s = 120.0  # how long a writer waits for a busy store before giving up with one line
 
     def __init__(self, location: str, read_only: bool) -> None:
