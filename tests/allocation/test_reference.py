@@ -59,6 +59,9 @@ def test_cli_reproduces_hawq(capsys) -> None:
     assert main(["allocate", HAWQ]) == 0
     out = capsys.readouterr().out
     assert "9/9 published allocations reproduced" in out
+    assert main(["allocate", str(REFERENCES / "hawq_v3_resnet50.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "8/9 published allocations reproduced" in out and "meets the budgets; ours 0.0749494)" in out
 
 
 def test_cli_budget_and_pareto(capsys) -> None:
