@@ -7,12 +7,14 @@ one-hot blocks), inputs normalized to the unit cube, outputs standardized. Targe
 *maximization* values (``−sign · value``, BoTorch's convention).
 
 Acquisition (``acquisition="auto"``, the default): ``qLogNEHVI`` (noisy expected hypervolume
-improvement, log form) for up to 3 objectives, ``qLogNParEGO`` (random augmented-Chebyshev
-scalarization, log noisy EI) for 4 or more. Why: NEHVI partitions the non-dominated region into
-boxes whose number grows steeply with the number of objectives — with the default problem's 4
-objectives and ~100 baseline points it cost minutes per batch here — while ParEGO's cost does
-not depend on the number of objectives and it still spreads over the front through its random
-weights. Either can be forced with ``acquisition="nehvi"`` / ``"parego"``.
+improvement, log form) for up to 3 objectives, ParEGO for 4 or more — one GP on a random
+augmented-Chebyshev scalarization per pick, analytic log-EI, Kriging-believer fantasies for the
+rest of a batch (:mod:`codesign.agents.parego`, which says why not BoTorch's ``qLogNParEGO``).
+Why: NEHVI partitions the non-dominated region into boxes whose number grows steeply with the
+number of objectives — with the default problem's 4 objectives and ~100 baseline points it cost
+minutes per batch here — while ParEGO's cost does not depend on the number of objectives and it
+still spreads over the front through its random weights. Either can be forced with
+``acquisition="nehvi"`` / ``"parego"``.
 
 Candidates (no relax-and-round): the acquisition scores a discrete candidate set with
 ``optimize_acqf_discrete`` (sequential greedy for ``q > 1``): every valid, not yet asked design
@@ -45,6 +47,7 @@ from typing import Any
 import numpy as np
 
 from codesign.agents.base import Agent
+from codesign.agents.parego import hyperparameters, parego_batch
 from codesign.errors import ConfigError
 from codesign.spaces.convert.botorch_form import to_botorch
 from codesign.spaces.space import Space
@@ -118,6 +121,7 @@ class BotorchAgent(Agent):
         self._hyper: dict[str, Any] | None = None
         self._all: list[Design] | None = None
         self.timings: list[dict[str, float]] = []
+        self.fallbacks: dict[str, int] = {}  # reason -> count: every degraded step, in describe()
         if self.acquisition == "nehvi":
             warm_up_hypervolume()  # one-time setup of the hypervolume code paths, outside the timed loop
 
@@ -134,6 +138,8 @@ class BotorchAgent(Agent):
                 raise
             import warnings
 
+            reason = f"BO step failed ({type(exc).__name__}), random designs asked"
+            self.fallbacks[reason] = self.fallbacks.get(reason, 0) + 1
             warnings.warn(f"botorch: acquisition failed ({type(exc).__name__}: {exc}); asking random designs")
             return [self._fresh_random() for _ in range(n)]
 
@@ -211,12 +217,18 @@ class BotorchAgent(Agent):
         X, Y, front_keys = self._training()
         t0 = time.perf_counter()
         refit = self._hyper is None or self._asks % self.params["refit_every"] == 0
-        model = self._model(torch.tensor(X), torch.tensor(Y), refit)
-        fit_s = time.perf_counter() - t0
-        t1 = time.perf_counter()
-        cands = self._candidates(front_keys)
-        Xc = torch.tensor(self.form.encode_many(cands))
-        picks = self._acquire(model, torch.tensor(X), torch.tensor(Y), Xc, n)
+        if self.acquisition == "parego":  # one scalarized GP per pick, fitted inside (parego.py)
+            fit_s, t1 = 0.0, t0
+            cands = self._candidates(front_keys)
+            picks, self._hyper = parego_batch(X, Y, self.form.encode_many(cands), n, self.rng, self._box(),
+                                              self._hyper, refit, self.params["fit_maxiter"], self._fit_failed)
+        else:
+            model = self._model(torch.tensor(X), torch.tensor(Y), refit)
+            fit_s = time.perf_counter() - t0
+            t1 = time.perf_counter()
+            cands = self._candidates(front_keys)
+            Xc = torch.tensor(self.form.encode_many(cands))
+            picks = self._acquire(model, torch.tensor(X), torch.tensor(Y), Xc, n)
         out = [cands[i] for i in picks]
         while len(out) < n:
             out.append(self._fresh_random())
@@ -234,8 +246,7 @@ class BotorchAgent(Agent):
         from gpytorch.mlls import ExactMarginalLogLikelihood
 
         torch.manual_seed(self.seed * 7919 + self._asks)
-        lo, hi = self.form.bounds
-        bounds = torch.tensor(np.stack([lo, np.where(hi > lo, hi, lo + 1.0)]))  # single-valued parameters
+        bounds = torch.tensor(self._box())
         model = SingleTaskGP(X, Y, input_transform=Normalize(X.shape[-1], bounds=bounds),
                              outcome_transform=Standardize(Y.shape[-1]))
         if self._hyper is not None:
@@ -244,12 +255,20 @@ class BotorchAgent(Agent):
             mll = ExactMarginalLogLikelihood(model.likelihood, model)
             try:
                 fit_gpytorch_mll(mll, optimizer_kwargs={"options": {"maxiter": self.params["fit_maxiter"]}})
-            except Exception:  # keep the warm-started hyperparameters
-                pass
-            self._hyper = {k: v.detach().clone() for k, v in model.state_dict().items()
-                           if not k.startswith(("outcome_transform", "input_transform")) and "train" not in k}
+            except Exception as exc:  # keep the warm-started hyperparameters, and say so
+                self._fit_failed(exc)
+            self._hyper = hyperparameters(model)
         model.eval()
         return model
+
+    def _box(self) -> np.ndarray:
+        """``(2, d)`` input bounds of the GP (single-valued parameters get a unit width)."""
+        lo, hi = self.form.bounds
+        return np.stack([lo, np.where(hi > lo, hi, lo + 1.0)])
+
+    def _fit_failed(self, exc: BaseException) -> None:
+        reason = f"GP fit failed ({type(exc).__name__}), warm-start hyperparameters kept"
+        self.fallbacks[reason] = self.fallbacks.get(reason, 0) + 1
 
     def _acquire(self, model: Any, X: Any, Y: Any, Xc: Any, q: int) -> list[int]:
         import torch
@@ -299,6 +318,9 @@ class BotorchAgent(Agent):
             out["mean_fit_s"] = float(np.mean([t["fit_s"] for t in self.timings]))
             out["mean_acq_s"] = float(np.mean([t["acq_s"] for t in self.timings]))
             out["iterations"] = len(self.timings)
+            out["mean_ask_s"] = float(np.mean([t["fit_s"] + t["acq_s"] for t in self.timings]))
+        out["model_steps"] = len(self.timings)
+        out["fallbacks"] = dict(self.fallbacks)
         return out
 
 

@@ -22,6 +22,7 @@ class OptunaAgent(Agent):
     """Ask/tell over an optuna sampler (subclasses choose the sampler)."""
 
     name = "optuna"
+    independent_is_fallback = True  # False where independent sampling is the algorithm (NSGA-II's mutation)
 
     def __init__(self, space: Space, objectives: Sequence[Objective | str], seed: int = 0, **sampler_kwargs: Any) -> None:
         super().__init__(space, objectives, seed)
@@ -31,14 +32,37 @@ class OptunaAgent(Agent):
         self._optuna = optuna
         self._dists = to_optuna(space)
         self.sampler_kwargs = dict(sampler_kwargs)
+        sampler = self._make_sampler(self.seed, **sampler_kwargs)
+        self._watch(sampler)
         self._study = optuna.create_study(
             directions=["minimize" if o.direction.value == "min" else "maximize" for o in self.objectives],
-            sampler=self._make_sampler(self.seed, **sampler_kwargs),
+            sampler=sampler,
         )
         self._pending: dict[str, list[Any]] = {}
 
     def _make_sampler(self, seed: int, **kwargs: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _watch(self, sampler: Any) -> None:
+        """Count the sampler's model steps (``sample_relative`` returning values) and its
+        independent draws once its model is in use (optuna's silent fallback for parameters
+        outside the model), for ``describe()``."""
+        self.model_steps = 0
+        self.fallbacks: dict[str, int] = {}
+        relative, independent = sampler.sample_relative, sampler.sample_independent
+
+        def sample_relative(study: Any, trial: Any, search_space: Any) -> Any:
+            out = relative(study, trial, search_space)
+            self.model_steps += bool(out)
+            return out
+
+        def sample_independent(study: Any, trial: Any, name: str, dist: Any) -> Any:
+            if self.model_steps and self.independent_is_fallback:
+                reason = f"parameter {name!r} sampled independently (outside the sampler's model)"
+                self.fallbacks[reason] = self.fallbacks.get(reason, 0) + 1
+            return independent(study, trial, name, dist)
+
+        sampler.sample_relative, sampler.sample_independent = sample_relative, sample_independent
 
     def _ask(self, n: int) -> list[Design]:
         out = []
@@ -76,7 +100,8 @@ class OptunaAgent(Agent):
             ))
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "seed": self.seed, **self.sampler_kwargs}
+        return {"name": self.name, "seed": self.seed, **self.sampler_kwargs, "model_steps": self.model_steps,
+                "fallbacks": dict(self.fallbacks)}
 
 
 class TPEAgent(OptunaAgent):
@@ -107,6 +132,7 @@ class NSGA2Agent(OptunaAgent):
     """
 
     name = "nsga2"
+    independent_is_fallback = False
 
     def __init__(self, space: Space, objectives: Sequence[Objective | str], seed: int = 0,
                  population_size: int = 20, mutation_prob: float | None = None, crossover_prob: float = 0.9) -> None:
@@ -120,23 +146,73 @@ class NSGA2Agent(OptunaAgent):
 class GPAgent(OptunaAgent):
     """optuna's Gaussian-process sampler (``GPSampler``; multi-objective via log-EHVI in optuna,
     infeasible designs through the trial constraint the base class sets, which optuna 5's
-    ``GPSampler`` models with its own constraint GP).
+    ``GPSampler`` models with its own constraint GP), configured for its cost.
+
+    Cost: optuna's defaults optimize the acquisition from ``2048`` preliminary samples with
+    ``10`` local searches and ``128`` QMC samples per EHVI evaluation; with 4 objectives the
+    EHVI box decomposition of the front multiplies every evaluation, and a trial took 6.5–22 s
+    here. The agent sets the sampler's acquisition-optimizer knobs (the ones optuna documents
+    as overridable by advanced users: ``_n_preliminary_samples``, ``_n_local_search``,
+    ``_n_qmc_samples_ehvi``) to ``n_preliminary_samples`` / ``n_local_search`` /
+    ``n_qmc_samples`` and reports the measured seconds per ask in ``describe()``
+    (``ask_s_mean``, ``ask_s_last``); at start it warns with its expected cost
+    (:data:`EXPECTED_ASK_S`, measured on this project's 2-core reference machine).
 
     Args:
         n_startup_trials: random designs before the GP is used (default 10).
         deterministic_objective: treat evaluations as noise-free (default True: evaluators are
             pure functions of the design).
+        n_preliminary_samples: random points scoring the acquisition before local search
+            (default 256; optuna 2048).
+        n_local_search: local searches from the best preliminary points (default 2; optuna 10).
+        n_qmc_samples: QMC samples of the EHVI integral (default 32; optuna 128).
     """
 
     name = "optuna-gp"
-    # optuna's GP sampler costs ~1 s per trial on 2 cores; the conformance checks test the
-    # contract with the GP used only in their 40-evaluation loop
+    # the conformance checks test the contract with the GP used only in their 40-evaluation loop
     conformance_kwargs = {"n_startup_trials": 30}
 
     def __init__(self, space: Space, objectives: Sequence[Objective | str], seed: int = 0,
-                 n_startup_trials: int = 10, deterministic_objective: bool = True) -> None:
+                 n_startup_trials: int = 10, deterministic_objective: bool = True, n_preliminary_samples: int = 256,
+                 n_local_search: int = 2, n_qmc_samples: int = 32) -> None:
+        self.knobs = {"_n_preliminary_samples": int(n_preliminary_samples), "_n_local_search": int(n_local_search),
+                      "_n_qmc_samples_ehvi": int(n_qmc_samples), "_n_qmc_samples_qei": int(n_qmc_samples)}
         super().__init__(space, objectives, seed, n_startup_trials=n_startup_trials,
                          deterministic_objective=deterministic_objective)
+        self.ask_s: list[float] = []
+        import warnings
+
+        m = len(self.objectives)
+        warnings.warn(f"optuna-gp: expect about {EXPECTED_ASK_S.get(min(m, 4), EXPECTED_ASK_S[4])} s per design asked "
+                      f"after {n_startup_trials} random ones ({m} objectives, 2 cores); TPE costs ~0.02 s", stacklevel=2)
 
     def _make_sampler(self, seed: int, **kwargs: Any) -> Any:
-        return self._optuna.samplers.GPSampler(seed=seed, **kwargs)
+        sampler = self._optuna.samplers.GPSampler(seed=seed, **kwargs)
+        missing = [k for k in self.knobs if not hasattr(sampler, k)]
+        if missing:
+            from codesign.errors import ConfigError
+
+            raise ConfigError(f"optuna-gp: this optuna ({self._optuna.__version__}) GPSampler lacks the cost knobs "
+                              f"{missing}; the agent is configured for optuna 5.x")
+        for k, v in self.knobs.items():
+            setattr(sampler, k, v)
+        return sampler
+
+    def _ask(self, n: int) -> list[Design]:
+        import time
+
+        t0 = time.perf_counter()
+        out = super()._ask(n)
+        self.ask_s.append((time.perf_counter() - t0) / n)
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        out = {**super().describe(), **{k.lstrip("_"): v for k, v in self.knobs.items()}}
+        if self.ask_s:
+            out.update(ask_s_mean=sum(self.ask_s) / len(self.ask_s), ask_s_last=self.ask_s[-1])
+        return out
+
+
+# seconds per asked design at 200 observations with the defaults above, by number of objectives
+# (measured with `codesign bench agents --overhead`; see docs/results/agents-overhead.md)
+EXPECTED_ASK_S = {1: 0.5, 2: 1.0, 3: 2.0, 4: 3.0}

@@ -61,6 +61,11 @@ def add_bench_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default=None, help="directory of the tables, plots and JSON (default: none written)")
     p.add_argument("--store", default=None, help="store directory of the runs (default: a temporary one)")
     p.add_argument("--smoke", action="store_true", help="CI: budget 30, 2 seeds, 6 agents, no lottery, no files")
+    p.add_argument("--overhead", action="store_true",
+                   help="measure seconds per ask after --observations told designs instead (default agents "
+                        "botorch,optuna-gp,tpe)")
+    p.add_argument("--observations", default="50,200", help="history sizes of --overhead (default 50,200)")
+    p.add_argument("--asks", type=int, default=3, help="asks timed per agent and history size (default 3)")
     p.add_argument("--json", action="store_true", help="print one JSON document")
 
 
@@ -102,6 +107,10 @@ def bench_agents_command(args: argparse.Namespace) -> int:
     from codesign.results.agent_bench import markdown_table, summary_table
 
     problems = list(dict.fromkeys(args.problem or [DEFAULT_PROBLEM]))
+    if args.overhead:
+        from codesign.cli.agents_overhead import overhead_command
+
+        return overhead_command(args, problems)
     if args.smoke:
         args.budget, args.seeds, args.lottery_budget = min(args.budget, 30), min(args.seeds, 2), 0
         args.agents = args.agents or ",".join(SMOKE_AGENTS)
@@ -242,7 +251,8 @@ def _notes(doc: dict[str, Any]) -> list[str]:
              "Verdict vs random: `beats` = median margin larger than the seed spread (the larger IQR); "
              "`≥` = median not below random's; `loses` = median below random's. "
              f"Seconds to 95% = agent overhead + evaluations × the median uncached evaluation "
-             f"({doc['eval_s_median'] * 1e3:.1f} ms). Overhead = (wall − evaluation time) / evaluations.",
+             f"({doc['eval_s_median'] * 1e3:.1f} ms); nHV at TPE's time = the median normalized HV when TPE's "
+             f"modelled run time had elapsed. Overhead = (wall − evaluation time) / evaluations.",
              "",
              f"Machine load average at the end: {', '.join(f'{v:.2f}' for v in doc['load_avg'])} (2 cores, shared).",
              "",
@@ -284,22 +294,26 @@ def _command(args: argparse.Namespace, problems: list[str], agents: list[str]) -
 
 def _run_all(jobs: list[tuple[str, str, int, int, dict[str, Any], str]], batch: int, store: str,
              workers: int) -> list[dict[str, Any]]:
+    from codesign.cli.progress import steps
+
     def where(problem: str) -> str:
         return os.path.join(store, problem.replace("/", "_"))
 
-    def report(i: int, o: dict[str, Any]) -> None:
+    def report(step: Any, i: int, o: dict[str, Any]) -> None:
         what = f"error {o['error']}" if "error" in o else f"{len(o['records'])} evaluations, {o['wall_s']:.1f} s"
-        print(f"[{i}/{len(jobs)}] {o['problem']} {o['agent']}{o['label']} seed {o['seed']}: {what}",
-              file=sys.stderr, flush=True)
+        step(log=f"[{i}/{len(jobs)}] {o['problem']} {o['agent']}{o['label']} seed {o['seed']}: {what}")
 
     outs = []
-    if workers <= 1:
-        for i, (p, a, s, b, kw, lab) in enumerate(jobs, 1):
-            outs.append(_one(p, a, s, b, batch, where(p), kw, lab))
-            report(i, outs[-1])
-        return outs
-    with ProcessPoolExecutor(workers) as pool:
-        futs = [pool.submit(_one, p, a, s, b, batch, where(p), kw, lab) for p, a, s, b, kw, lab in jobs]
-        for i, fut in enumerate(as_completed(futs), 1):
-            report(i, fut.result())
-        return [f.result() for f in futs]
+    # a progress bar over the runs (with ETA) on stderr; one line per finished run above it
+    with steps(f"bench agents: {len(jobs)} runs", len(jobs)) as step:
+        if workers <= 1:
+            for i, (p, a, s, b, kw, lab) in enumerate(jobs, 1):
+                step(0, status=f"{p} {a}{lab} seed {s}")
+                outs.append(_one(p, a, s, b, batch, where(p), kw, lab))
+                report(step, i, outs[-1])
+            return outs
+        with ProcessPoolExecutor(workers) as pool:
+            futs = [pool.submit(_one, p, a, s, b, batch, where(p), kw, lab) for p, a, s, b, kw, lab in jobs]
+            for i, fut in enumerate(as_completed(futs), 1):
+                report(step, i, fut.result())
+            return [f.result() for f in futs]

@@ -9,8 +9,10 @@ step per layer per operand (``w_bits.<layer>``, ``a_bits.<layer>``).
   choice is reachable and actions are spread evenly over the choices.
 - Action, ``action_type="continuous"`` (HAQ's DDPG): ``Box(0, 1, (1,), float32)``; ``a`` is
   clipped to ``[0, 1]`` and picks choice ``min(floor(a · n_t), n_t − 1)``.
-- Observation: ``Box(0, 1, (15 + S,), float32)``, the features of the *current* decision
-  (layout in :mod:`codesign.envs.features`).
+- Observation: ``Box(0, 1, (17 + 2·S,), float32)``, the features of the *current* decision
+  (layout in :mod:`codesign.envs.features`): HAQ's layer state (shape, MACs, sensitivity when
+  the problem offers one, previous action) so one policy generalizes across layers, plus the
+  per-subsystem progress of the design so far.
 - Reward: 0 on intermediate steps; after the last decision the design is evaluated (one call of
   ``evaluate``) and rewarded by :mod:`codesign.envs.reward`.
 - Episode: ``horizon`` designs (default 1, as in HAQ), then ``terminated=True``.
@@ -38,7 +40,7 @@ from codesign.envs.common import (
     check_positive_int,
     check_render_mode,
 )
-from codesign.envs.features import PREV_ACTION, decision_features
+from codesign.envs.features import NUM_FIXED, PREV_ACTION, decision_features, layer_sensitivity, progress
 from codesign.errors import ConfigError
 from codesign.spaces.convert.sequence import Decision, to_sequence
 
@@ -94,7 +96,9 @@ class LayerwiseEnv(gym.Env):
             self.action_space: gym.spaces.Space = gym.spaces.Discrete(self.max_choices)
         else:
             self.action_space = gym.spaces.Box(0.0, 1.0, (1,), np.float32)
-        self._features = decision_features(self.form, getattr(self.problem, "workload", None))
+        self._features = decision_features(self.form, getattr(self.problem, "workload", None),
+                                           layer_sensitivity(self.problem))
+        self._progress = slice(NUM_FIXED + len(self.space.subsystems), None)
         self.observation_space = gym.spaces.Box(0.0, 1.0, (self._features.shape[1],), np.float32)
         self._prefix: list[int] = []
         self._prev = 0.0
@@ -120,6 +124,7 @@ class LayerwiseEnv(gym.Env):
     def _obs(self) -> np.ndarray:
         obs = self._features[len(self._prefix)].copy()
         obs[PREV_ACTION] = self._prev
+        obs[self._progress] = progress(self.form, self._prefix)
         return obs
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:

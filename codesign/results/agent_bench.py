@@ -15,6 +15,9 @@
 - **overhead** per evaluation = (run wall time − evaluation time) / evaluations;
 - **against random**: ``median − random's median`` and whether that margin exceeds the seed
   spread (the larger of the two interquartile ranges);
+- **at equal time against TPE**: the normalized HV an agent had reached when TPE (modelled
+  time, median over its seeds) finished its budget — for agents slower than TPE, what their
+  extra cost bought;
 - ArchGym's hyperparameter lottery: ``(best − worst) / best`` of the final HV over a grid.
 
 Rendering: a markdown table per problem (:func:`markdown_table`), a cross-problem summary
@@ -31,6 +34,7 @@ from typing import Any
 import numpy as np
 
 BASELINE = "random"
+TIME_BASELINE = "tpe"
 TARGET = 0.95
 
 
@@ -110,6 +114,7 @@ def summarize(results: Sequence[AgentResult], budget: int, best_hv: float | None
         row["errors"] = list(r.errors)
         row["degraded"] = list(r.degraded)
         rows.append(row)
+    _at_tpe_time(results, rows, budget, eval_s)
     base = next((x for x in rows if x["agent"] == BASELINE and "hv_median" in x), None)
     for row in rows:
         if base is None or "hv_median" not in row or row is base:
@@ -119,6 +124,23 @@ def summarize(results: Sequence[AgentResult], budget: int, best_hv: float | None
         row.update(vs_random=float(margin), spread=float(spread), ge_random=bool(margin >= 0),
                    beats_random=bool(margin > spread))
     return rows
+
+
+def _at_tpe_time(results: Sequence[AgentResult], rows: list[dict[str, Any]], budget: int, eval_s: float) -> None:
+    """``hv_at_tpe_time``: median normalized HV when TPE's modelled run time had elapsed."""
+    tpe = next((r for r in results if r.agent == TIME_BASELINE and r.agent_time), None)
+    if tpe is None:
+        return
+    t_end = float(np.median([t[-1] + len(t) * eval_s for t in tpe.agent_time if t]))
+    for r, row in zip(results, rows):
+        vals = []
+        for trace, times in zip(r.matrix(budget), r.agent_time):
+            model = np.asarray(times) + eval_s * np.arange(1, len(times) + 1)
+            k = int(np.searchsorted(model, t_end, side="right"))
+            vals.append(float(trace[min(k, budget) - 1]) if k else 0.0)
+        if vals:
+            row["hv_at_tpe_time"] = float(np.median(vals))
+            row["tpe_time_s"] = t_end
 
 
 def _fmt(v: Any, spec: str = ".4f") -> str:
@@ -135,7 +157,8 @@ def _verdict(r: Mapping[str, Any]) -> str:
 def markdown_table(rows: Sequence[Mapping[str, Any]], title: str, notes: Sequence[str] = ()) -> str:
     """The benchmark table of one problem, best median normalized hypervolume first."""
     head = ["agent", "seeds", "normalized HV median [IQR] (min–max)", "÷ best-known (median, min–max)",
-            "vs random (margin; spread)", "evals to 95%", "s to 95%", "overhead ms/eval", "wall s", "lottery spread"]
+            "vs random (margin; spread)", "evals to 95%", "s to 95%", "nHV at TPE's time", "overhead ms/eval",
+            "wall s", "lottery spread"]
     lines = [f"# {title}", "", *notes, "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in sorted(rows, key=lambda r: -(r.get("hv_median") or 0.0)):
         cells = [f"`{r['agent']}`", str(r["seeds"]),
@@ -143,6 +166,7 @@ def markdown_table(rows: Sequence[Mapping[str, Any]], title: str, notes: Sequenc
                  f"({_fmt(r.get('hv_min'))}–{_fmt(r.get('hv_max'))})",
                  f"{_fmt(r.get('ratio_median'), '.3f')} ({_fmt(r.get('ratio_min'), '.3f')}–{_fmt(r.get('ratio_max'), '.3f')})",
                  _verdict(r), _fmt(r.get("evals_to_95"), ".0f"), _fmt(r.get("seconds_to_95"), ".1f"),
+                 _fmt(r.get("hv_at_tpe_time")),
                  _fmt(r.get("overhead_ms_per_eval"), ".1f"), _fmt(r.get("wall_s_median"), ".1f"),
                  _fmt(r.get("lottery_spread"), ".3f")]
         lines.append("| " + " | ".join(cells) + " |")

@@ -65,7 +65,8 @@ def synthetic_metrics(design: Design) -> Metrics:
     return Metrics({"quality": float(quality), "cost": float(cost)}, violations=violations)
 
 
-def _record(design: Design, state: EvalState | None = None) -> EvalRecord:
+def synthetic_record(design: Design, state: EvalState | None = None) -> EvalRecord:
+    """The record of ``design`` on :func:`synthetic_metrics` (``state`` forces complete / infeasible / failed)."""
     m = synthetic_metrics(design)
     if state is None:
         state = EvalState.COMPLETE if m.feasible else EvalState.INFEASIBLE
@@ -116,7 +117,7 @@ def check_ask(a: Any, space: Space) -> None:
             assert set(d) == set(space.names), f"design sets {sorted(d)}, space has {sorted(space.names)}"
             for p in space.params:
                 assert p.contains(d[p.name]), f"{p.name}={d[p.name]!r} is outside its domain"
-        a.tell([_record(d) for d in designs])
+        a.tell([synthetic_record(d) for d in designs])
 
 
 def _trajectory(a: Any, steps: int = 12) -> list[str]:
@@ -124,7 +125,7 @@ def _trajectory(a: Any, steps: int = 12) -> list[str]:
     for _ in range(steps):
         designs = a.ask(2)
         keys.extend(d.key for d in designs)
-        a.tell([_record(d) for d in designs])
+        a.tell([synthetic_record(d) for d in designs])
     return keys
 
 
@@ -135,12 +136,12 @@ def check_reproducible(make: Callable[[int], Any], space: Space) -> None:
 
 def check_tell_states(a: Any, space: Space) -> None:
     designs = a.ask(3)
-    recs = [_record(designs[0], EvalState.FAILED), _record(designs[1]), _record(designs[2])]
+    recs = [synthetic_record(designs[0], EvalState.FAILED), synthetic_record(designs[1]), synthetic_record(designs[2])]
     a.tell(list(reversed(recs)))  # any order
     foreign = space.sample(np.random.default_rng(123))
-    a.tell([_record(foreign)])  # a design it never asked
+    a.tell([synthetic_record(foreign)])  # a design it never asked
     big = Design({**space.sample(np.random.default_rng(7)).to_dict(), "array_rows": 64, "array_cols": 64})
-    a.tell([_record(big, EvalState.INFEASIBLE)])
+    a.tell([synthetic_record(big, EvalState.INFEASIBLE)])
     assert len(a.ask(1)) == 1
 
 
@@ -148,7 +149,7 @@ def check_loop(a: Any, space: Space, budget: int) -> None:
     done = 0
     while done < budget:
         designs = a.ask(min(4, budget - done))
-        a.tell([_record(d) for d in designs])
+        a.tell([synthetic_record(d) for d in designs])
         done += len(designs)
 
 

@@ -211,15 +211,16 @@ def test_layerwise_continuous_action_mapping(tiny_problem) -> None:
 def test_layerwise_haq_features(tiny_problem) -> None:
     env = LayerwiseEnv(tiny_problem)
     obs, _ = env.reset(seed=0)
-    assert obs.shape == (15 + 3,) and obs[0] == 1.0 and obs[12] == 1.0 and obs[PREV_ACTION] == 0.0
+    assert obs.shape == (17 + 2 * 3,) and obs[0] == 1.0 and obs[12] == 1.0 and obs[PREV_ACTION] == 0.0
+    assert 0 < obs[15] <= 1 and obs[16] == 0.0 and not obs[20:].any()  # MACs; no sensitivity; no progress yet
     assert obs[3] == 1.0 and obs[5] == 0.0  # conv1: conv, not depthwise
     obs, *_ = env.step(env.max_choices - 1)  # a_bits.conv1 next; previous action was the top choice
-    assert obs[12] == 0.0 and obs[PREV_ACTION] == 1.0
+    assert obs[12] == 0.0 and obs[PREV_ACTION] == 1.0 and obs[20] == 1.0  # quant progress: top choice
     obs, *_ = env.step(0)  # w_bits.dw2 next
     assert obs[5] == 1.0 and obs[3] == 0.0 and obs[PREV_ACTION] == 0.0
     rows = {d.name: r for d, r in zip(env.decisions, env._features)}
-    assert rows["w_bits.fc"][4] == 1.0 and rows["pe_type"][0] == 0.0 and rows["pe_type"][16] == 1.0
-    assert rows["map.fc.tile_k"][17] == 1.0
+    assert rows["w_bits.fc"][4] == 1.0 and rows["pe_type"][0] == 0.0 and rows["pe_type"][18] == 1.0
+    assert rows["map.fc.tile_k"][19] == 1.0 and rows["pe_type"][15] == 0.0
 
 
 def test_layerwise_subsystem_order(tiny_problem) -> None:

@@ -74,15 +74,17 @@ class SB3Agent(LoopAgent):
         env = self._env(evaluate)
         total = max(1, self.expected_evaluations or self.default_expected) * self._steps_per_evaluation(env)
         algo = getattr(sb3, self.algo)
-        model = algo("MlpPolicy", env, learning_rate=self.learning_rate, seed=self.seed, device="cpu", verbose=0,
+        self.model = model = algo("MlpPolicy", env, learning_rate=self.learning_rate, seed=self.seed, device="cpu", verbose=0,
                      policy_kwargs={"net_arch": list(self.net_arch)},
                      **{**self._algo_kwargs(total), **self.algo_overrides})
         while True:  # until evaluate raises (budget spent / agent closed)
             model.learn(total_timesteps=total, reset_num_timesteps=False)
 
     def describe(self) -> dict[str, Any]:
+        model = getattr(self, "model", None)
         return {"name": self.name, "seed": self.seed, "learning_rate": self.learning_rate,
-                "net_arch": self.net_arch, "reward": self.reward}
+                "net_arch": self.net_arch, "reward": self.reward, **self.algo_overrides,
+                "updates": int(getattr(model, "_n_updates", 0)), "env_steps": int(getattr(model, "num_timesteps", 0))}
 
 
 class PPOAgent(SB3Agent):
