@@ -1,12 +1,13 @@
 """Measured-sensitivity bit allocation of the MoE vs. uniform bits at the same latency budget.
 
-The project's byte-level MoE transformer (``moe-shakespeare``: 4 layers × 8 experts, top-2;
-:class:`~codesign.evaluators.accuracy.moe.MoEProbe`, real held-out bits/byte of Shakespeare)
-allocated per expert (45 groups: 32 experts, per layer the attention qkv / output and router,
-and the LM head) among weight options ``w2, w3, w4, w6, w8`` with 8-bit activations, through the
-public allocator (``codesign.allocate`` inputs, :func:`codesign.allocation.allocate`).
+The ``moe-accel`` problem — the project's byte-level MoE transformer (4 layers × 8 experts,
+top-2; :class:`~codesign.evaluators.accuracy.moe.MoEProbe`, real held-out bits/byte of
+Shakespeare) and its loop-nest cost model — with the bits allocated per expert (45 groups: 32
+experts, per layer the attention qkv / output and the router, and the LM head) among weight
+options ``w2, w3, w4, w6, w8`` with 8-bit activations, through the public allocator
+(:func:`codesign.allocation.allocate`; inputs measured by :mod:`codesign.evaluators.allocation_inputs`).
 
-- **Cost**: latency of every group at every option from the loop-nest cost model
+- **Cost**: latency of every group at every option from the problem's loop-nest cost model
   (:class:`~codesign.evaluators.cost.evaluator.CostModelEvaluator`, nested heuristic mapper) on a
   weight-bit-serial accelerator (16×16 PEs, 256 KiB GLB, 25.6 GB/s, 1 GHz), 256 tokens with the
   measured routing. Budgets: the latency of uniform ``w3``, ``w4`` and ``w6`` over the groups.
@@ -65,20 +66,20 @@ def held_out_probe(eval_size: int) -> Any:
 def main(argv: list[str] | None = None) -> int:
     exp = Experiment("allocation_moe", __doc__, argv)
     from codesign.allocation import allocate, workload_groups
-    from codesign.evaluators.accuracy.moe import MoEProbe
     from codesign.evaluators.accuracy.sensitivity import group_losses
     from codesign.evaluators.allocation_inputs import cost_table
-    from codesign.evaluators.cost.evaluator import CostModelEvaluator
-    from codesign.registry import make_workload
+    from codesign.registry import make_problem
 
     options = ("w2a8", "w4a8", "w8a8") if exp.smoke else OPTIONS
     uniform = ("w4a8",) if exp.smoke else UNIFORM
-    wl = make_workload("moe-shakespeare")
+    problem = make_problem("moe-accel", eval_size=2048 if exp.smoke else None)
+    evaluator = next(e for e in problem.evaluators if e.name == "cost-model")
+    probe = next(e for e in problem.evaluators if hasattr(e, "measure_items"))
+    wl = problem.workload  # the traced model plus its attention matmuls (not allocated: no weights)
     skip = [l.name for l in wl.layers if exp.smoke and not l.name.startswith("layers.0.mlp.e")]  # smoke: layer 0's experts
     groups = workload_groups(wl, options, "expert", skip=skip)
-    latency = cost_table(wl, groups, "latency_ms", "cost-model", HW)
-    exp.log(f"{len(groups)} groups; latency table from the cost model")
-    probe = MoEProbe(eval_size=2048 if exp.smoke else 65536)
+    latency = cost_table(wl, groups, "latency_ms", evaluator, HW)
+    exp.log(f"{problem.name}: {len(groups)} groups; latency table from its cost model")
     sens_probe = held_out_probe(1024 if exp.smoke else 16384)
     hess = {"samples": 1, "batches": 1} if exp.smoke else {"samples": 8, "batches": 1}
     losses: dict[str, Any] = {"fisher": group_losses(probe, groups, "fisher")}
@@ -89,7 +90,6 @@ def main(argv: list[str] | None = None) -> int:
     exp.log("per-group probe losses measured")
     elems = {g.name: sum(wl[m].weight_elems * wl[m].count for m in g.members) for g in groups}
     losses["noise"] = lambda g, o: elems[g.name] * 4.0 ** -o.w_bits
-    evaluator = CostModelEvaluator(wl)
 
     def measure(design: dict[str, int]) -> tuple[np.ndarray, float]:
         _, items = probe.measure_items(probe.bit_config(design))
@@ -123,8 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     exp.table(["allocation", "weight bits (width×groups)", "predicted loss", "held-out bits/byte",
                "Δ vs. uniform (paired, ± s.e.)", "latency ms (budget table)", "latency ms (cost model, whole design)",
                "group weights KiB", "solve ms"], rows,
-              caption=f"**MoE bit allocation vs. uniform at equal latency** (float {float_bpb:.4f} bits/byte on "
-                      f"{probe.eval_size} held-out bytes; {len(groups)} groups; bit-serial accelerator, cost model).",
+              caption=f"**`{problem.name}`: bit allocation vs. uniform at equal latency** (float {float_bpb:.4f} "
+                      f"bits/byte on {probe.eval_size} held-out bytes; {len(groups)} groups; bit-serial accelerator "
+                      f"{HW['array_rows']}×{HW['array_cols']}, the problem's cost model).",
               spec=".4f")
     _notes(exp, rows, losses, groups, choices, uniform[0])
     fig, ax = exp.figure(size=(8, 5))
@@ -185,9 +186,10 @@ def _notes(exp: Experiment, rows: list[list[Any]], losses: dict[str, Any], group
              + ", ".join(f"{k} {v:.3f}" for k, v in rho.items()) + f"; {negative} of {flat['probe'].size} "
              "per-group `probe` losses are negative (measurement noise on the sensitivity slice, which the "
              "allocator exploits as if it were real).\n\n"
-             "The workload lists the model's linear layers only (its attention score and value products are not "
-             "layers there), so every layer is allocated, and the cost model's latency of each whole design equals "
-             "the budget table's total: the per-layer costs are additive. The allocator is exact for its additive "
+             "The budget table covers the allocated groups (every linear layer); the whole design adds the "
+             "attention score and value products (activation × activation, 8 bits, not allocated), a constant, so "
+             "the two latency columns differ by the same amount in every row: the per-layer costs are additive. "
+             "The allocator is exact for its additive "
              "loss model; whether an allocation beats uniform bits is decided by the measured bits/byte, which the "
              "additive model only predicts. The `probe` losses come from a test slice disjoint from the evaluation "
              "bytes; `fisher` and `hessian` from the calibration play. `fisher + constraints` adds MC-MoE-style "

@@ -29,9 +29,9 @@ from __future__ import annotations
 from codesign.allocation.config import allocate, build, run
 from codesign.allocation.options import Option, parse_option
 from codesign.allocation.problem import AllocationProblem, Budget, Group, SideConstraint, make_groups
-from codesign.allocation.solver import Allocation, InfeasibleAllocation, pareto, solve
+from codesign.allocation.solver import Allocation, InfeasibleAllocation, pareto, score, solve
 from codesign.allocation.workload import shape_table, workload_groups
 
 __all__ = ["Allocation", "AllocationProblem", "Budget", "Group", "InfeasibleAllocation", "Option", "SideConstraint",
-           "allocate", "build", "make_groups", "pareto", "parse_option", "run", "shape_table", "solve",
+           "allocate", "build", "make_groups", "pareto", "parse_option", "run", "score", "shape_table", "solve",
            "workload_groups"]

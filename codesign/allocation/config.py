@@ -32,7 +32,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from codesign.allocation.problem import AllocationProblem, Group, make_groups
-from codesign.allocation.solver import Allocation, pareto, solve
+from codesign.allocation.solver import Allocation, pareto, score, solve
 from codesign.allocation.workload import SHAPE_TABLES, shape_table, workload_groups
 from codesign.errors import ConfigError
 
@@ -120,6 +120,17 @@ def _expected(expect: Any, problem: AllocationProblem, layer_order: Sequence[str
     return dict(zip(layer_order, (str(v) for v in vals)))
 
 
+def _score_expected(problem: AllocationProblem, want: Mapping[str, str]) -> dict[str, Any] | None:
+    """:func:`score` of an expected per-layer allocation (None when tied layers disagree in it)."""
+    choice = {}
+    for g in problem.groups:
+        picks = {want.get(m) for m in g.members}
+        if len(picks) != 1:
+            return None
+        choice[g.name] = picks.pop()
+    return score(problem, choice)
+
+
 def run(config: Mapping[str, Any], resolve: Resolver | None = None) -> dict[str, Any]:
     """Solve ``config``: its budgets, each of its ``cases``, and its ``pareto`` sweep. Returns a
     JSON-able document ``{name, source, groups, allocation | cases, pareto, matched, ...}``."""
@@ -139,13 +150,15 @@ def run(config: Mapping[str, Any], resolve: Resolver | None = None) -> dict[str,
         for i, case in enumerate(cases):
             if not isinstance(case, Mapping) or set(case) - {"name", "budgets", "expect", "notes"}:
                 raise ConfigError(f"cases[{i}] must be a mapping of name, budgets, expect, but got {case!r}")
-            alloc = solve(problem.with_budgets(case.get("budgets") or {}), limit)
+            case_problem = problem.with_budgets(case.get("budgets") or {})
+            alloc = solve(case_problem, limit)
             row = {"name": case.get("name", f"case-{i}"), **alloc.to_dict(), "per_layer": alloc.per_layer()}
             if case.get("expect") is not None:
                 want = _expected(case["expect"], problem, layer_order)
                 row["expected"] = want
                 row["mismatches"] = sorted(m for m, o in want.items() if row["per_layer"].get(m) != o)
                 row["match"] = not row["mismatches"]
+                row["expected_score"] = _score_expected(case_problem, want)
             rows.append(row)
         doc["cases"] = rows
         checked = [r for r in rows if "match" in r]

@@ -27,7 +27,7 @@ import numpy as np
 from codesign.allocation.problem import BUILTIN_TABLES, AllocationProblem, Budget
 from codesign.errors import ConfigError
 
-__all__ = ["Allocation", "InfeasibleAllocation", "pareto", "solve"]
+__all__ = ["Allocation", "InfeasibleAllocation", "pareto", "score", "solve"]
 
 _REL_TOL = 1e-9
 _STEP = 1e-5  # ε of the exact Pareto sweep, relative to the table's range
@@ -165,6 +165,23 @@ def _allocation(problem: AllocationProblem, x: np.ndarray, seconds: float, build
     obj = float(problem.objective_vector() @ picked)
     budgets = {b.table: problem.budget_value(b) for b in problem.budgets}
     return Allocation(choice, totals, obj, budgets, seconds, build, problem)
+
+
+def score(problem: AllocationProblem, choice: Mapping[str, str]) -> dict[str, Any]:
+    """Totals, objective and feasibility of a given choice (group name -> option name), e.g. a
+    published allocation: ``{totals, objective, feasible, violated}`` (``violated`` names the
+    budgets and side constraints it breaks)."""
+    picked = np.zeros(problem.n)
+    for i, g in enumerate(problem.groups):
+        names = [o.name for o in g.options]
+        if choice.get(g.name) not in names:
+            raise ConfigError(f"group {g.name!r} must take one of {names}, but the choice gives {choice.get(g.name)!r}")
+        picked[problem.group_slice(i).start + names.index(choice[g.name])] = 1.0
+    violated = [f"budget on `{b.table}`" for b in problem.budgets
+                if problem.tables[b.table] @ picked > problem.budget_value(b) * (1 + _REL_TOL) + 1e-12]
+    violated += [c.text for c in problem.constraints if not c.lo - 1e-9 <= c.coef @ picked <= c.hi + 1e-9]
+    return {"totals": {k: float(t @ picked) for k, t in problem.tables.items() if k not in BUILTIN_TABLES},
+            "objective": float(problem.objective_vector() @ picked), "feasible": not violated, "violated": violated}
 
 
 def _infeasible(problem: AllocationProblem) -> InfeasibleAllocation:

@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     for case in doc.get("cases", []):
         budgets = ", ".join(f"{k} <= {v:.6g}" for k, v in case["budgets"].items())
         match = "" if "match" not in case else (" as published" if case["match"] else
-                                                 f" DIFFERS from published at {case['mismatches']}")
+                                                 f" DIFFERS from published at {case['mismatches']}" + _published(case))
         print(f"  {case['name']:<22s} {budgets:<32s} {_totals(case['totals'])}  "
               f"[{_histogram(case['choice'])}] {1e3 * case['solve_seconds']:.1f} ms{match}")
     if "compared" in doc:
@@ -80,6 +80,14 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {over} {pt['totals'][over]:<14.6g} objective {pt['objective']:<12.6g} [{_histogram(pt['choice'])}]")
     print(f"total {doc['seconds']:.2f} s")
     return 0
+
+
+def _published(case: dict[str, Any]) -> str:
+    pub = case.get("expected_score")
+    if pub is None:
+        return " (the published allocation splits tied layers)"
+    fits = "meets the budgets" if pub["feasible"] else f"violates {', '.join(pub['violated'])}"
+    return f" (published: objective {pub['objective']:.6g}, {fits}; ours {case['objective']:.6g})"
 
 
 def _totals(totals: dict[str, float]) -> str:

@@ -19,7 +19,7 @@ from codesign.errors import ConfigError
 
 #: Case families beyond the cost model, each ``"module:function"``.
 EXTERNAL = ("codesign.allocation.reference:validation_rows",)
-EXTERNAL_DESCRIPTIONS = {"allocation": "published mixed-precision allocations (HAWQ-V3 ResNet-18 ILP) via codesign.allocate"}
+EXTERNAL_DESCRIPTIONS = {"allocation": "published mixed-precision allocations (HAWQ-V3 ResNet-18/50 ILPs) via codesign.allocate"}
 
 
 def family_rows(names: list[str] | None = None) -> dict[str, list[dict[str, Any]]]:

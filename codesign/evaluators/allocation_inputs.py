@@ -50,23 +50,26 @@ def _workload(spec: Any) -> tuple[Any, str | None]:
     raise ConfigError(f"`workload` must be a registered name or {{name: NAME, ...}}, but got {spec!r}")
 
 
-def cost_table(workload: Any, groups: Sequence[Group], metric: str, model: str = "cost-model",
+def cost_table(workload: Any, groups: Sequence[Group], metric: str, model: Any = "cost-model",
                accelerator: Mapping[str, Any] | None = None, **model_kwargs: Any) -> dict[str, dict[str, float]]:
-    """``{group: {option: metric}}`` of ``groups`` on ``accelerator`` by ``model`` (module docstring)."""
+    """``{group: {option: metric}}`` of ``groups`` on ``accelerator`` by ``model`` (module docstring):
+    ``cost-model``, ``roofline``, or an evaluator object of either kind (e.g. a Problem's own)."""
     from codesign.evaluators.roofline import HW_PARAMS
 
     if metric not in COST_METRICS:
         raise ConfigError(f"a model cost must be one of {COST_METRICS}, but got {metric!r}")
-    if model not in COST_MODELS:
+    if isinstance(model, str) and model not in COST_MODELS:
         raise ConfigError(f"`cost_model` must be one of {COST_MODELS}, but got {model!r}")
     missing = [p for p in HW_PARAMS if p not in (accelerator or {})]
     if missing:
         raise ConfigError(f"costs `{metric}` need `accelerator` with {list(HW_PARAMS)}, but it misses {missing}")
     hw = {p: accelerator[p] for p in HW_PARAMS}  # type: ignore[index]
-    if model == "roofline":
+    if not isinstance(model, str):
+        evaluator: Any = model
+    elif model == "roofline":
         from codesign.evaluators.roofline import RooflineEvaluator
 
-        evaluator: Any = RooflineEvaluator(workload, **model_kwargs)
+        evaluator = RooflineEvaluator(workload, **model_kwargs)
     else:
         from codesign.evaluators.cost.evaluator import CostModelEvaluator
 

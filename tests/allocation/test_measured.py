@@ -31,6 +31,7 @@ def test_cost_table_is_the_models_per_layer_cost() -> None:
     assert table[e0]["w2a8"] < table[e0]["w8a8"]  # a weight-bit-serial PE is faster at 2 bits
     layers = RooflineEvaluator(wl).evaluate({**HW, **{f"w_bits.{e0}": 2, f"a_bits.{e0}": 8}}).breakdown["layers"]
     assert table[e0]["w2a8"] == pytest.approx(sum(layers[f"{e0}.{b}"]["latency_cycles"] for b in ("w1", "w3", "w2")))
+    assert cost_table(wl, groups, "latency_cycles", RooflineEvaluator(wl), HW) == table  # a problem's own evaluator
     with pytest.raises(ConfigError, match="misses"):
         cost_table(wl, groups, "latency_ms", "cost-model", {"pe_type": "bit_serial"})
 
