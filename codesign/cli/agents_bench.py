@@ -71,18 +71,30 @@ def add_bench_arguments(p: argparse.ArgumentParser) -> None:
 
 def _one(problem: str, agent: str, seed: int, budget: int, batch: int, store: str, kwargs: dict[str, Any],
          label: str) -> dict[str, Any]:
-    """Run one agent × seed (in a worker process); return its records and timings."""
+    """Run one agent × seed (in a worker process); return its records and timings.
+
+    The timings of a finished run are kept beside the store (``bench-<run>.json``), so a later
+    invocation on the same ``--store`` resumes the finished run (nothing evaluated again) and
+    reports the timings it was measured with."""
     from codesign.runner import run
 
+    name = f"{problem}/{agent}{label}/seed{seed}"
+    sidecar = os.path.join(store, "bench-" + "".join(c if c.isalnum() or c in "-_.@=" else "_" for c in name) + ".json")
+    kept = None
+    if os.path.isfile(sidecar):
+        with open(sidecar) as fh:
+            kept = json.load(fh)
     stamps: list[float] = []
     t0 = time.perf_counter()
     try:
         res = run(problem, agent, budget=budget, seed=seed, store=store, batch_size=batch, agent_kwargs=kwargs,
-                  name=f"{problem}/{agent}{label}/seed{seed}",
-                  on_record=lambda rec, done, total: stamps.append(time.perf_counter() - t0))
+                  name=name, on_record=lambda rec, done, total: stamps.append(time.perf_counter() - t0))
     except Exception as exc:  # one broken agent must not end the benchmark
         return {"problem": problem, "agent": agent, "seed": seed, "label": label,
                 "error": f"{type(exc).__name__}: {exc}"}
+    out = {"problem": problem, "agent": agent, "seed": seed, "label": label, "records": res.records}
+    if kept is not None and len(res.records) == kept.get("evaluations") and not stamps:
+        return {**out, **{k: kept[k] for k in ("wall_s", "overhead_s", "agent_time", "describe")}}
     wall = time.perf_counter() - t0
     recs = res.records
     evals = sum(r.eval_seconds for r in recs)
@@ -90,9 +102,12 @@ def _one(problem: str, agent: str, seed: int, budget: int, batch: int, store: st
     for rec, stamp in zip(recs, stamps):
         spent += rec.eval_seconds
         agent_time.append(max(0.0, stamp - spent))
-    return {"problem": problem, "agent": agent, "seed": seed, "label": label, "records": recs, "wall_s": wall,
-            "overhead_s": max(0.0, wall - evals) / max(1, len(recs)), "agent_time": agent_time,
-            "describe": res.agent}
+    timing = {"wall_s": wall, "overhead_s": max(0.0, wall - evals) / max(1, len(recs)), "agent_time": agent_time,
+              "describe": json.loads(json.dumps(res.agent, default=str))}
+    if len(stamps) == len(recs):  # a complete measurement (not a resumed run)
+        with open(sidecar, "w") as fh:
+            json.dump({"evaluations": len(recs), **timing}, fh)
+    return {**out, **timing}
 
 
 def _fail(msg: str) -> int:

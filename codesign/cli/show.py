@@ -44,13 +44,23 @@ def front_document(store: Any, runs: list[str] | None = None) -> dict[str, Any]:
             "objectives": [o.to_dict() for o in objectives],
             "reference_point": ref,
             "runs": [{"name": r.name, "agent": r.meta.get("agent"), "seed": r.meta.get("seed"),
-                      "budget": r.meta.get("budget"), **run_summary(recs[r.name], objectives, ref)} for r in prs],
+                      "budget": r.meta.get("budget"), **run_summary(recs[r.name], objectives, ref),
+                      "agent_fallbacks": agent_fallbacks(r.meta)} for r in prs],
             "pareto_front": [{"run": run_of[id(x)], "number": x.number, "design": x.design.to_dict(),
                               "objectives": {o.name: x.metrics.values[o.name] for o in objectives},
                               "metrics": x.metrics.values}
                              for x in sorted(front, key=lambda x: x.metrics.values[objectives[0].name] * objectives[0].sign)],
         })
     return doc
+
+
+def agent_fallbacks(meta: dict[str, Any]) -> dict[str, int]:
+    """Fallbacks the run's agent recorded (``describe()["fallbacks"]``), summed over its workers."""
+    out: dict[str, int] = {}
+    for state in (meta.get("agent_state") or {}).values():
+        for reason, count in ((state or {}).get("fallbacks") or {}).items():
+            out[reason] = out.get(reason, 0) + int(count)
+    return out
 
 
 def print_front(doc: dict[str, Any], con: Any, max_rows: int = 30) -> None:
@@ -68,6 +78,9 @@ def print_front(doc: dict[str, Any], con: Any, max_rows: int = 30) -> None:
                          str(r["orphaned"]), str(r["pareto_size"]),
                          fmt(r["hypervolume"]) if r["hypervolume"] is not None else "-")
         con.print(runs)
+        for r in prob["runs"]:  # degraded agent steps, by reason (no silent fallbacks)
+            for reason, count in r.get("agent_fallbacks", {}).items():
+                con.print(f"agent fallback in {r['name']}: {count} × {reason}", markup=False)
         ref = prob["reference_point"]
         if ref:
             con.print("hypervolume reference point: " + ", ".join(f"{n}={fmt(v)}" for n, v in zip(objs, ref)))
