@@ -36,14 +36,14 @@ LOTTERY_GRID: dict[str, dict[str, dict[str, Any]]] = {
     "nsga2": {"pop=10": {"population_size": 10}, "pop=40": {"population_size": 40}},
     "optuna-gp": {"startup=5": {"n_startup_trials": 5}, "startup=20": {"n_startup_trials": 20}},
     "botorch": {"init=5": {"n_init": 5}, "init=20": {"n_init": 20}, "refit=1": {"refit_every": 1}},
-    "mcts": {"c=0.3": {"exploration": 0.3}, "c=1.5": {"exploration": 1.5}, "alpha=0.8": {"widening_alpha": 0.8}},
-    "qlearning": {"lr=0.1": {"lr": 0.1}, "lr=0.6": {"lr": 0.6}, "eps=0.2": {"epsilon": 0.2}},
+    "mcts": {"c=0.2": {"exploration": 0.2}, "c=1.5": {"exploration": 1.5}, "eps=1": {"rollout_epsilon": 1.0}},
+    "qlearning": {"lr=0.1": {"lr": 0.1}, "lr=0.6": {"lr": 0.6}, "lam=0.5": {"lam": 0.5}},
     "sb3-ppo": {"lr=1e-3": {"learning_rate": 1e-3}, "lr=1e-4": {"learning_rate": 1e-4}},
     "sb3-dqn": {"lr=3e-4": {"learning_rate": 3e-4}, "lr=3e-3": {"learning_rate": 3e-3}},
     "sb3-sac": {"lr=3e-4": {"learning_rate": 3e-4}, "lr=3e-3": {"learning_rate": 3e-3}},
     "haq": {"sigma=0.1": {"noise_sigma": 0.1}, "sigma=0.5": {"noise_sigma": 0.5}},
-    "marl": {"lr=1e-3": {"learning_rate": 1e-3}, "lr=1e-2": {"learning_rate": 1e-2}},
-    "marl-independent": {"lr=0.1": {"lr": 0.1}, "lr=0.5": {"lr": 0.5}, "eps=0.3": {"epsilon": 0.3}},
+    "marl": {"lr=0.1": {"lr": 0.1}, "lr=0.6": {"lr": 0.6}, "epsmin=0.1": {"epsilon_min": 0.1}},
+    "marl-independent": {"lr=0.1": {"lr": 0.1}, "lr=0.6": {"lr": 0.6}, "epsmin=0.1": {"epsilon_min": 0.1}},
     "hasco": {"levels=6": {"budget_levels": [0, 0.2, 0.4, 0.6, 0.8, 1.0]}},
 }
 
