@@ -3,15 +3,22 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 PY      = $(VENV)/bin/python
 PIP     = $(PY) -m pip
-STAMP   = $(VENV)/.installed
+CORE    = $(VENV)/.installed-core
+STAMP   = $(VENV)/.installed-test
 
 .PHONY: demo test docs venv peer clean
 
-$(STAMP): pyproject.toml constraints.txt
+# the core (what `make demo` needs: the default search); torch first, from the constraints
+$(CORE): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) is required (set PYTHON=...)" >&2; exit 2; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -c constraints.txt torch==2.13.0
+	PYTHONWARNINGS=ignore $(PIP) install -q -c constraints.txt -e .
+	touch $(CORE)
+
+# everything the tests need: every extra but Gemma's, the docs tools, pytest and Playwright
+$(STAMP): $(CORE)
 	PYTHONWARNINGS=ignore $(PIP) install -q -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
@@ -25,7 +32,8 @@ peer: .venv-peer/.installed
 	.venv-peer/bin/python -m pip install -q zigzag-dse==3.9.1 six  # six: imported by zigzag, not declared
 	touch $@
 
-demo: $(STAMP)
+demo: $(CORE)
+	sh scripts/install-system-deps.sh dataset-fashion-mnist  # the demo problem's data
 	$(VENV)/bin/codesign run experiments/demo.yaml
 
 test: $(STAMP)

@@ -9,6 +9,12 @@ Public API::
                              budgets={"size_bytes": {"fraction": 0.5}})   # exact mixed-precision MILP
 
 Heavy dependencies (torch, optuna, botorch) load lazily, so ``import codesign`` stays fast.
+Importing codesign also makes ``gymnasium.make("codesign/Design-v0", ...)`` work, whether
+gymnasium is imported before or after (see :mod:`codesign.envs`).
+
+Also here (loaded on first use): ``Problem``, ``BaseEvaluator``, ``Evaluator``, ``ParamUse``,
+``Space``, ``Constraint``, ``compose``, ``Workload``, ``Layer``, ``open_store``, ``Store``,
+``RunResult``.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from codesign.builtins import register_builtins
+from codesign.envs import install_gym_hook
 from codesign.errors import (
     CodesignError,
     ConfigError,
@@ -49,6 +56,7 @@ from codesign.types import Design, EvalRecord, EvalState, Metrics, Objective
 __version__ = "0.1.0"
 
 register_builtins()
+install_gym_hook()
 
 
 def run(*args: Any, **kwargs: Any) -> Any:
@@ -65,6 +73,11 @@ def __getattr__(name: str) -> Any:
         "Constraint": "codesign.spaces.space",
         "compose": "codesign.spaces.space",
         "Problem": "codesign.evaluators.composite",
+        "BaseEvaluator": "codesign.evaluators.base",
+        "Evaluator": "codesign.evaluators.base",
+        "ParamUse": "codesign.evaluators.params",
+        "Store": "codesign.results.store",
+        "RunResult": "codesign.runner",
         "Workload": "codesign.workloads.layer",
         "Layer": "codesign.workloads.layer",
         "open_store": "codesign.results.store",
@@ -80,7 +93,8 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "CodesignError", "ConfigError", "EvaluationError", "InfeasibleDesign", "RegistryError",
     "SpaceError", "StoreError", "WorkloadError", "Design", "EvalRecord", "EvalState", "Metrics",
-    "Objective", "load_plugin", "registry", "run",
+    "Objective", "load_plugin", "registry", "run", "Problem", "BaseEvaluator", "Evaluator", "ParamUse", "Space",
+    "Constraint", "compose", "Workload", "Layer", "open_store", "Store", "RunResult",
     "make_agent", "make_env", "make_evaluator", "make_pe", "make_problem", "make_space", "make_workload",
     "register_agent", "register_env", "register_evaluator", "register_pe", "register_problem",
     "register_space", "register_workload",

@@ -112,6 +112,11 @@ class Registry:
         _check_kwargs(self.kind, name, factory, kwargs)
         return factory(**kwargs)
 
+    def check_options(self, name: str, options: dict[str, Any]) -> None:
+        """Raise the one-line ConfigError :meth:`make` would raise for unknown ``options``,
+        without building anything (e.g. a command checks its input before long work)."""
+        _check_kwargs(self.kind, name, self.spec(name).load(), options)
+
     def names(self) -> list[str]:
         return sorted(self._specs)
 

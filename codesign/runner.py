@@ -178,11 +178,25 @@ class RunResult:
     resumed: int
     seconds: float
     agent: dict[str, Any] = field(default_factory=dict)
+    store_seconds: float = 0.0  # of it, in store transactions of this process
 
     def pareto(self) -> list[EvalRecord]:
         from codesign.results.summary import pareto_records
 
         return pareto_records(self.records, self.problem.objectives)
+
+    def dataframe(self) -> Any:
+        """Every record of the run as a pandas DataFrame, one row per evaluation
+        (columns ``param.<name>``, ``metric.<name>``, state, ...; :mod:`codesign.results.frames`)."""
+        from codesign.results.frames import records_frame
+
+        return records_frame(self.records, self.name)
+
+    def front(self) -> Any:
+        """The Pareto front as a pandas DataFrame, best first by the first objective."""
+        from codesign.results.frames import front_frame
+
+        return front_frame(self.records, self.problem.objectives, self.name)
 
 
 def _takes_problem(factory: Any) -> bool:
@@ -215,6 +229,19 @@ def _guarded(agent: str, options: Mapping[str, Any], doing: str, fn: Callable[..
         raise AgentError(f"agent {agent!r}{opts} failed when {doing}: {reason(exc)}") from exc
 
 
+def problem_normalization(problem: Problem) -> dict[str, Any] | None:
+    """``problem.objective_bounds()`` (recorded with a run, so that ``show``, the dashboard and
+    the report give normalized hypervolumes that compare across stores), or None when the
+    problem has none or they cannot be derived (e.g. every sampled design fails)."""
+    bounds = getattr(problem, "objective_bounds", None)
+    if not callable(bounds):
+        return None
+    try:
+        return bounds()
+    except CodesignError:
+        return None
+
+
 def run_name(problem: Problem, agent: str, seed: int) -> str:
     return f"{problem.name}/{agent}/seed{seed}"
 
@@ -234,6 +261,7 @@ def run(
     meta: Mapping[str, Any] | None = None,
     worker: str = "main",
     share_cache: bool = True,
+    worker_writes: bool | None = None,
 ) -> RunResult:
     """Search ``problem`` with ``agent`` for ``budget`` evaluations, recording into ``store``.
 
@@ -252,6 +280,9 @@ def run(
             a server store) may share one run, each evaluating ``budget`` designs.
         share_cache: reuse metrics of identical designs from every run of the same problem
             version in the store (evaluators are pure), so repeated runs do not pay twice.
+        worker_writes: whether executor workers in other processes write their own records
+            (default: where the store has concurrent writers, i.e. a server; on the embedded
+            store one batched transaction of the driver costs less than one per worker).
     """
     if isinstance(problem, str):
         problem = REGISTRIES["problem"].make(problem)
@@ -276,12 +307,15 @@ def run(
         "problem_version": problem.version,
         **dict(meta or {}),
     }
+    if "normalization" not in run_meta:  # the fixed per-problem box of normalized hypervolume
+        run_meta["normalization"] = problem_normalization(problem)
+    store_s0 = the_store.backend.seconds
     the_run, _ = the_store.create_run(name, run_meta)
     lease = the_run.lease(worker)  # one live process per worker name (one line naming the holder)
     try:
         cache = the_store.metrics_cache(problem.version) if share_cache else {}
         recorder = Recorder(problem, the_run, agent, agent_seed, executor, on_record, budget, worker, cache,
-                            _sink(the_store, the_run, agent, agent_seed, worker, executor), lease)
+                            _sink(the_store, the_run, agent, agent_seed, worker, executor, worker_writes), lease)
         resumed = recorder.done
         t0 = time.perf_counter()
         if recorder.records:
@@ -304,12 +338,19 @@ def run(
     finally:
         lease.release()
     return RunResult(name, the_store.location, problem, recorder.records, resumed,
+<<<<<<< HEAD
                      time.perf_counter() - t0, state)
+=======
+                     time.perf_counter() - t0, the_agent.describe(), the_store.backend.seconds - store_s0)
+>>>>>>> main
 
 
-def _sink(store: Store, run: Run, agent: str, seed: int, worker: str, executor: Any) -> RecordSink | None:
+def _sink(store: Store, run: Run, agent: str, seed: int, worker: str, executor: Any,
+          worker_writes: bool | None) -> RecordSink | None:
     """Executors whose workers run in other processes finish their records themselves."""
     if executor is None or not getattr(executor, "accepts_sink", False) or not getattr(executor, "remote_writes", False):
+        return None
+    if not (store.backend.concurrent_writers if worker_writes is None else worker_writes):
         return None
     import socket
 

@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         return items, evaluator.evaluate({**HW, **design}).values["latency_ms"]
 
     float_bpb = probe.float_result["values"]["bits_per_byte"]
-    rows, points = [], {}
+    rows, points, choices = [], {}, {}
     common = dict(workload=wl, granularity="expert", skip=skip, options=list(options),
                   costs={"latency_ms": latency, "size_bytes": "size_bytes"})
     for u in uniform:
@@ -118,20 +118,27 @@ def main(argv: list[str] | None = None) -> int:
                          f"{diff.mean():+.4f} ± {diff.std(ddof=1) / np.sqrt(len(diff)):.4f}",
                          a.totals["latency_ms"], lat, a.totals["size_bytes"] / 1024, f"{1e3 * a.seconds:.1f}"])
             points.setdefault(label, []).append((a.totals["latency_ms"], float(items.mean())))
+            choices[(label, u)] = a.choice
             exp.log(f"{label} @ {u}: bpb {items.mean():.4f} (uniform {uni_items.mean():.4f})")
     exp.table(["allocation", "weight bits (width×groups)", "predicted loss", "held-out bits/byte",
-               "Δ vs. uniform (paired, ± s.e.)", "group latency ms (budget table)", "whole-model latency ms",
+               "Δ vs. uniform (paired, ± s.e.)", "latency ms (budget table)", "latency ms (cost model, whole design)",
                "group weights KiB", "solve ms"], rows,
               caption=f"**MoE bit allocation vs. uniform at equal latency** (float {float_bpb:.4f} bits/byte on "
                       f"{probe.eval_size} held-out bytes; {len(groups)} groups; bit-serial accelerator, cost model).",
               spec=".4f")
-    _notes(exp, rows, losses, groups)
+    _notes(exp, rows, losses, groups, choices, uniform[0])
     fig, ax = exp.figure(size=(8, 5))
     for label, pts in points.items():
         pts = sorted(pts)
         ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o" if label == "uniform" else "^",
                 ls="-" if label == "uniform" else ":", label=label)
     ax.axhline(float_bpb, color="k", lw=0.8, ls="--", label="float model")
+    top = float_bpb + 1.25 * (max(p[1] for p in points["uniform"]) - float_bpb)
+    for label, pts in points.items():  # points far above uniform are drawn at the top edge, with their value
+        for x, y in pts:
+            if y > top:
+                ax.annotate(f"{label}: {y:.2f} ↑", (x, top), textcoords="offset points", xytext=(4, -12), fontsize=8)
+    ax.set_ylim(float_bpb - 0.05 * (top - float_bpb), top)
     ax.set_xlabel("latency of the allocated groups (ms, cost model, bit-serial accelerator)")
     ax.set_ylabel("held-out bits/byte (lower is better)")
     ax.set_title("MoE: measured-sensitivity allocation vs. uniform bits")
@@ -147,7 +154,8 @@ def _count(choice: dict[str, str]) -> dict[str, int]:
     return out
 
 
-def _notes(exp: Experiment, rows: list[list[Any]], losses: dict[str, Any], groups: list[Any]) -> None:
+def _notes(exp: Experiment, rows: list[list[Any]], losses: dict[str, Any], groups: list[Any],
+           choices: dict[tuple[str, str], dict[str, str]], lowest: str) -> None:
     from scipy.stats import spearmanr
 
     wins: dict[str, list[tuple[float, float]]] = {}
@@ -166,15 +174,24 @@ def _notes(exp: Experiment, rows: list[list[Any]], losses: dict[str, Any], group
     flat = {m: np.array([losses[m][n][o] for n in names for o in opt]) for m in ("fisher", "hessian", "probe")}
     rho = {f"{a}/{b}": spearmanr(flat[a], flat[b]).statistic for a, b in (("fisher", "probe"), ("hessian", "probe"),
                                                                           ("fisher", "hessian"))}
+    low = opt[0]
+    at_low = {m: sorted(g for g, o in c.items() if o == low) for (m, u), c in choices.items() if u == lowest}
+    non_expert = {m: [g for g in v if ".mlp.e" not in g] for m, v in at_low.items()}
+    negative = int((flat["probe"] < 0).sum())
     exp.note("## Reading\n\n" + "\n".join(lines) + "\n\n"
+             f"At the `{lowest}` budget the groups put at {low[1]} bits that are not experts: "
+             + "; ".join(f"`{m}`: {', '.join(v) or 'none'}" for m, v in non_expert.items()) + ". "
              "Rank agreement of the per-(group, option) losses (Spearman): "
-             + ", ".join(f"{k} {v:.3f}" for k, v in rho.items()) + ". "
-             "The budget is the latency of the allocated groups only (attention matmuls stay at 8 bits and are "
-             "not allocated); the whole-model column adds them. The allocator is exact for its additive loss "
-             "model; whether an allocation beats uniform bits is decided by the measured bits/byte, which the "
-             "additive model only predicts. The `probe` losses come from a disjoint test slice; `fisher` and "
-             "`hessian` from the calibration play. `fisher + constraints` adds MC-MoE-style side constraints "
-             "(at least one 3-bit and one 2-bit expert in every MoE layer).")
+             + ", ".join(f"{k} {v:.3f}" for k, v in rho.items()) + f"; {negative} of {flat['probe'].size} "
+             "per-group `probe` losses are negative (measurement noise on the sensitivity slice, which the "
+             "allocator exploits as if it were real).\n\n"
+             "The workload lists the model's linear layers only (its attention score and value products are not "
+             "layers there), so every layer is allocated, and the cost model's latency of each whole design equals "
+             "the budget table's total: the per-layer costs are additive. The allocator is exact for its additive "
+             "loss model; whether an allocation beats uniform bits is decided by the measured bits/byte, which the "
+             "additive model only predicts. The `probe` losses come from a test slice disjoint from the evaluation "
+             "bytes; `fisher` and `hessian` from the calibration play. `fisher + constraints` adds MC-MoE-style "
+             "side constraints (at least one 3-bit and one 2-bit expert in every MoE layer) and shows their price.")
 
 
 if __name__ == "__main__":

@@ -78,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
                                                      exp.log(f"{done}/{total} {rec.state.value}") if done % 20 == 0 else None))
     wall = time.perf_counter() - t0
     recs = result.records
+    if result.resumed:  # a resumed run (e.g. a report from an existing --store): the evaluations' own time
+        wall = sum(r.eval_seconds for r in recs)
+        exp.note(f"Resumed from {result.resumed} stored evaluations: wall time below is the sum of the "
+                 f"evaluations' own times (agent overhead not included).")
     objectives = problem.objectives
     metric = objectives[0].name
     front = sorted(pareto_records(recs, objectives), key=lambda r: r.metrics.values[metric])
@@ -85,11 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     pes = sorted({str(r.design["pe_type"]) for r in front})
     arrays = sorted({f"{r.design['array_rows']}x{r.design['array_cols']}" for r in front})
     mixed = [r for r in front if len(set(bits_of(r.design))) > 1]
-    full_probes = getattr(problem.evaluators[0], "full_probes", None)
+    # probe measurements at full fidelity that no cache answered (for multi-fidelity: the promotions)
+    full_probes = sum(1 for r in full if not r.metrics.breakdown.get("cached", False))
     exp.table(["quantity", "value"], [
         ["problem", problem.name], ["agent / seed", f"{a.agent} / {exp.seed}"], ["evaluations", len(recs)],
         ["feasible records", sum(r.ok for r in recs)], ["full-fidelity records", len(full)],
-        ["full probes run" if full_probes is not None else "fidelity", full_probes if full_probes is not None else "full"],
+        ["fidelity", a.fidelity], ["full-fidelity probe measurements", full_probes],
         ["search wall time (s)", round(wall, 1)], ["evaluations / s", round(len(recs) / wall, 3)],
         ["feasible random designs (space.sample, cost model)", f"{feas['feasible']}/{feas['n']} ({feas['share']:.0%})"],
         ["front size (full fidelity)", len(front)], ["PE families on the front", ", ".join(pes)],

@@ -5,6 +5,7 @@
 #   postgresql  - a real server for the shared-store tests (started by the tests on loopback)
 #   dataset-fashion-mnist - real images for the Fashion-MNIST accuracy probe
 # Packages already present are skipped; uses apt-get as root, `sudo -n apt-get` otherwise.
+# With arguments, only those of the packages above (e.g. `install-system-deps.sh dataset-fashion-mnist`).
 set -eu
 
 missing=""
@@ -12,6 +13,13 @@ command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 command -v yosys >/dev/null 2>&1 || missing="$missing yosys"
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"
 dpkg -s dataset-fashion-mnist >/dev/null 2>&1 || missing="$missing dataset-fashion-mnist"
+if [ "$#" -gt 0 ]; then  # only the named packages (e.g. `make demo`: the dataset of its problem)
+    only=""
+    for pkg in $missing; do
+        for want in "$@"; do [ "$pkg" = "$want" ] && only="$only $pkg"; done
+    done
+    missing="$only"
+fi
 [ -z "$missing" ] && exit 0
 
 if [ "$(id -u)" = "0" ]; then

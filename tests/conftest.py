@@ -18,6 +18,19 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 
 @pytest.fixture(scope="session")
+def skip_unless_ci() -> object:
+    """``skip_unless_ci(reason)``: skip a test whose data or tool is missing here, but fail it in
+    CI (``CI`` set), where everything the tests need is installed."""
+
+    def skip(reason: str) -> None:
+        if os.environ.get("CI"):
+            pytest.fail(f"must run in CI, but {reason}")
+        pytest.skip(reason)
+
+    return skip
+
+
+@pytest.fixture(scope="session")
 def synth_plugin() -> str:
     from codesign.registry import load_plugin
 

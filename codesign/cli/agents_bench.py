@@ -309,22 +309,26 @@ def _command(args: argparse.Namespace, problems: list[str], agents: list[str]) -
 
 def _run_all(jobs: list[tuple[str, str, int, int, dict[str, Any], str]], batch: int, store: str,
              workers: int) -> list[dict[str, Any]]:
+    from codesign.cli.progress import steps
+
     def where(problem: str) -> str:
         return os.path.join(store, problem.replace("/", "_"))
 
-    def report(i: int, o: dict[str, Any]) -> None:
+    def report(step: Any, i: int, o: dict[str, Any]) -> None:
         what = f"error {o['error']}" if "error" in o else f"{len(o['records'])} evaluations, {o['wall_s']:.1f} s"
-        print(f"[{i}/{len(jobs)}] {o['problem']} {o['agent']}{o['label']} seed {o['seed']}: {what}",
-              file=sys.stderr, flush=True)
+        step(log=f"[{i}/{len(jobs)}] {o['problem']} {o['agent']}{o['label']} seed {o['seed']}: {what}")
 
     outs = []
-    if workers <= 1:
-        for i, (p, a, s, b, kw, lab) in enumerate(jobs, 1):
-            outs.append(_one(p, a, s, b, batch, where(p), kw, lab))
-            report(i, outs[-1])
-        return outs
-    with ProcessPoolExecutor(workers) as pool:
-        futs = [pool.submit(_one, p, a, s, b, batch, where(p), kw, lab) for p, a, s, b, kw, lab in jobs]
-        for i, fut in enumerate(as_completed(futs), 1):
-            report(i, fut.result())
-        return [f.result() for f in futs]
+    # a progress bar over the runs (with ETA) on stderr; one line per finished run above it
+    with steps(f"bench agents: {len(jobs)} runs", len(jobs)) as step:
+        if workers <= 1:
+            for i, (p, a, s, b, kw, lab) in enumerate(jobs, 1):
+                step(0, status=f"{p} {a}{lab} seed {s}")
+                outs.append(_one(p, a, s, b, batch, where(p), kw, lab))
+                report(step, i, outs[-1])
+            return outs
+        with ProcessPoolExecutor(workers) as pool:
+            futs = [pool.submit(_one, p, a, s, b, batch, where(p), kw, lab) for p, a, s, b, kw, lab in jobs]
+            for i, fut in enumerate(as_completed(futs), 1):
+                report(step, i, fut.result())
+            return [f.result() for f in futs]

@@ -12,6 +12,8 @@ BENCHES = {
     "sim": ("codesign.cli.sim", "add_bench_arguments", "bench_sim_command"),
     "agents": ("codesign.cli.agents_bench", "add_bench_arguments", "bench_agents_command"),
     "cost": ("codesign.cli.cost", "add_bench_arguments", "bench_cost_command"),
+    "store": ("codesign.cli.store_bench", "add_bench_arguments", "bench_store_command"),
+    "torture": ("codesign.cli.torture", "add_bench_arguments", "bench_torture_command"),
 }
 
 

@@ -35,16 +35,30 @@ def handle(args: argparse.Namespace) -> int:
         table = Table(title=kind, title_justify="left", show_header=False)
         table.add_column("name", style="bold")
         table.add_column("summary")
+        if kind == "envs":
+            table.add_column("build with")
         for e in entries:
-            table.add_row(e["name"], e["summary"])
+            table.add_row(e["name"], e["summary"], *([e["build"]] if kind == "envs" else []))
         con.print(table)
     return 0
+
+
+def env_builder(name: str) -> str:
+    """How to build a registered env: gymnasium ids by ``gymnasium.make``, the rest (PettingZoo
+    ParallelEnvs, plugins' envs) by ``codesign.make_env``."""
+    from codesign.envs import GYM_ENVS, PETTINGZOO_ENVS
+
+    if name in GYM_ENVS:
+        return "gymnasium.make"
+    return "codesign.make_env (PettingZoo ParallelEnv)" if name in PETTINGZOO_ENVS else "codesign.make_env"
 
 
 def _entry(spec: Any) -> dict[str, Any]:
     """A catalogue row; problems add what their factory's ``catalog_info()`` says (what searches
     bits and what opposes lowering them), read without building the problem."""
     out = {"name": spec.name, "summary": spec.describe()}
+    if spec.kind == "env":
+        out["build"] = env_builder(spec.name)
     if spec.kind == "problem":
         from codesign.errors import RegistryError
 

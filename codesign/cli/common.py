@@ -1,4 +1,5 @@
-"""Helpers shared by the subcommands: JSON output, YAML configs, tables."""
+"""Helpers shared by the subcommands: JSON output, YAML configs, consoles, problems with their
+parameter check."""
 
 from __future__ import annotations
 
@@ -47,15 +48,76 @@ def load_yaml(path: str) -> dict[str, Any]:
 
 
 def console(stderr: bool = False) -> Any:
+    """A rich console with markup off: names such as ``digits-accel[tiny]/tpe/seed0`` print as
+    they are (rich would read ``[tiny]`` as a style tag and drop it)."""
     from rich.console import Console
 
-    con = Console(stderr=stderr, highlight=False, soft_wrap=False)
+    con = Console(stderr=stderr, highlight=False, soft_wrap=False, markup=False)
     if not con.is_terminal:
-        con = Console(stderr=stderr, highlight=False, soft_wrap=False, width=120)
+        con = Console(stderr=stderr, highlight=False, soft_wrap=False, markup=False, width=120)
     return con
+
+
+def build_problem_checked(spec: dict[str, Any], strict: bool = False) -> Any:
+    """Build the problem of a spec; its parameter check's warnings print as one line each on
+    stderr (``codesign: warning: ...``), or fail the command under ``strict``."""
+    import warnings
+
+    from codesign.config import build_problem
+    from codesign.errors import ParameterWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ParameterWarning)
+        problem = build_problem(spec)
+    for w in caught:
+        if not issubclass(w.category, ParameterWarning):
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+            continue
+        if strict:
+            raise ConfigError(f"{w.message} (an error under --strict)")
+        sys.stderr.write(f"codesign: warning: {' '.join(str(w.message).split())}\n")
+    return problem
 
 
 def fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
+
+
+def check_output_path(path: str) -> None:
+    """An output file must be a new or a regular file in an existing directory: never a
+    directory, a device, a FIFO or a symbolic link (writing would replace or follow it)."""
+    import stat
+
+    if os.path.islink(path):
+        raise ConfigError(f"-o must be a regular file, but {path!r} is a symbolic link (give its target instead)")
+    if os.path.exists(path):
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise ConfigError(f"-o must be a file, but {path!r} is a directory")
+        if not stat.S_ISREG(mode):
+            raise ConfigError(f"-o must be a regular file, but {path!r} is a device, FIFO or socket")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise ConfigError(f"-o must be in an existing directory, but {parent!r} does not exist")
+
+
+def write_file(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (a fresh temporary file in the same directory, renamed)."""
+    import tempfile
+
+    check_output_path(path)
+    parent = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=parent)
+    except OSError as exc:
+        raise ConfigError(f"-o {path!r} cannot be written: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import Any
 
@@ -45,15 +44,11 @@ def handle_dashboard(args: argparse.Namespace) -> int:
 
 
 def handle_report(args: argparse.Namespace) -> int:
+    from codesign.cli.common import check_output_path, write_file
     from codesign.dashboard.report import build_report
 
-    parent = os.path.dirname(os.path.abspath(args.output))
-    if not os.path.isdir(parent):
-        raise ConfigError(f"-o must be in an existing directory, but {parent!r} does not exist")
+    check_output_path(args.output)  # never a directory, a device or a symbolic link
     text = build_report(args.store)
-    tmp = args.output + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, args.output)
+    write_file(args.output, text)
     sys.stderr.write(f"report written to {args.output} ({len(text) // 1024} KiB, self-contained)\n")
     return 0

@@ -22,6 +22,7 @@ SUBCOMMANDS = (
     "codesign.cli.bench",
     "codesign.cli.validate",
     "codesign.cli.dashboard",
+    "codesign.cli.optuna_dashboard",
     "codesign.cli.probe",
     "codesign.cli.allocate",
 )
@@ -60,6 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from codesign.errors import CodesignError
 
     parser = build_parser()
+    args = None
     try:
         args = parser.parse_args(argv)
         if not getattr(args, "handler", None):
@@ -70,6 +72,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code) if isinstance(exc.code, int) else 2
     except CodesignError as exc:
         sys.stderr.write(f"codesign: error: {one_line(exc)}\n")
+        return 2
+    except ModuleNotFoundError as exc:  # an optional extra that is not installed: one line naming it
+        from codesign.errors import missing_extra
+
+        command = getattr(args, "command", None)
+        extra = missing_extra(exc, f"`codesign {command}`" if command else "this command")
+        if extra is None:
+            raise
+        sys.stderr.write(f"codesign: error: {one_line(extra)}\n")
         return 2
     except KeyboardInterrupt:
         sys.stderr.write("codesign: interrupted\n")

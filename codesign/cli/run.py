@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 import time
 from typing import Any
 
 from codesign.errors import ConfigError
 
-CONFIG_KEYS = {"problem", "space", "agent", "agent_kwargs", "budget", "seed", "store", "batch_size", "plugins", "name",
-               "executor", "workers", "worker", "eval_timeout", "ray_address", "constraints", "max_accuracy_drop"}
 DEFAULT_PROBLEM = "digits-accel"
+
+
+def __getattr__(name: str) -> Any:
+    if name == "CONFIG_KEYS":  # the YAML keys (pydantic loads only when asked)
+        from codesign.cli.config_schema import CONFIG_KEYS
+
+        return CONFIG_KEYS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def add_parser(subparsers: Any) -> None:
@@ -47,6 +54,8 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--name", help="run name (default <problem>/<agent>/seed<seed>)")
     p.add_argument("--json", action="store_true", help="print one JSON document (summary and Pareto front)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--strict", action="store_true",
+                   help="fail when a space parameter is read by no evaluator (default: a warning)")
     p.set_defaults(handler=handle)
 
 
@@ -66,71 +75,39 @@ def _parse_opts(items: list[str]) -> dict[str, Any]:
 
 
 def resolve(args: argparse.Namespace) -> dict[str, Any]:
-    """Merge the YAML config and the flags; validate types. Writes nothing."""
+    """Merge the YAML config and the flags, validate them against the config schema
+    (:mod:`codesign.cli.config_schema`; path-precise one-line errors) and fill the defaults.
+    Writes nothing."""
     from codesign.cli.common import load_yaml
+    from codesign.cli.config_schema import Named, validate_run_config
 
-    cfg: dict[str, Any] = {}
-    if args.config:
-        cfg = load_yaml(args.config)
-        unknown = sorted(set(cfg) - CONFIG_KEYS)
-        if unknown:
-            raise ConfigError(f"config keys must be among {sorted(CONFIG_KEYS)}, but got unknown {unknown}")
+    cfg: dict[str, Any] = load_yaml(args.config) if args.config else {}
     flags = {
         "problem": args.problem, "space": args.space, "agent": args.agent, "budget": args.budget, "seed": args.seed,
         "store": args.store, "batch_size": args.batch_size, "name": args.name,
         "executor": args.executor, "workers": args.workers, "worker": args.worker,
         "eval_timeout": args.eval_timeout, "ray_address": args.ray_address,
     }
-    for k, v in flags.items():
-        if v is not None:
-            cfg[k] = v
-    for key in ("name", "worker", "store", "ray_address", "executor"):
-        if cfg.get(key) is not None and not isinstance(cfg[key], str):
-            raise ConfigError(f"{key} must be a string, but got {cfg[key]!r}")
-    agent = cfg.get("agent", "random")
-    kwargs = cfg.get("agent_kwargs") or {}
-    if not isinstance(kwargs, dict):
-        raise ConfigError(f"agent_kwargs must be a mapping, but got {kwargs!r}")
-    if isinstance(agent, dict):
-        unknown = sorted(set(agent) - {"name", "kwargs"})
-        inner = agent.get("kwargs") or {}
-        if unknown or not isinstance(inner, dict):
-            raise ConfigError(f"agent must be a name or {{name, kwargs: mapping}}, but got {agent!r}")
-        kwargs = {**inner, **kwargs}
-        agent = agent.get("name")
-    cfg["agent"] = agent
-    cfg["agent_kwargs"] = {**kwargs, **_parse_opts(args.agent_opt)}
-    if any(not isinstance(k, str) for k in cfg["agent_kwargs"]):
-        raise ConfigError(f"agent_kwargs keys must be names, but got {sorted(map(repr, cfg['agent_kwargs']))}")
-    plugins = cfg.get("plugins") or []
-    if isinstance(plugins, str):
-        plugins = [plugins]
-    if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
-        raise ConfigError(f"plugins must be a list of Python file paths, but got {plugins!r}")
-    cfg["plugins"] = list(plugins) + list(args.plugin)
-    cons = cfg.get("constraints") or []
-    if isinstance(cons, str):
-        cons = [cons]
-    cfg["constraints"] = list(cons) + list(args.constraint)
+    cfg.update({k: v for k, v in flags.items() if v is not None})
+    valid = validate_run_config(cfg)
+    agent = valid.agent if valid.agent is not None else "random"
+    kwargs = dict(valid.agent_kwargs or {})
+    if isinstance(agent, Named):
+        kwargs = {**agent.kwargs, **kwargs}
+        agent = agent.name
+    out = {k: getattr(valid, k) for k in type(valid).model_fields if getattr(valid, k) is not None}
+    out.update({
+        "problem": cfg.get("problem", DEFAULT_PROBLEM), "space": cfg.get("space"),  # as written: problem specs
+        "agent": agent, "agent_kwargs": {**kwargs, **_parse_opts(args.agent_opt)},
+        "plugins": list(valid.plugins or []) + list(args.plugin),
+        "constraints": list(valid.constraints or []) + list(args.constraint),
+    })
     if args.max_accuracy_drop is not None:
-        cfg["max_accuracy_drop"] = args.max_accuracy_drop
-    cfg.setdefault("problem", DEFAULT_PROBLEM)
-    cfg.setdefault("budget", 100)
-    cfg.setdefault("seed", 0)
-    cfg.setdefault("store", "runs/default")
-    cfg.setdefault("batch_size", 1)
-    cfg.setdefault("executor", None)
-    cfg.setdefault("workers", 1)
-    cfg.setdefault("worker", "main")
-    for key, low in (("budget", 1), ("seed", 0), ("batch_size", 1), ("workers", 1)):
-        v = cfg[key]
-        if isinstance(v, bool) or not isinstance(v, int) or v < low:
-            raise ConfigError(f"{key} must be an integer >= {low}, but got {v!r}")
-    if not isinstance(cfg["agent"], str):
-        raise ConfigError(f"agent must be a name, but got {cfg['agent']!r}")
-    if not isinstance(cfg["store"], str) or not cfg["store"].strip():
-        raise ConfigError(f"store must be a directory path or URL, but got {cfg['store']!r}")
-    return cfg
+        out["max_accuracy_drop"] = args.max_accuracy_drop
+    for key, default in (("budget", 100), ("seed", 0), ("store", "runs/default"), ("batch_size", 1),
+                         ("executor", None), ("workers", 1), ("worker", "main")):
+        out.setdefault(key, default)
+    return out
 
 
 def _terminate_as_interrupt() -> Any:
@@ -143,42 +120,37 @@ def _terminate_as_interrupt() -> Any:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from codesign.cli.common import console, print_json
-    from codesign.config import build_problem, problem_spec
+    from codesign.cli.common import build_problem_checked, console, print_json
+    from codesign.cli.main import one_line
+    from codesign.cli.progress import SearchProgress, steps
+    from codesign.config import problem_spec
     from codesign.executors import make_executor
     from codesign.registry import REGISTRIES
-    from codesign.runner import run
+    from codesign.runner import problem_normalization, run
 
     cfg = resolve(args)
     spec = problem_spec(cfg["problem"], cfg.get("space"), cfg["plugins"], cfg["constraints"],
                         cfg.get("max_accuracy_drop"))
-    problem = build_problem(spec)
-    REGISTRIES["agent"].spec(cfg["agent"])  # unknown agent -> error before anything runs
+    problem = build_problem_checked(spec, strict=args.strict)
+    REGISTRIES["agent"].check_options(cfg["agent"], cfg["agent_kwargs"])  # unknown agent/options: before any work
     executor = make_executor(cfg["executor"], cfg["workers"], spec, cfg.get("eval_timeout"), cfg.get("ray_address"))
     out = console(stderr=True)
     show_progress = not args.json and not args.quiet
+    # the fixed box of normalized hypervolume: derived once per problem version (then cached)
+    with steps(f"objective bounds of {problem.name} (once per problem version)", None, show_progress, out,
+               transient=True):
+        normalization = problem_normalization(problem)
     progress = None
-    on_record = None
     if show_progress:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                            TimeElapsedColumn(), console=out, transient=False)
-        task = progress.add_task(f"{problem.name} / {cfg['agent']}", total=cfg["budget"])
-
-        started = []
-
-        def on_record(rec: Any, done: int, budget: int) -> None:
-            if not started:  # start at the first record, after every check has passed
-                progress.start()
-                started.append(True)
-            progress.update(task, completed=done)
+        progress = SearchProgress(f"{problem.name} / {cfg['agent']}", cfg["budget"], problem.directions,
+                                  [o.name for o in problem.objectives], search_hypervolume(normalization), out)
     t0 = time.perf_counter()
     previous = _terminate_as_interrupt()
     try:
         result = run(problem, cfg["agent"], cfg["budget"], cfg["seed"], cfg["store"], batch_size=cfg["batch_size"],
-                     agent_kwargs=cfg["agent_kwargs"], name=cfg.get("name"), executor=executor, on_record=on_record,
-                     worker=str(cfg["worker"]))
+                     agent_kwargs=cfg["agent_kwargs"], name=cfg.get("name"), executor=executor,
+                     on_record=progress.on_record if progress else None, worker=str(cfg["worker"]),
+                     meta={"normalization": normalization})
     finally:
         signal.signal(signal.SIGTERM, previous)
         if progress is not None:
@@ -190,12 +162,31 @@ def handle(args: argparse.Namespace) -> int:
 
     doc = front_document(Store(result.store, create=False), [result.name])
     doc.update({"run": result.name, "resumed_from": result.resumed, "wall_seconds": round(wall, 3)})
+    all_failed = bool(result.records) and all(r.state.value == "failed" for r in result.records)
     if args.json:
         print_json(doc)
-        return 0
-    if result.resumed:
-        out.print(f"resumed run {result.name!r} at {result.resumed} evaluations")
-    print_front(doc, console())
-    console().print(f"\n{len(result.records)} evaluations in {wall:.1f} s; store: {result.store} "
-                    f"(inspect with `codesign show --store {result.store}`)")
+    else:
+        if result.resumed:
+            out.print(f"resumed run {result.name!r} at {result.resumed} evaluations")
+        print_front(doc, console())
+        console().print(f"\n{len(result.records)} evaluations in {wall:.1f} s; store: {result.store} "
+                        f"(inspect with `codesign show --store {result.store} --run '{result.name}'`)")
+    if all_failed:
+        from codesign.results.summary import failure_reasons
+
+        reasons = "; ".join(f"{n} x {reason}" for reason, n in failure_reasons(result.records)[:3])
+        sys.stderr.write(f"codesign: error: every evaluation of run {result.name!r} failed ({len(result.records)}); "
+                         f"most common reasons: {one_line(reasons)}\n")
+        return 1
     return 0
+
+
+def search_hypervolume(normalization: dict[str, Any] | None) -> Any:
+    """The hypervolume shown while a search runs: normalized by the problem's fixed bounds, or
+    None (front size only) when the problem has none."""
+    if normalization is None:
+        return None
+    from codesign.results.pareto import Normalization, normalized_hypervolume
+
+    norm = Normalization.from_dict(normalization)
+    return lambda pts: normalized_hypervolume(pts, norm)

@@ -18,14 +18,15 @@ def add_parser(subparsers: Any) -> None:
     p.set_defaults(handler=handle_show)
     e = subparsers.add_parser("export", help="export every evaluation of a store as CSV or JSON")
     e.add_argument("--store", required=True, help="store directory or database URL")
-    e.add_argument("--format", required=True, choices=("csv", "json"))
+    e.add_argument("--format", required=True, choices=("csv", "json", "optuna"),
+                   help="csv / json (one row per evaluation), or optuna: an optuna journal file (-o)")
     e.add_argument("-o", "--output", help="output file (default stdout)")
     e.set_defaults(handler=handle_export)
 
 
 def front_document(store: Any, runs: list[str] | None = None) -> dict[str, Any]:
     """Summary of the runs of a store: per run counts and hypervolume; per problem the front."""
-    from codesign.results.summary import pareto_records, run_summary, shared_reference
+    from codesign.results.summary import hv_basis, pareto_records, run_summary
 
     selected = [store.open_run(n) for n in runs] if runs else store.runs()
     by_problem: dict[str, list[Any]] = {}
@@ -35,17 +36,25 @@ def front_document(store: Any, runs: list[str] | None = None) -> dict[str, Any]:
     for problem, prs in by_problem.items():
         objectives = prs[0].objectives
         recs = {r.name: r.records() for r in prs}
-        ref = shared_reference(list(recs.values()), objectives)
+        basis = hv_basis(list(recs.values()), objectives, [r.meta.get("normalization") for r in prs])
         all_recs = [x for rs in recs.values() for x in rs]
         front = pareto_records(all_recs, objectives)
         run_of = {id(x): name for name, rs in recs.items() for x in rs}
         doc["problems"].append({
             "problem": problem,
             "objectives": [o.to_dict() for o in objectives],
-            "reference_point": ref,
+            "reference_point": basis.reference_point,
+            "hypervolume_kind": basis.kind,
+            "hypervolume_basis": basis.describe(),
+            "normalization": basis.normalization.to_dict() if basis.normalization else None,
             "runs": [{"name": r.name, "agent": r.meta.get("agent"), "seed": r.meta.get("seed"),
+<<<<<<< HEAD
                       "budget": r.meta.get("budget"), **run_summary(recs[r.name], objectives, ref),
                       "agent_fallbacks": agent_fallbacks(r.meta)} for r in prs],
+=======
+                      "budget": r.meta.get("budget"), **run_summary(recs[r.name], objectives, basis.ref, basis)}
+                     for r in prs],
+>>>>>>> main
             "pareto_front": [{"run": run_of[id(x)], "number": x.number, "design": x.design.to_dict(),
                               "objectives": {o.name: x.metrics.values[o.name] for o in objectives},
                               "metrics": x.metrics.values}
@@ -54,6 +63,7 @@ def front_document(store: Any, runs: list[str] | None = None) -> dict[str, Any]:
     return doc
 
 
+<<<<<<< HEAD
 def agent_fallbacks(meta: dict[str, Any]) -> dict[str, int]:
     """Fallbacks the run's agent recorded (``describe()["fallbacks"]``), summed over its workers."""
     out: dict[str, int] = {}
@@ -64,6 +74,9 @@ def agent_fallbacks(meta: dict[str, Any]) -> dict[str, int]:
 
 
 def print_front(doc: dict[str, Any], con: Any, max_rows: int = 30) -> None:
+=======
+def print_front(doc: dict[str, Any], con: Any, max_rows: int = 30, max_reasons: int = 5) -> None:
+>>>>>>> main
     from rich.table import Table
 
     from codesign.cli.common import fmt
@@ -71,35 +84,73 @@ def print_front(doc: dict[str, Any], con: Any, max_rows: int = 30) -> None:
     for prob in doc["problems"]:
         objs = [o["name"] for o in prob["objectives"]]
         runs = Table(title=f"runs of {prob['problem']}", title_justify="left")
-        for col in ("run", "evaluations", "complete", "infeasible", "failed", "orphaned", "pareto", "hypervolume"):
-            runs.add_column(col, justify="right" if col != "run" else "left")
+        hv_col = "HV (norm.)" if prob.get("hypervolume_kind") == "normalized" else "HV (raw)"
+        for col in ("run", "evals", "complete", "infeasible", "failed", "orphaned", "front", hv_col):
+            # numbers keep their width; a long run name folds onto more lines (never cut: --run takes it)
+            runs.add_column(col, justify="right", no_wrap=True) if col != "run" else \
+                runs.add_column(col, overflow="fold", ratio=1)
         for r in prob["runs"]:
             runs.add_row(r["name"], str(r["evaluations"]), str(r["complete"]), str(r["infeasible"]), str(r["failed"]),
                          str(r["orphaned"]), str(r["pareto_size"]),
                          fmt(r["hypervolume"]) if r["hypervolume"] is not None else "-")
         con.print(runs)
+<<<<<<< HEAD
         for r in prob["runs"]:  # degraded agent steps, by reason (no silent fallbacks)
             for reason, count in r.get("agent_fallbacks", {}).items():
                 con.print(f"agent fallback in {r['name']}: {count} × {reason}", markup=False)
         ref = prob["reference_point"]
         if ref:
             con.print("hypervolume reference point: " + ", ".join(f"{n}={fmt(v)}" for n, v in zip(objs, ref)))
+=======
+        for r in prob["runs"]:
+            reasons = r.get("failure_reasons") or []
+            if reasons:
+                con.print(f"failed evaluations of {r['name']}, by reason:")
+                for item in reasons[:max_reasons]:
+                    con.print(f"  {item['count']:>6} x {item['reason']}")
+                if len(reasons) > max_reasons:
+                    con.print(f"  ... {len(reasons) - max_reasons} more reasons (codesign export --format json)")
+        if prob.get("hypervolume_kind"):
+            con.print(prob["hypervolume_basis"])
+>>>>>>> main
         front = prob["pareto_front"]
-        table = Table(title=f"Pareto front ({len(front)} designs)", title_justify="left")
         hw_cols = [c for c in ("pe_type", "array_rows", "array_cols", "glb_kb") if front and c in front[0]["design"]]
         headers = {"array_rows": "rows", "array_cols": "cols", "pe_type": "pe"}
-        for col in ["#"] + objs + hw_cols + ["w bits", "a bits"]:
-            table.add_column(headers.get(col, col), no_wrap=True,
-                             justify="left" if col in ("pe_type", "w bits", "a bits") else "right")
+        cols = ["#"] + objs + hw_cols + ["w bits", "a bits"]
+        cells = []
         for p in front[:max_rows]:
             d = p["design"]
             w = [str(d[k]) for k in d if k.startswith("w_bits.")]
             a = [str(d[k]) for k in d if k.startswith("a_bits.")]
-            table.add_row(str(p["number"]), *(fmt(p["objectives"][o]) for o in objs), *(fmt(d[c]) for c in hw_cols),
-                          _bits(w), _bits(a))
+            cells.append([str(p["number"]), *(fmt(p["objectives"][o]) for o in objs), *(fmt(d[c]) for c in hw_cols),
+                          _bits(w), _bits(a)])
+        keep = _fit_columns([headers.get(c, c) for c in cols], cells, con.width,
+                            drop_order=[cols.index(c) for c in ("a bits", "w bits", "glb_kb", "array_cols", "array_rows",
+                                                                "#") if c in cols])
+        table = Table(title=f"Pareto front ({len(front)} designs)", title_justify="left")
+        for i in keep:
+            table.add_column(headers.get(cols[i], cols[i]), no_wrap=True,
+                             justify="left" if cols[i] in ("pe_type", "w bits", "a bits") else "right")
+        for row in cells:
+            table.add_row(*(row[i] for i in keep))
+        if len(keep) < len(cols):
+            hidden = [headers.get(cols[i], cols[i]) for i in range(len(cols)) if i not in keep]
+            table.caption = f"hidden to fit {con.width} columns: {', '.join(hidden)} (see --json)"
         con.print(table)
         if len(front) > max_rows:
             con.print(f"... {len(front) - max_rows} more (use --json or `codesign export`)")
+
+
+def _fit_columns(headers: list[str], rows: list[list[str]], width: int, drop_order: list[int]) -> list[int]:
+    """Indices of the columns to show so that the table fits ``width`` characters, dropping
+    columns in ``drop_order`` first (a rich table cell takes its text plus 3 characters)."""
+    need = [max([len(h)] + [len(r[i]) for r in rows]) + 3 for i, h in enumerate(headers)]
+    keep = list(range(len(headers)))
+    for i in drop_order:
+        if sum(need[j] for j in keep) + 1 <= width:
+            break
+        keep.remove(i)
+    return keep
 
 
 def _bits(values: list[str], limit: int = 12) -> str:
@@ -127,50 +178,34 @@ def handle_export(args: argparse.Namespace) -> int:
     from codesign.results.export import export_rows, to_csv, to_json
     from codesign.results.store import Store
 
+    from codesign.cli.common import check_output_path, write_file
+
     if args.output:
         check_output_path(args.output)
     store = Store(args.store, create=False, read_only=True)
+    if args.format == "optuna":
+        if not args.output:
+            raise ConfigError("--format optuna writes an optuna journal file: give it with -o FILE")
+        import tempfile
+
+        from codesign.results.optuna_export import to_journal
+
+        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(args.output) + ".", suffix=".tmp",
+                                   dir=os.path.dirname(os.path.abspath(args.output)))
+        os.close(fd)
+        try:
+            n = to_journal(store, tmp)
+            check_output_path(args.output)
+            os.replace(tmp, args.output)  # a fresh journal, never appended to an existing file
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        sys.stderr.write(f"{n} records written to the optuna journal {args.output} "
+                         f"(optuna-dashboard {args.output}, or codesign optuna-dashboard --store {args.store})\n")
+        return 0
     text = to_csv(export_rows(store)) if args.format == "csv" else to_json(store) + "\n"
     if args.output:
         write_file(args.output, text)
     else:
         sys.stdout.write(text)
     return 0
-
-
-def check_output_path(path: str) -> None:
-    """An output file must be a new or a regular file in an existing directory: never a
-    directory, a device, a FIFO or a symbolic link (writing would replace or follow it)."""
-    import stat
-
-    if os.path.islink(path):
-        raise ConfigError(f"-o must be a regular file, but {path!r} is a symbolic link (give its target instead)")
-    if os.path.exists(path):
-        mode = os.stat(path).st_mode
-        if stat.S_ISDIR(mode):
-            raise ConfigError(f"-o must be a file, but {path!r} is a directory")
-        if not stat.S_ISREG(mode):
-            raise ConfigError(f"-o must be a regular file, but {path!r} is a device, FIFO or socket")
-    parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent):
-        raise ConfigError(f"-o must be in an existing directory, but {parent!r} does not exist")
-
-
-def write_file(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (a fresh temporary file in the same directory, renamed)."""
-    import tempfile
-
-    check_output_path(path)
-    parent = os.path.dirname(os.path.abspath(path))
-    try:
-        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=parent)
-    except OSError as exc:
-        raise ConfigError(f"-o {path!r} cannot be written: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

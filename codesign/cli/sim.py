@@ -127,11 +127,13 @@ def gemm_command(args: argparse.Namespace) -> int:
     if args.json:
         print_json(doc)
     else:
+        from rich.markup import escape
+
         from codesign.cli.common import console
 
         con = console()
-        con.print(f"[bold]{doc['pe']}[/] {args.m}x{args.n}x{args.k}  w{args.w_bits} a{args.a_bits}  "
-                  f"array {args.array[0]}x{args.array[1]}  order {args.order}")
+        con.print(f"[bold]{escape(str(doc['pe']))}[/] {args.m}x{args.n}x{args.k}  w{args.w_bits} a{args.a_bits}  "
+                  f"array {args.array[0]}x{args.array[1]}  order {args.order}", markup=True)
         con.print(f"cycles {res.cycles} (compute {res.compute_cycles}, overhead "
                   f"{res.overhead_cycles}), cycles/MAC {doc['cycles_per_mac']:.4g}, "
                   f"verified {doc['verified']}, {seconds * 1e3:.1f} ms")
@@ -208,6 +210,7 @@ def bench_sim_command(args: argparse.Namespace) -> int:
     if getattr(args, "json", False):
         print_json(doc)
         return 0
+    from rich.markup import escape
     from rich.table import Table
 
     from codesign.cli.common import console
@@ -235,8 +238,8 @@ def bench_sim_command(args: argparse.Namespace) -> int:
     con.print(f"weight-serial compute cycles 4→8 bits: ×{s['weight_serial_cycles_ratio_8_over_4']:.2f}; "
               f"LUT lookups per weight bit: {s['lut_lookups_per_weight_bit']}")
     if misses:
-        con.print(f"[bold red]goal missed[/] by: {', '.join(misses)} (ratio goal ≤ {doc['serial_ratio_goal']} × "
-                  f"work units per MAC; RTL speed-up goal ≥ {doc['rtl_speedup_goal']:.0f}x)")
+        con.print(f"[bold red]goal missed[/] by: {escape(', '.join(misses))} (ratio goal ≤ {doc['serial_ratio_goal']} × "
+                  f"work units per MAC; RTL speed-up goal ≥ {doc['rtl_speedup_goal']:.0f}x)", markup=True)
     return 0
 
 

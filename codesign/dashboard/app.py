@@ -40,6 +40,23 @@ def _columns(rows: list[dict[str, Any]], objectives: list[str]) -> list[dict[str
              "pinned": "left" if k in ("run", "number") else None} for k in order]
 
 
+def runs_columns(hv_kind: str) -> list[dict[str, Any]]:
+    """Column definitions of the runs table: they share the card's width (flex), so the table
+    never scrolls sideways; the run name takes the most and wraps rather than being cut."""
+    cols = ["run", "problem", "agent", "seed", "evaluations", "budget", "complete", "infeasible", "failed",
+            "pareto", "hypervolume"]
+    names = {"evaluations": "evals", "pareto": "front",
+             "hypervolume": {"normalized": "HV (norm.)", "raw": "HV (raw)"}.get(hv_kind, "HV")}
+    out = []
+    for c in cols:
+        wide, text = c in ("run", "problem"), c in ("run", "problem", "agent")
+        header = names.get(c, c)
+        out.append({"field": c, "headerName": header, "flex": 3 if c == "run" else 2 if wide else 1,
+                    "minWidth": 150 if c == "run" else 110 if wide else 8 * len(header) + 40,
+                    "wrapText": wide, "autoHeight": wide, **({} if text else {"type": "rightAligned"})})
+    return out
+
+
 def create_app(location: str, refresh_s: float = 3.0) -> Any:
     """Build the Dash app for the store at ``location`` (raises ``StoreError`` if there is none)."""
     import dash
@@ -63,10 +80,10 @@ def create_app(location: str, refresh_s: float = 3.0) -> Any:
 
     @app.callback(Output("runs-table", "rowData"), Output("runs-table", "columnDefs"), Input("version", "data"))
     def _runs(_: Any) -> Any:
-        rows = data.runs_table(reader.snapshot())
-        cols = ["run", "problem", "agent", "seed", "evaluations", "budget", "complete", "infeasible", "failed",
-                "pareto", "hypervolume"]
-        return rows, [{"field": c} for c in cols]
+        snap = reader.snapshot()
+        rows = data.runs_table(snap)
+        kinds = {p.basis.kind for p in snap.problems}
+        return rows, runs_columns("normalized" if kinds == {"normalized"} else "raw" if kinds == {"raw"} else "")
 
     @app.callback(Output("problem", "options"), Output("problem", "value"), Input("version", "data"),
                   State("problem", "value"))
@@ -111,7 +128,7 @@ def create_app(location: str, refresh_s: float = 3.0) -> Any:
         prob = reader.snapshot().problem(name)
         if prob is None:
             return figures.empty_figure("this store has no runs yet")
-        return figures.hv_figure(data.hv_curves(prob), prob.ref, [o.name for o in prob.objectives])
+        return figures.hv_figure(data.hv_curves(prob), prob.basis)
 
     @app.callback(Output("trials-table", "rowData"), Output("trials-table", "columnDefs"),
                   Input("problem", "value"), Input("version", "data"))

@@ -21,7 +21,7 @@ import numpy as np
 from codesign.results.export import flat_row
 from codesign.results.pareto import non_dominated_mask
 from codesign.results.store import Store
-from codesign.results.summary import hv_trace, run_summary, shared_reference
+from codesign.results.summary import HVBasis, hv_basis, run_summary
 from codesign.types import EvalRecord, EvalState, Objective
 
 #: Categorical colourings offered besides numeric metrics.
@@ -48,7 +48,12 @@ class ProblemData:
     name: str
     objectives: list[Objective]
     runs: list[RunData]
-    ref: list[float] | None
+    basis: HVBasis
+
+    @property
+    def ref(self) -> list[float] | None:
+        """The hypervolume reference point in objective units (the nadir when normalized)."""
+        return self.basis.reference_point
 
     def items(self) -> Iterator[tuple[RunData, EvalRecord]]:
         for run in self.runs:
@@ -89,6 +94,7 @@ def uid(run: str, number: int | None) -> str:
 def load_snapshot(store: Store) -> Snapshot:
     """Read every run of ``store`` (read-only) into a :class:`Snapshot`."""
     by_problem: dict[str, list[tuple[Any, RunData]]] = {}
+    norms: dict[str, list[Any]] = {}
     for run in store.runs():
         meta = run.meta
         space = meta.get("space") or {}
@@ -96,12 +102,13 @@ def load_snapshot(store: Store) -> Snapshot:
         data = RunData(run.name, str(meta.get("problem", "?")), str(meta.get("agent", "")), meta.get("seed"),
                        meta.get("budget"), run.records(), subsystems)
         by_problem.setdefault(data.problem, []).append((run, data))
+        norms.setdefault(data.problem, []).append(meta.get("normalization"))
     problems = []
     for name, pairs in by_problem.items():
         objectives = pairs[0][0].objectives
         runs = [d for _, d in pairs]
-        ref = shared_reference([r.records for r in runs], objectives) if objectives else None
-        problems.append(ProblemData(name, objectives, runs, ref))
+        basis = hv_basis([r.records for r in runs], objectives, norms[name])
+        problems.append(ProblemData(name, objectives, runs, basis))
     return Snapshot(store.location, problems, time.time())
 
 
@@ -143,12 +150,12 @@ def runs_table(snapshot: Snapshot) -> list[dict[str, Any]]:
     rows = []
     for prob in snapshot.problems:
         for run in prob.runs:
-            s = run_summary(run.records, prob.objectives, prob.ref)
+            s = run_summary(run.records, prob.objectives, None, prob.basis)
             rows.append({
                 "run": run.name, "problem": prob.name, "agent": run.agent, "seed": run.seed,
                 "evaluations": s["evaluations"], "budget": run.budget, "complete": s["complete"],
                 "infeasible": s["infeasible"], "failed": s["failed"], "pareto": s["pareto_size"],
-                "hypervolume": None if s["hypervolume"] is None else float(f"{s['hypervolume']:.6g}"),
+                "hypervolume": None if s["hypervolume"] is None else float(f"{s['hypervolume']:.4g}"),
             })
     return rows
 
@@ -225,12 +232,12 @@ def hv_curves(problem: ProblemData) -> dict[str, dict[str, Any]]:
         "runs": k}}``; low/high are the min/max over the agent's runs at each evaluation count
         (a run shorter than ``n`` holds its last value). Empty if there is no reference point.
     """
-    if problem.ref is None or not problem.objectives:
+    if problem.basis.kind is None or not problem.objectives:
         return {}
     traces: dict[str, list[list[float]]] = {}
     for run in problem.runs:
         if run.records:
-            traces.setdefault(run.agent, []).append(hv_trace(run.records, problem.objectives, problem.ref))
+            traces.setdefault(run.agent, []).append(problem.basis.trace(run.records))
     out = {}
     for agent, ts in traces.items():
         n = max(len(t) for t in ts)

@@ -163,9 +163,11 @@ def pareto_view(prob: ProblemData, axes: list[str], colour: str, show: list[str]
     return fig, caption
 
 
-def hv_figure(curves: dict[str, dict[str, Any]], ref: Sequence[float] | None, objective_names: Sequence[str],
-              height: int = 420) -> go.Figure:
-    """Hypervolume vs. evaluations per agent: median over seeds with the min-max band."""
+def hv_figure(curves: dict[str, dict[str, Any]], basis: Any, height: int = 420) -> go.Figure:
+    """Hypervolume vs. evaluations per agent: median over seeds with the min-max band.
+
+    ``basis`` (:class:`codesign.results.summary.HVBasis`) says whether the values are
+    normalized (fixed per-problem box, in [0, 1]) or raw, and gives the reference point."""
     if not curves:
         return empty_figure("no feasible evaluations yet: no hypervolume", height)
     fig = go.Figure()
@@ -180,12 +182,18 @@ def hv_figure(curves: dict[str, dict[str, Any]], ref: Sequence[float] | None, ob
                                  line={"color": colour, "width": 2.2, "shape": "hv"},
                                  hovertemplate="%{y:.4g} after %{x} evaluations<extra>" + esc(agent) + "</extra>"))
     fig.update_xaxes(title_text="evaluations")
-    fig.update_yaxes(title_text="hypervolume (product of objective units)", rangemode="tozero")
-    refs = ", ".join(f"{esc(n)}={v:.4g}" for n, v in zip(objective_names, ref or []))
-    fig.add_annotation(text=f"reference point: {refs}", showarrow=False, xref="paper", yref="paper", x=0, y=-0.2,
-                       xanchor="left", font={"size": 11, "color": "#666"})
-    return _layout(fig, "Hypervolume vs. evaluations (median over seeds, band = min-max)", height,
-                   margin={"l": 60, "r": 20, "t": 50, "b": 80})
+    normalized = basis.kind == "normalized"
+    fig.update_yaxes(title_text="normalized hypervolume" if normalized else "hypervolume (objective units)",
+                     rangemode="tozero", **({"range": [0, 1.02]} if normalized else {}))
+    names = [o.name for o in basis.objectives]
+    if normalized:
+        note = "fixed per-problem box (ideal → 0, nadir → 1); comparable across stores"
+    else:
+        note = "raw; reference point " + ", ".join(f"{esc(n)}={v:.4g}" for n, v in zip(names, basis.ref or []))
+    fig.add_annotation(text=note, showarrow=False, xref="paper", yref="paper", x=0, y=0, yshift=-58,
+                       xanchor="left", yanchor="top", font={"size": 11, "color": "#666"})
+    return _layout(fig, "Hypervolume vs. evaluations<br><sup>median over seeds, band = min-max</sup>", height,
+                   margin={"l": 60, "r": 20, "t": 60, "b": 90})
 
 
 # ------------------------------------------------------------------------------ design detail

@@ -58,8 +58,9 @@ def page(location: str, refresh_s: float) -> html.Div:
         dcc.Store(id="version"), dcc.Store(id="selected"),
         html.Main([
             html.Section([html.H2("Runs"), dag.AgGrid(
-                id="runs-table", rowData=[], columnDefs=[], columnSize="sizeToFit",
-                defaultColDef={"sortable": True, "resizable": True}, dashGridOptions={"domLayout": "autoHeight"})],
+                id="runs-table", rowData=[], columnDefs=[],
+                defaultColDef={"sortable": True, "resizable": True}, dashGridOptions={"domLayout": "autoHeight"},
+                style={"height": None})],
                 className="card"),
             html.Div([
                 html.Section([
@@ -94,7 +95,9 @@ def page(location: str, refresh_s: float) -> html.Div:
                            defaultColDef={"sortable": True, "filter": True, "resizable": True, "floatingFilter": True,
                                           "minWidth": 90},
                            csvExportParams={"fileName": "codesign-trials.csv"},
-                           dashGridOptions={"pagination": True, "paginationPageSize": 20, "animateRows": False},
+                           # fields such as ``metric.accuracy`` are names, not nested paths
+                           dashGridOptions={"pagination": True, "paginationPageSize": 20, "animateRows": False,
+                                            "suppressFieldDotNotation": True},
                            style={"height": "560px"}),
             ], className="card"),
         ]),

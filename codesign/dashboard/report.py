@@ -22,7 +22,7 @@ h1 { font-size: 22px; } h2 { font-size: 18px; border-bottom: 2px solid #1f2a44; 
 h3 { font-size: 15px; margin-top: 20px; }
 table { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
 td, th { border-bottom: 1px solid #ddd; padding: 3px 10px; text-align: left; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td { font-variant-numeric: tabular-nums; }
 .grid { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 8px 16px; }
 .note { color: #555; font-size: 13px; }
 """
@@ -33,19 +33,18 @@ def _e(text: Any) -> str:
     return html.escape("" if text is None else str(text), quote=True)
 
 
-def _cell(v: Any) -> str:
+def _cell(v: Any) -> Any:
     if isinstance(v, float):
-        return f'<td class="num">{v:.4g}</td>'
-    if isinstance(v, int) and not isinstance(v, bool):
-        return f'<td class="num">{v}</td>'
-    return f"<td>{_e(v)}</td>"
+        return f"{v:.4g}"
+    return "" if v is None else v
 
 
 def html_table(rows: list[dict[str, Any]], columns: list[str]) -> str:
-    """An escaped HTML table of ``rows`` (dicts) over ``columns``."""
-    head = "".join(f"<th>{_e(c)}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(_cell(r.get(c)) for c in columns) + "</tr>" for r in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    """An HTML table of ``rows`` (dicts) over ``columns``, by pandas (every cell HTML-escaped)."""
+    import pandas as pd
+
+    frame = pd.DataFrame([[_cell(r.get(c)) for c in columns] for r in rows], columns=columns, dtype=object)
+    return frame.to_html(index=False, escape=True, border=0, na_rep="")
 
 
 class _Figures:
@@ -93,13 +92,14 @@ def _problem_section(prob: data.ProblemData, runs: list[dict[str, Any]], fig: _F
     objs = [o.name for o in prob.objectives]
     parts = [f"<h2>Problem {_e(prob.name)}</h2>",
              html_table([r for r in runs if r["problem"] == prob.name],
-                        ["run", "agent", "seed", "evaluations", "complete", "infeasible", "failed", "pareto", "hypervolume"])]
+                        ["run", "agent", "seed", "evaluations", "complete", "infeasible", "failed", "pareto", "hypervolume"]),
+             f'<p class="note">hypervolume: {_e(prob.basis.describe())}</p>']
     views = [objs[1::-1]] if len(objs) >= 2 else []
     views += [objs[:3]] if len(objs) >= 3 else []
     for axes in views:
         f, caption = figures.pareto_view(prob, axes, "agent", ["dominated", "infeasible"], "shown")
         parts += [fig(f), f'<p class="note">{_e(caption.replace(" Click a point for its detail.", ""))}</p>']
-    parts.append(fig(figures.hv_figure(data.hv_curves(prob), prob.ref, objs)))
+    parts.append(fig(figures.hv_figure(data.hv_curves(prob), prob.basis)))
     front = list({Design(p["design"]).key: p for p in data.points(prob, objs, "all") if p["front"]}.values())
     rows = [{"run": p["run"], "#": p["number"], "agent": p["agent"], **{o: p["values"][o] for o in objs},
              **{k: p["design"].get(k) for k in ("pe_type", "array_rows", "array_cols", "glb_kb")}} for p in front]

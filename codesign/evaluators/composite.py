@@ -17,6 +17,7 @@ from typing import Any
 
 from codesign.errors import ConfigError, EvaluationError, SpaceError
 from codesign.evaluators.base import Evaluator
+from codesign.evaluators.params import check_params
 from codesign.spaces.expr import Expr
 from codesign.spaces.space import Space
 from codesign.types import Design, Metrics, Objective
@@ -79,6 +80,8 @@ class Problem:
                 raise ConfigError(
                     f"problem {name!r}: constraint {c.source!r} reads {unknown}, which no evaluator reports"
                 )
+        # the space sets every parameter the evaluators need; unused ones -> ParameterWarning
+        check_params(self.space, self.evaluators, name)
 
     @property
     def version(self) -> str:

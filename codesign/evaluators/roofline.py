@@ -49,6 +49,7 @@ from codesign.errors import SpaceError
 from codesign.evaluators.base import BaseEvaluator
 from codesign.evaluators.cost import tables
 from codesign.evaluators.hardware import HW_PARAMS, hardware_arrays  # noqa: F401  (HW_PARAMS re-exported)
+from codesign.evaluators.params import ParamUse, bits_use, hardware_use, mapping_use
 from codesign.rtl_sim.characterize import PEModel, acc_bits, check_bits, get_pe
 from codesign.spaces.builders import DATAFLOWS, layer_bits, layer_mapping
 from codesign.types import Design, Metrics
@@ -88,6 +89,11 @@ class RooflineEvaluator(BaseEvaluator):
         self.rf_pj_per_bit = tables.rf_pj_per_bit()
         self.sram_um2_per_kb = tables.sram_area_um2_per_kb()
         self._pes: dict[str, PEModel] = {}
+
+    def param_use(self) -> ParamUse:
+        """Hardware parameters (required), bits and mappings of the workload's layers (optional)."""
+        bit_layers = [l for l in self.workload.layers if l.op != "attn"]
+        return hardware_use(HW_PARAMS) | bits_use(bit_layers) | mapping_use(self.workload.layers)
 
     def evaluate(self, design: Mapping[str, Any]) -> Metrics:
         return self.evaluate_many([design])[0]

@@ -123,7 +123,13 @@ def worker_task(spec: Mapping[str, Any], designs: list[dict[str, Any]], numbers:
     ds = [Design(d) for d in designs]
     try:
         if key not in _WORKER_PROBLEMS:
-            _WORKER_PROBLEMS[key] = build_problem(spec)
+            import warnings
+
+            from codesign.errors import ParameterWarning
+
+            with warnings.catch_warnings():  # the parent already reported the parameter check
+                warnings.simplefilter("ignore", ParameterWarning)
+                _WORKER_PROBLEMS[key] = build_problem(spec)
         outs = evaluate_local(_WORKER_PROBLEMS[key], ds, timeout_s)
     except KeyboardInterrupt:
         raise

@@ -38,7 +38,7 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +73,6 @@ class FlagshipModel:
     bits: tuple[tuple[int, int], tuple[int, int]] = ((2, 8), (2, 8))  # (w range, a range)
     flat: bool = True
     summary: str = ""
-    extra_kwargs: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _load(ref: str) -> Any:
@@ -171,8 +170,8 @@ def flagship_problem(model: str, flat: bool = False, mapper: str = "heuristic", 
     probe = shared_probe(probe_cls, scheme=qs, eval_size=eval_size)  # a bad eval_size fails here, before tracing
     probe_wl, cost_wl = workloads(spec)
     name = f"{model}-accel" + ("-flat" if flat else "")
-    (wl_lo_hi, al_lo_hi) = spec.bits
-    parts = [quant_space(probe_wl, w_bits=wl_lo_hi, a_bits=al_lo_hi, granularity=spec.granularity, skip=spec.skip),
+    w_range, a_range = spec.bits
+    parts = [quant_space(probe_wl, w_bits=w_range, a_bits=a_range, granularity=spec.granularity, skip=spec.skip),
              accel_space(pe_types, max_pes)]
     cons = []
     if flat:
@@ -181,7 +180,10 @@ def flagship_problem(model: str, flat: bool = False, mapper: str = "heuristic", 
     space = compose(*parts, name=f"{name}-space", constraints=cons)
     objectives = (Objective(spec.metric, spec.direction, ref=spec.ref), Objective("latency_ms", "min"),
                   Objective("energy_uj", "min"), Objective("area_mm2", "min"))
-    cost = CostModelEvaluator(cost_wl, mapper=mapper)
+    from codesign.evaluators.accuracy.pe_cycles import MeasuredPECycles
+
+    # zero-bit-skipping PEs: cycles from the model's own quantized weights (closed form elsewhere)
+    cost = CostModelEvaluator(cost_wl, mapper=mapper, pe_cycles=MeasuredPECycles(probe))
     evaluators: list[Any] = [cost, probe]
     if fidelity == "multi":
         from codesign.problems.fidelity import MultiFidelity

@@ -1,4 +1,4 @@
-"""Non-dominated sorting and hypervolume.
+"""Non-dominated sorting and hypervolume (both by moocore).
 
 All functions take objective values as an ``(n, m)`` array together with per-objective
 directions (``"min"`` / ``"max"``) and work internally on minimization values
@@ -38,39 +38,26 @@ def to_minimization(points: np.ndarray, directions: Sequence[str]) -> np.ndarray
 
 
 def non_dominated_mask(points: np.ndarray, directions: Sequence[str]) -> np.ndarray:
-    """Boolean mask of the points that no other point dominates (duplicates all kept)."""
+    """Boolean mask of the points that no other point dominates (duplicates all kept).
+
+    moocore's ``is_nondominated`` (``keep_weakly=True`` keeps duplicates of a front point).
+    """
     y = to_minimization(points, directions)
-    n = y.shape[0]
-    if n == 0:
+    if y.shape[0] == 0:
         return np.zeros(0, dtype=bool)
-    mask = np.ones(n, dtype=bool)
-    # Sort by the first objective so a point can only be dominated by earlier points (or ties).
-    order = np.lexsort(y.T[::-1])
-    ys = y[order]
-    keep = np.ones(n, dtype=bool)
-    for i in range(n):
-        if not keep[i]:
-            continue
-        # points after i that i dominates
-        rest = ys[i + 1 :]
-        dominated = np.all(ys[i] <= rest, axis=1) & np.any(ys[i] < rest, axis=1)
-        keep[i + 1 :] &= ~dominated
-    mask[order] = keep
-    return mask
+    import moocore
+
+    return np.asarray(moocore.is_nondominated(y, keep_weakly=True), dtype=bool)
 
 
 def pareto_ranks(points: np.ndarray, directions: Sequence[str]) -> np.ndarray:
-    """Non-domination rank of each point (0 = Pareto front)."""
+    """Non-domination rank of each point (0 = Pareto front), by moocore's ``pareto_rank``."""
     y = to_minimization(points, directions)
-    ranks = np.full(y.shape[0], -1, dtype=int)
-    remaining = np.arange(y.shape[0])
-    rank = 0
-    while remaining.size:
-        front = non_dominated_mask(y[remaining], ["min"] * y.shape[1])
-        ranks[remaining[front]] = rank
-        remaining = remaining[~front]
-        rank += 1
-    return ranks
+    if y.shape[0] == 0:
+        return np.zeros(0, dtype=int)
+    import moocore
+
+    return np.asarray(moocore.pareto_rank(y), dtype=int)
 
 
 def hypervolume(points: np.ndarray, directions: Sequence[str], ref: Sequence[float]) -> float:

@@ -37,7 +37,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from codesign.errors import StoreError
+from codesign.errors import StoreError, require
 from codesign.results.backends import is_url, open_backend, redact
 from codesign.results.records import bounded, outcome_record
 from codesign.types import Design, EvalRecord, EvalState, Metrics, Objective
@@ -200,6 +200,18 @@ class Run:
             out.append(rec)
         return out
 
+    def dataframe(self) -> Any:
+        """Every finished record of the run as a pandas DataFrame (:mod:`codesign.results.frames`)."""
+        from codesign.results.frames import records_frame
+
+        return records_frame(self.records(), self.name)
+
+    def front(self) -> Any:
+        """The run's Pareto front as a pandas DataFrame (:mod:`codesign.results.frames`)."""
+        from codesign.results.frames import front_frame
+
+        return front_frame(self.records(), self.objectives, self.name)
+
 
 @dataclass(frozen=True)
 class RecordSink:
@@ -288,6 +300,13 @@ class Store:
 
     def runs(self) -> list[Run]:
         return [self.open_run(n) for n in self.run_names()]
+
+    def dataframe(self) -> Any:
+        """Every finished record of every run as one pandas DataFrame (column ``run`` names the run)."""
+        from codesign.results.export import export_rows
+
+        pd: Any = require("pandas", "notebook", "a DataFrame of records")
+        return pd.DataFrame(export_rows(self))
 
     def metrics_cache(self, problem_version: str) -> dict[str, Any]:
         """Metrics by design key from every run whose problem version equals ``problem_version``."""

@@ -23,7 +23,8 @@ from codesign.spaces.space import Constraint, Space, compose
 from codesign.workloads.layer import Layer, Workload
 
 #: PE families that both the roofline and the cost model accept (``rtl_sim.characterize`` models).
-PE_TYPES = ("bit_parallel", "bit_serial", "bit_serial_act", "lut")
+PE_TYPES = ("bit_parallel", "bit_serial", "bit_serial_act", "lut", "bit_serial_both", "serial", "essential",
+            "essential_csd", "bit_fusion")
 DATAFLOWS = ("ws", "os", "is")
 GRANULARITIES = ("layer", "expert", "uniform")
 
@@ -126,7 +127,8 @@ def hardware_space(
 
     Args:
         pe_types: PE families among :data:`PE_TYPES` (``bit_parallel``, ``bit_serial``,
-            ``bit_serial_act``, ``lut``).
+            ``bit_serial_act``, ``lut``, ``bit_serial_both``, ``serial`` (BitMoD-like),
+            ``essential`` / ``essential_csd`` (zero-bit skipping), ``bit_fusion``).
         rows: (low, high) powers of two of the PE array's rows.
         cols: (low, high) powers of two of the PE array's columns.
         glb_kb: (low, high) powers of two of the global buffer in KiB.

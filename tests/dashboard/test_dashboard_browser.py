@@ -141,3 +141,46 @@ def test_user_strings_are_escaped(xss_store: str, served: Any, page: Any) -> Non
     page.wait_for_selector("#detail-title")
     assert page.locator("#detail-title").inner_text().split(" #")[0] in (XSS, XSS_IMG)
     assert dialogs == [] and page.evaluate("() => window.__xss") is None
+
+
+def test_first_day_layout_at_1400px(real_store: str, served: Any, browser: Any) -> None:
+    """Issue 16: the trial table shows its metric and parameter cells (dotted field names), the
+    hypervolume title fits its card, the runs table does not scroll sideways (1400 px wide)."""
+    from codesign.dashboard import data
+
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = ctx.new_page()
+    page.set_default_timeout(15000)
+    try:
+        page.goto(served(real_store))
+        page.wait_for_selector("#trials-table .ag-row")
+        rows = {r["uid"]: r for r in data.trial_rows(data.StoreReader(real_store).snapshot().problems[0])}
+        cells = page.evaluate("""() => {
+          const row = document.querySelector('#trials-table .ag-center-cols-container .ag-row[row-index="0"]');
+          const out = {id: row.getAttribute('row-id')};
+          row.querySelectorAll('.ag-cell').forEach(c => { out[c.getAttribute('col-id')] = c.innerText; });
+          return out;
+        }""")
+        expected = rows[cells["id"]]
+        shown = [k for k in cells if k.startswith(("metric.", "param."))]
+        assert {"metric.accuracy", "metric.latency_ms"} <= set(shown), cells
+        for key in shown:
+            assert cells[key].strip() != "", f"empty cell {key}"
+            assert float(cells[key]) == pytest.approx(float(expected[key]), rel=1e-4) if isinstance(
+                expected[key], (int, float)) else cells[key] == str(expected[key])
+
+        page.wait_for_selector("#hv-graph .gtitle")
+        title, svg = page.evaluate("""() => [document.querySelector('#hv-graph .gtitle').getBoundingClientRect().toJSON(),
+                                             document.querySelector('#hv-graph .main-svg').getBoundingClientRect().toJSON()]""")
+        assert svg["left"] <= title["left"] and title["right"] <= svg["right"], (title, svg)
+        assert page.text_content("#hv-graph .gtitle").startswith("Hypervolume vs. evaluations")
+        assert page.text_content("#hv-graph .ytitle") == "normalized hypervolume"
+
+        page.wait_for_selector("#runs-table .ag-row")
+        scroll, client = page.evaluate("""() => { const v = document.querySelector('#runs-table .ag-center-cols-viewport');
+                                                  return [v.scrollWidth, v.clientWidth]; }""")
+        assert scroll <= client, f"the runs table scrolls sideways ({scroll} > {client} px)"
+        for name in {r["run"] for r in data.runs_table(data.StoreReader(real_store).snapshot())}:
+            assert page.locator("#runs-table .ag-cell[col-id='run']", has_text=name).count() == 1
+    finally:
+        ctx.close()

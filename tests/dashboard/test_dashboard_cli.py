@@ -23,6 +23,8 @@ def test_report_is_self_contained_and_escaped(real_store: str, xss_store: str, t
     assert "Plotly.newPlot" in text and len(text) > 1_000_000  # plotly.js inlined
     assert not re.search(r"<script[^>]+src=", text) and not re.search(r"<link[^>]+href=", text)  # nothing fetched
     assert "Pareto front over all objectives" in text and "conv1" in text
+    assert "hypervolume: normalized hypervolume in [0, 1]" in text  # comparable across stores (issue 16)
+    assert text.count("<table") >= 4  # runs, front and detail tables (pandas)
     xss = tmp_path / "xss.html"
     assert main(["report", "--store", xss_store, "-o", str(xss)]) == 0
     body = xss.read_text()

@@ -34,13 +34,15 @@ def test_runs_table_and_hv_curves(real_store: str) -> None:
     snap = data.StoreReader(real_store).snapshot()
     rows = data.runs_table(snap)
     assert {r["agent"] for r in rows} == {"tpe", "random"}
-    assert all(r["evaluations"] == 24 and r["hypervolume"] > 0 for r in rows)
+    assert all(r["evaluations"] == 24 and 0 < r["hypervolume"] <= 1 for r in rows)  # normalized
     curves = data.hv_curves(snap.problems[0])
     assert set(curves) == {"tpe", "random"}
     c = curves["tpe"]
     assert len(c["median"]) == 24 and c["median"] == sorted(c["median"])  # hypervolume never decreases
-    fig = figures.hv_figure(curves, snap.problems[0].ref, ["a", "b", "c", "d"])
+    assert snap.problems[0].basis.kind == "normalized"
+    fig = figures.hv_figure(curves, snap.problems[0].basis)
     assert fig.layout.xaxis.title.text == "evaluations"
+    assert fig.layout.yaxis.title.text == "normalized hypervolume" and tuple(fig.layout.yaxis.range) == (0, 1.02)
 
 
 def test_design_detail_has_breakdowns(real_store: str) -> None:

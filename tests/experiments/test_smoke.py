@@ -1,13 +1,16 @@
 """Every reproduction experiment runs at its ``--smoke`` size and writes its table and plot.
 
 Each script runs in a subprocess (as CI and users run it) into a temporary ``--out``; the test
-checks the exit code, that ``<name>.md`` and ``<name>.png`` exist, and that the markdown table
-has the rows the experiment promises.
+checks the exit code, that ``<name>.md`` and ``<name>.png`` exist, that the markdown table has
+the rows the experiment promises, and that the numbers in it hold what the experiment claims
+(:data:`CHECKS`: relations that must hold at any size, e.g. a crossover column agreeing with the
+ratio table it summarizes, a co-design never slower than separate design).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -38,6 +41,127 @@ EXPECTED_ROWS = {
 }
 
 
+def tables(text: str) -> list[list[dict[str, str]]]:
+    """Every markdown table of ``text`` as a list of rows (header -> cell)."""
+    out: list[list[dict[str, str]]] = []
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines) - 1:
+        if lines[i].startswith("|") and re.fullmatch(r"\|(-+\|)+", lines[i + 1].replace(" ", "")):
+            head = [c.strip() for c in lines[i].strip("|").split("|")]
+            rows = []
+            i += 2
+            while i < len(lines) and lines[i].startswith("|"):
+                rows.append(dict(zip(head, (c.strip() for c in lines[i].strip("|").split("|")))))
+                i += 1
+            out.append(rows)
+        else:
+            i += 1
+    return out
+
+
+def num(cell: str) -> float:
+    """The first number of a cell (``"35.58 (1.00×)"`` -> 35.58)."""
+    m = re.search(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?", cell)
+    assert m, f"no number in {cell!r}"
+    return float(m.group())
+
+
+def check_serial_vs_lut(ts: list[list[dict[str, str]]]) -> None:
+    cross, energy = ts[0], ts[1]
+    gs = [k for k in energy[0] if k.startswith("g=")]
+    assert gs and len(energy) >= 4
+    for g in gs:
+        ratios = [(int(r["w_bits"]), num(r[g])) for r in energy]
+        assert all(v > 0 for _, v in ratios)
+        # LUT energy amortizes over weight bits: the LUT/serial ratio never rises with w
+        assert all(b[1] <= a[1] * 1.001 for a, b in zip(ratios, ratios[1:])), (g, ratios)
+        wins = [w for w, v in ratios if v < 1]
+        row = next(r for r in cross if f"g={r['g']}" == g)
+        expected = f"w ≥ {wins[0]}" if wins else "none"
+        assert row["energy crossover (PE model)"] == expected, (g, row, ratios)
+        assert num(row["E_lut/E_serial @w=4"]) == pytest.approx(dict(ratios)[4], rel=0.01)
+        assert num(row["A_lut/A_serial @w=4"]) < 1  # LUT PEs win area (no crossover)
+
+
+def check_stripes_precision(ts: list[list[dict[str, str]]]) -> None:
+    layers = {r["layer"]: r for r in ts[0]}
+    for name in ("conv1", "conv2"):  # conv layers: speed-up = 16 / activation precision
+        r = layers[name]
+        assert num(r["speed-up vs 16-bit BP"]) == pytest.approx(16 / num(r["a_bits joint profile"]), rel=0.01)
+        assert num(r["ideal 16/p"]) == pytest.approx(16 / num(r["a_bits joint profile"]), rel=0.01)
+    for name in ("fc1", "fc2"):  # FC at batch 1: no gain without the bit-parallel fallback
+        assert num(layers[name]["speed-up vs 16-bit BP"]) < 1 <= num(layers[name]["same, FC in BP mode"])
+    net = layers["**network**"]
+    assert num(net["same, FC in BP mode"]) >= num(net["speed-up vs 16-bit BP"]) > 1
+    acc = {r["accuracy"]: num(r["value"]) for r in ts[1]}
+    assert acc["float"] - acc[next(k for k in acc if k.startswith("joint profile"))] <= 0.01  # Stripes: <= 1% loss
+
+
+def check_hasco_codesign(ts: list[list[dict[str, str]]]) -> None:
+    for r in ts[0]:
+        sep, co = num(r["separate: latency ms, mapped after"]), num(r["co-design: latency ms"])
+        assert co <= sep * 1.001, r  # the joint search contains the separate design's point
+        assert num(r["latency gain ×"]) == pytest.approx(sep / co, rel=0.02)
+        area_co = num(r["area mm² sep / co"].split("/")[1])
+        assert area_co <= num(r["area budget mm²"]) * 1.001
+
+
+def check_haq_hw_specific_bits(ts: list[list[dict[str, str]]]) -> None:
+    policies, hw = ts[0], ts[1]
+    for r in policies:
+        target = r["policy"].removeprefix("searched for ")
+        assert num(r[f"latency µs on {target} (vs. diagonal)"]) > 0
+        assert "(1.00×)" in r[f"latency µs on {target} (vs. diagonal)"]
+        assert 0.5 < num(r["accuracy"]) <= 1
+    for r in hw:
+        base, searched = num(r["all-8-bit latency µs"]), num(r["searched latency µs"])
+        assert searched < base and num(r["speed-up over all-8-bit"]) == pytest.approx(base / searched, rel=0.02)
+        feasible, evaluated = (int(x) for x in r["feasible / evaluated"].split("/"))
+        assert 0 < feasible <= evaluated
+
+
+def check_archgym_lottery(ts: list[list[dict[str, str]]]) -> None:
+    for r in ts[0]:
+        best, med, worst = (num(r[f"HV ratio, {k} of grid"]) for k in ("best", "median", "worst"))
+        assert 0 < worst <= med <= best <= 1.0001, r
+        settings = dict(s.split(": ") for s in r["every setting (median over seeds)"].split(", "))
+        if len(settings) == 1:  # no grid for this agent: no spread
+            assert r["lottery spread"] == "—"
+        else:
+            assert num(r["lottery spread"]) == pytest.approx((best - worst) / best, abs=0.002)
+        assert max(map(float, settings.values())) == pytest.approx(best, abs=0.001)
+        assert int(r["grid settings"]) == len(settings)
+
+
+def check_mxmoe_expert_bits(ts: list[list[dict[str, str]]]) -> None:
+    rows = ts[0]
+    uniform = {int(r["expert weight bits (width×experts)"]): r for r in rows if r["allocation"].startswith("uniform")}
+    bpb = {b: num(r["held-out bits/byte (lower is better)"]) for b, r in uniform.items()}
+    assert bpb[8] < bpb[4] < bpb[3], bpb  # fewer bits, worse held-out bits/byte
+    experts = None
+    for r in rows:
+        if r["allocation"].startswith("uniform"):
+            continue
+        m = re.search(r"to (\d)-bit", r["allocation"])
+        assert m, r["allocation"]
+        ref = uniform[int(m.group(1))]
+        counts = [int(c) for c in re.findall(r"b×(\d+)", r["expert weight bits (width×experts)"])]
+        experts = experts or sum(counts)
+        assert sum(counts) == experts, r  # every expert gets one width
+        lat, ref_lat = num(r["latency ms (whole model)"]), num(ref["latency ms (whole model)"])
+        assert num(r["speed-up vs. uniform (whole model)"]) == pytest.approx(ref_lat / lat, rel=0.001)
+        if "routing-aware, equal latency" in r["allocation"]:
+            assert lat <= ref_lat * 1.0005, r  # the routing-aware allocation meets its latency budget
+        better = num(r["held-out bits/byte (lower is better)"]) <= num(ref["held-out bits/byte (lower is better)"]) + 5e-5
+        assert ("accuracy ≥ uniform" in r["accuracy vs. uniform (measured)"]) == better, r
+
+
+CHECKS = {"serial_vs_lut": check_serial_vs_lut, "stripes_precision": check_stripes_precision,
+          "hasco_codesign": check_hasco_codesign, "haq_hw_specific_bits": check_haq_hw_specific_bits,
+          "archgym_lottery": check_archgym_lottery, "mxmoe_expert_bits": check_mxmoe_expert_bits}
+
+
 def test_every_reproduction_exists() -> None:
     """The six reproductions of issue 9 exist (other scripts in experiments/ are not reproductions:
     the plugin example, the MoE training script, probe tables)."""
@@ -59,3 +183,11 @@ def test_smoke(name: str, tmp_path: Path) -> None:
     lines = text.splitlines()
     for row in EXPECTED_ROWS[name]:
         assert any(line.startswith(row) for line in lines), f"{name}: no table row starting with {row!r}"
+    CHECKS[name](tables(text))
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_ROWS))
+def test_checks_hold_on_the_committed_full_results(name: str) -> None:
+    """The same checks on the committed full-size tables (docs/results), so they are not
+    written to pass only at smoke size."""
+    CHECKS[name](tables((ROOT / "docs" / "results" / f"{name}.md").read_text()))

@@ -46,14 +46,16 @@ def test_an_evaluator_calling_sys_exit_is_a_failed_record(tmp_path, synth_plugin
     _check(res.records, "lut", "SystemExit")
 
 
-def test_a_segfaulting_design_fails_alone_in_the_pool(tmp_path, synth_plugin) -> None:
-    ex = make_executor("process", 2, _spec(crash_on="lut"))
+@pytest.mark.parametrize("executor", ["process", pytest.param("ray", marks=pytest.mark.slow)])
+def test_a_segfaulting_design_fails_alone_in_the_pool(tmp_path, synth_plugin, executor) -> None:
+    ex = make_executor(executor, 2, _spec(crash_on="lut"))
     problem = codesign.make_problem("synth-test", crash_on="lut")
     try:
         res = codesign.run(problem, "random", budget=16, seed=1, store=str(tmp_path), batch_size=4, executor=ex)
     finally:
         ex.close()
-    _check(res.records, "lut", "killed its worker process 2 times (last: signal SIGSEGV)")
+    _check(res.records, "lut", "killed its worker process 2 times (last: signal SIGSEGV)" if executor == "process"
+           else "killed its Ray worker 2 times")
 
 
 def test_a_stuck_design_times_out_alone_and_a_queued_one_does_not(synth_plugin) -> None:

@@ -66,3 +66,34 @@ def test_ranks_and_trace() -> None:
     trace = hypervolume_trace(y, ["min", "min"], [4, 4], feasible=np.array([False, True, True, True]))
     assert trace.tolist() == [0.0, 4.0, 4.0, 5.0]  # (1,3) adds the cell [1,2]x[3,4]
     assert (np.diff(hypervolume_trace(y, ["min", "min"], [4, 4])) >= 0).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(points)
+def test_pareto_ranks_match_repeated_brute_force(pts: list[list[int]]) -> None:
+    y = np.array(pts, dtype=float)
+    expected = np.full(len(y), -1)
+    remaining = np.arange(len(y))
+    rank = 0
+    while remaining.size:
+        front = brute_mask(y[remaining])
+        expected[remaining[front]] = rank
+        remaining = remaining[~front]
+        rank += 1
+    assert pareto_ranks(y, ["min"] * 3).tolist() == expected.tolist()
+    assert pareto_ranks(-y, ["max"] * 3).tolist() == expected.tolist()
+
+
+def test_masks_and_ranks_come_from_moocore(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pareto masks and ranks are moocore's, not a hand-written loop (issue 16, item 12)."""
+    import moocore
+
+    calls = []
+    real_nd, real_rank = moocore.is_nondominated, moocore.pareto_rank
+    monkeypatch.setattr(moocore, "is_nondominated", lambda *a, **k: calls.append("nd") or real_nd(*a, **k))
+    monkeypatch.setattr(moocore, "pareto_rank", lambda *a, **k: calls.append("rank") or real_rank(*a, **k))
+    y = np.array([[1.0, 2.0], [2.0, 1.0], [3.0, 3.0]])
+    assert non_dominated_mask(y, ["min", "min"]).tolist() == [True, True, False]
+    assert pareto_ranks(y, ["min", "min"]).tolist() == [0, 0, 1]
+    assert calls == ["nd", "rank"]
+    assert non_dominated_mask(np.zeros((0, 2)), ["min", "min"]).shape == (0,)

@@ -45,6 +45,7 @@ from codesign.errors import ConfigError
 from codesign.evaluators.accuracy.quantizers import QParams, RangeObserver, qparams_from_data, qparams_from_range
 from codesign.evaluators.accuracy.training import train_classifier
 from codesign.evaluators.base import BaseEvaluator
+from codesign.evaluators.params import ParamUse, bits_use
 from codesign.spaces.builders import layer_bits
 from codesign.types import Design, Metrics
 from codesign.workloads.layer import Layer, conv, gemm
@@ -266,6 +267,10 @@ class DigitsProbe(BaseEvaluator):
         self._aq: dict[tuple[str, int], QParams] = {}
         self._memo: dict[BitConfig, float] = {}
         self.float_accuracy = self.accuracy_of((None,) * len(LAYERS))
+
+    def param_use(self) -> ParamUse:
+        """Optional ``w_bits.<key>`` / ``a_bits.<key>`` of the CNN's layers (float where absent)."""
+        return bits_use(LAYERS)
 
     def bit_config(self, design: Mapping[str, Any]) -> BitConfig:
         """Per layer ``(w_bits, a_bits)`` or None (float), in :data:`LAYER_NAMES` order."""

@@ -44,6 +44,7 @@ from codesign.evaluators.accuracy.calibration import atomic_write, collect, load
 from codesign.evaluators.accuracy.hwexact import act_fake_quant_hook, hw_exact_hook
 from codesign.evaluators.accuracy.quantizers import QParams, qparams_from_data, qparams_from_range
 from codesign.evaluators.base import BaseEvaluator
+from codesign.evaluators.params import ParamUse, bits_use_keys
 from codesign.spaces.builders import bit_keys, bits_at
 from codesign.types import Design, Metrics
 from codesign.workloads.layer import Layer
@@ -237,6 +238,12 @@ class TorchProbe(BaseEvaluator):
         self.calib_tokens: dict[str, int] = stats.tokens
 
     # -- quantization ----------------------------------------------------------------------
+    def param_use(self) -> ParamUse:
+        """Optional bits of the model's layers (float where absent); ``pe_type`` when hardware-exact.
+        Reads the layer manifest (:meth:`layer_keys`), so it loads the model only when there is none."""
+        use = bits_use_keys(self.layer_keys())
+        return use | ParamUse(optional=frozenset({"pe_type"}), summary=("pe_type",)) if self.hw_exact else use
+
     def bit_config(self, design: Mapping[str, Any]) -> BitConfig:
         """Per layer ``(w_bits, a_bits)`` or None (float), in layer order (no model needed)."""
         return tuple(bits_at(design, keys) for keys in self.layer_keys())

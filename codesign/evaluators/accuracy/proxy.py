@@ -110,6 +110,10 @@ class ProxyEvaluator(BaseEvaluator):
         self.probe, self.proxy = probe, Proxy(probe)
         self.name, self.version = f"{probe.name}-proxy", probe.version
 
+    def param_use(self) -> Any:
+        """The probe's bits (the proxy reads the same ``w_bits.<key>`` / ``a_bits.<key>``)."""
+        return self.probe.param_use()
+
     def evaluate(self, design: Design) -> Metrics:
         return Metrics({"proxy_loss_increase": self.proxy(self.probe.bit_config(design))}, {"proxy": True})
 
@@ -138,8 +142,9 @@ def random_designs(workload: Workload, n: int, seed: int = 0, granularity: str =
 
 
 def calibrate(probe: TorchProbe, workload: Workload, n: int = 20, seed: int = 0,
-              granularity: str = "layer") -> dict[str, Any]:
-    """Proxy vs. real degradation over ``n`` random designs: Spearman, Kendall, timings."""
+              granularity: str = "layer", on_design: Any = None) -> dict[str, Any]:
+    """Proxy vs. real degradation over ``n`` random designs: Spearman, Kendall, timings.
+    ``on_design(i)`` is called after each design (progress display)."""
     from scipy.stats import kendalltau, spearmanr
 
     proxy = Proxy(probe)
@@ -156,6 +161,8 @@ def calibrate(probe: TorchProbe, workload: Workload, n: int = 20, seed: int = 0,
         t_proxy += t1 - t0
         rows.append({"proxy": p, "metric": real["values"][probe.primary],
                      "degradation": probe.degradation(real["values"][probe.primary])})
+        if on_design is not None:
+            on_design(len(rows))
     prox, deg = [r["proxy"] for r in rows], [r["degradation"] for r in rows]
     return {
         "probe": probe.name, "metric": probe.primary, "designs": n, "granularity": granularity, "seed": seed,

@@ -43,6 +43,7 @@ from codesign.evaluators.cost.model import evaluate_arrays
 from codesign.evaluators.cost.problem import LoopProblem, from_layer
 from codesign.errors import ConfigError
 from codesign.evaluators.hardware import HW_PARAMS, hardware_arrays
+from codesign.evaluators.params import ParamUse, bits_use, hardware_use, mapping_use
 from codesign.spaces.builders import layer_bits, layer_mapping
 from codesign.types import Design, Metrics
 from codesign.workloads.layer import Layer, Workload, gemm
@@ -105,6 +106,11 @@ class CostModelEvaluator(BaseEvaluator):
         if pe_cycles is not None:
             self.version = f"{type(self).version}+cycles:{getattr(pe_cycles, 'key', type(pe_cycles).__name__)}"
         self._cache: dict[Any, Mapping] = {}
+
+    def param_use(self) -> ParamUse:
+        """Hardware parameters (required), bits and flat mappings of the workload's layers (optional)."""
+        bit_layers = [l for l in self.workload.layers if l.op != "attn"]
+        return hardware_use(HW_PARAMS) | bits_use(bit_layers) | mapping_use(self.workload.layers)
 
     def evaluate(self, design: MappingABC[str, Any]) -> Metrics:
         return self.evaluate_many([design])[0]

@@ -28,6 +28,7 @@ def libpq_url(url: str) -> str:
 
 class PostgresBackend(Backend):
     placeholder = "%s"
+    concurrent_writers = True
 
     def __init__(self, url: str, read_only: bool, create: bool) -> None:
         super().__init__(url, read_only)
@@ -74,8 +75,12 @@ class PostgresBackend(Backend):
 
             self.import_runs(legacy.read_optuna_rdb(_sqlalchemy_url(self.dsn)), "optuna rdb")
 
-    def _begin(self, cur: Any, write: bool) -> None:
-        pass  # psycopg2 opens a transaction at the first statement
+    def _begin(self, cur: Any, write: bool, durable: bool = False) -> None:
+        # psycopg2 opens the transaction at this first statement. ``normal``: the commit returns
+        # before the server's WAL flush (a server crash may roll back the last commits, never
+        # tear them); ``full``: a batch's finishing commit waits for the flush.
+        if write:
+            cur.execute("SET LOCAL synchronous_commit = " + ("on" if durable and self.sync == "full" else "off"))
 
     def _serialize(self, cur: Any, key: str) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))

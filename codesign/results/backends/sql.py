@@ -20,6 +20,7 @@ lease was taken over can no longer write anything.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -28,6 +29,17 @@ from typing import Any
 from codesign.errors import StoreError
 
 SCHEMA_VERSION = 1
+#: ``normal`` (default): a commit is safe from a killed process (kill -9, OOM, segfault); on
+#: power loss the last commits may be rolled back, never torn (a resumed run redoes them).
+#: ``full``: every batch's finishing commit is also flushed to disk (one fsync per batch).
+SYNC_MODES = ("normal", "full")
+
+
+def sync_mode() -> str:
+    mode = os.environ.get("CODESIGN_STORE_SYNC", "normal").strip().lower() or "normal"
+    if mode not in SYNC_MODES:
+        raise StoreError(f"CODESIGN_STORE_SYNC must be one of {list(SYNC_MODES)}, but got {mode!r}")
+    return mode
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS codesign_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS codesign_runs (name TEXT PRIMARY KEY, meta TEXT NOT NULL, "
@@ -55,6 +67,9 @@ class Backend:
     """
 
     placeholder = "?"
+    #: Whether several processes can write at the same moment (row locks, not one file lock):
+    #: then executor workers write their own records instead of handing them to the driver.
+    concurrent_writers = False
     retry_s = 120.0  # how long a writer waits for a busy store before giving up with one line
 
     def __init__(self, location: str, read_only: bool) -> None:
@@ -62,12 +77,16 @@ class Backend:
         self.read_only = read_only
         self._conn: Any = None
         self._lock = threading.RLock()
+        self.seconds = 0.0  # time spent in store transactions by this process (bench: store share)
+        self.transactions = 0
+        self.sync = sync_mode()
 
     # --- to implement ---------------------------------------------------------------------
     def _connect(self) -> Any:
         raise NotImplementedError
 
-    def _begin(self, cur: Any, write: bool) -> None:
+    def _begin(self, cur: Any, write: bool, durable: bool = False) -> None:
+        """Open a transaction; ``durable``: its commit must reach the disk (``sync = full``)."""
         cur.execute("BEGIN")
 
     def _is_busy(self, exc: BaseException) -> bool:
@@ -111,40 +130,49 @@ class Backend:
         cur.execute(self.q(sql), tuple(args))
         return list(cur.fetchall())
 
-    def transact(self, fn: Callable[[Any], Any], doing: str, write: bool = False) -> Any:
+    def transact(self, fn: Callable[[Any], Any], doing: str, write: bool = False, durable: bool = False) -> Any:
         """Run ``fn(cursor)`` in one transaction, retrying transient conflicts."""
         if write and self.read_only:
             raise StoreError(f"store {self.display!r} is open read-only; {doing} needs a writable store")
         deadline = time.monotonic() + self.retry_s
         delay = 0.01
+        t0 = time.perf_counter()
         with self._lock:
-            while True:
-                if self._conn is None:
-                    self._conn = self._connect()
-                cur = self._conn.cursor()
+            try:
+                return self._transact(fn, doing, write, deadline, delay, durable)
+            finally:
+                self.seconds += time.perf_counter() - t0
+                self.transactions += 1
+
+    def _transact(self, fn: Callable[[Any], Any], doing: str, write: bool, deadline: float, delay: float,
+                  durable: bool) -> Any:
+        while True:
+            if self._conn is None:
+                self._conn = self._connect()
+            cur = self._conn.cursor()
+            try:
+                self._begin(cur, write, durable)
+                out = fn(cur)
+                self._conn.commit()
+                return out
+            except StoreError:
+                self._rollback()
+                raise
+            except Exception as exc:  # noqa: BLE001 - classified below
+                self._rollback()
+                if self._is_busy(exc) and time.monotonic() < deadline:
+                    time.sleep(delay)
+                    delay = min(delay * 2, 0.5)
+                    continue
+                if self._is_busy(exc):
+                    raise StoreError(f"store {self.display!r} stayed busy for {self.retry_s:g} s while {doing}; "
+                                     "another process holds it") from None
+                raise self._fatal(exc, doing) from None
+            finally:
                 try:
-                    self._begin(cur, write)
-                    out = fn(cur)
-                    self._conn.commit()
-                    return out
-                except StoreError:
-                    self._rollback()
-                    raise
-                except Exception as exc:  # noqa: BLE001 - classified below
-                    self._rollback()
-                    if self._is_busy(exc) and time.monotonic() < deadline:
-                        time.sleep(delay)
-                        delay = min(delay * 2, 0.5)
-                        continue
-                    if self._is_busy(exc):
-                        raise StoreError(f"store {self.display!r} stayed busy for {self.retry_s:g} s while {doing}; "
-                                         "another process holds it") from None
-                    raise self._fatal(exc, doing) from None
-                finally:
-                    try:
-                        cur.close()
-                    except Exception:  # noqa: BLE001 - a broken connection
-                        pass
+                    cur.close()
+                except Exception:  # noqa: BLE001 - a broken connection
+                    pass
 
     def _rollback(self) -> None:
         try:
@@ -251,7 +279,7 @@ class Backend:
                 if cur.rowcount != 1:
                     missed.append(number)
             return missed
-        return self.transact(fn, "finishing records", write=True)
+        return self.transact(fn, "finishing records", write=True, durable=True)
 
     def records(self, run: str) -> list[tuple[int, str, int, str]]:
         """``(number, state, orphaned, payload)`` of every record of ``run``, by number."""

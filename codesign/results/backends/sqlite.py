@@ -1,7 +1,8 @@
 """The embedded store: ``<dir>/codesign.db``, SQLite in WAL mode (REFERENCES.md §10).
 
-- Writers: one connection per process, ``journal_mode=WAL``, ``synchronous=FULL`` (a commit
-  is durable when it returns: one fsync of the WAL per batch), write transactions begun with
+- Writers: one connection per process, ``journal_mode=WAL``, ``synchronous=NORMAL`` (a commit
+  survives the death of any process; ``CODESIGN_STORE_SYNC=full`` also flushes each batch's
+  finishing commit to disk, one fsync per batch, against power loss), write transactions begun with
   ``BEGIN IMMEDIATE`` (they take the write lock first, so two writers never deadlock on a
   lock upgrade), ``busy_timeout`` plus a bounded retry loop while another process writes.
 - A crash (SIGKILL, power loss) mid-transaction leaves the database as of its last commit:
@@ -33,6 +34,7 @@ class SQLiteBackend(Backend):
 
     def __init__(self, directory: str, read_only: bool, create: bool, path: str | None = None) -> None:
         super().__init__(directory, read_only)
+        self._synchronous = ""
         self.path = path or os.path.join(directory, FILE)
         self._legacy = os.path.join(directory, legacy.JOURNAL) if path is None else None
         if path is None and os.path.exists(directory) and not os.path.isdir(directory):
@@ -58,7 +60,7 @@ class SQLiteBackend(Backend):
         """A read-only view of legacy runs (``loader()``), held in memory: the source is untouched."""
         self = cls.__new__(cls)
         Backend.__init__(self, location, True)
-        self.path, self._legacy, self._loader = ":memory:", None, loader
+        self.path, self._legacy, self._loader, self._synchronous = ":memory:", None, loader, ""
         return self
 
     @property
@@ -92,7 +94,8 @@ class SQLiteBackend(Backend):
                                    check_same_thread=False)
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            self._synchronous = "NORMAL"
             cur = conn.cursor()
             cur.execute("BEGIN IMMEDIATE")
             self.create_schema(cur)
@@ -140,7 +143,12 @@ class SQLiteBackend(Backend):
             legacy.log.warning("%s: migrated %d records of the optuna journal into %s (the journal is kept, unread)",
                                self.location, n, FILE)
 
-    def _begin(self, cur: Any, write: bool) -> None:
+    def _begin(self, cur: Any, write: bool, durable: bool = False) -> None:
+        if write and not self.read_only:
+            level = "FULL" if durable and self.sync == "full" else "NORMAL"
+            if level != self._synchronous:  # WAL: a FULL commit flushes every frame before it too
+                cur.execute(f"PRAGMA synchronous = {level}")
+                self._synchronous = level
         cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
 
     def _is_busy(self, exc: BaseException) -> bool:

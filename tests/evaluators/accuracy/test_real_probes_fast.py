@@ -63,13 +63,13 @@ def test_fmnist_workload_is_traced() -> None:
     assert wl["fc1"].gemm_shape == (1, 128, 1568)
 
 
-def test_shakespeare_splits_are_disjoint() -> None:
+def test_shakespeare_splits_are_disjoint(skip_unless_ci) -> None:
     from codesign.evaluators.accuracy import shakespeare as S
 
     try:
         test, calib = S.load_split("test"), S.load_split("calib")
     except ConfigError as exc:
-        pytest.skip(str(exc))
+        skip_unless_ci(str(exc))
     assert len(test) > 200_000 and len(calib) > 50_000
     assert test[:2000] not in S.load_split("train")
     with pytest.raises(ConfigError, match="split"):
