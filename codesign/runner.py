@@ -335,10 +335,16 @@ def run(
                     raise SpaceError(f"agent {agent!r} must return Design objects, but returned {type(d).__name__}")
             records = recorder.evaluate(designs)
             _guarded(agent, kwargs, "told", the_agent.tell, records)
+        state = the_agent.describe()
+        the_run.set_agent_state(worker, state)  # fallbacks the agent recorded, for `codesign show`
     finally:
         lease.release()
     return RunResult(name, the_store.location, problem, recorder.records, resumed,
+<<<<<<< HEAD
+                     time.perf_counter() - t0, state)
+=======
                      time.perf_counter() - t0, the_agent.describe(), the_store.backend.seconds - store_s0)
+>>>>>>> main
 
 
 def _sink(store: Store, run: Run, agent: str, seed: int, worker: str, executor: Any,

@@ -88,15 +88,9 @@ class TabularQ:
             self.q[state] = np.full(self.form.decisions[state[0]].size, self.q_init)
         return self.q[state]
 
-    @property
-    def current_epsilon(self) -> float:
-        return max(self.epsilon_min, self.epsilon * self.epsilon_decay ** self.episodes)
-
-    def episode(self, fixed: dict[int, int] | None = None, epsilon: float | None = None) -> list[int]:
-        """Choose a full index sequence ε-greedily (``fixed``: decisions pinned to an index;
-        ``epsilon``: this draw's ε instead of the schedule's, a redraw that does not count as
-        an episode)."""
-        eps = self.current_epsilon if epsilon is None else float(epsilon)
+    def episode(self, fixed: dict[int, int] | None = None) -> list[int]:
+        """Choose a full index sequence ε-greedily (``fixed``: decisions pinned to an index)."""
+        eps = max(self.epsilon_min, self.epsilon * self.epsilon_decay ** self.episodes)
         prefix: list[int] = []
         for t in range(len(self.form)):
             if fixed and t in fixed:
@@ -109,8 +103,7 @@ class TabularQ:
                 q = self.values(self.state(prefix))[allowed]
                 best = np.flatnonzero(q == q.max())
                 prefix.append(int(allowed[int(best[int(self.rng.integers(len(best)))])]))
-        if epsilon is None:
-            self.episodes += 1
+        self.episodes += 1
         return prefix
 
     def update(self, indices: Sequence[int], reward: float) -> None:

@@ -36,14 +36,14 @@ LOTTERY_GRID: dict[str, dict[str, dict[str, Any]]] = {
     "nsga2": {"pop=10": {"population_size": 10}, "pop=40": {"population_size": 40}},
     "optuna-gp": {"startup=5": {"n_startup_trials": 5}, "startup=20": {"n_startup_trials": 20}},
     "botorch": {"init=5": {"n_init": 5}, "init=20": {"n_init": 20}, "refit=1": {"refit_every": 1}},
-    "mcts": {"c=0.3": {"exploration": 0.3}, "c=1.5": {"exploration": 1.5}, "alpha=0.8": {"widening_alpha": 0.8}},
-    "qlearning": {"lr=0.1": {"lr": 0.1}, "lr=0.6": {"lr": 0.6}, "eps=0.2": {"epsilon": 0.2}},
+    "mcts": {"c=0.2": {"exploration": 0.2}, "c=1.5": {"exploration": 1.5}, "eps=1": {"rollout_epsilon": 1.0}},
+    "qlearning": {"lr=0.1": {"lr": 0.1}, "lr=0.6": {"lr": 0.6}, "lam=0.5": {"lam": 0.5}},
     "sb3-ppo": {"lr=1e-3": {"learning_rate": 1e-3}, "lr=1e-4": {"learning_rate": 1e-4}},
     "sb3-dqn": {"lr=3e-4": {"learning_rate": 3e-4}, "lr=3e-3": {"learning_rate": 3e-3}},
     "sb3-sac": {"lr=3e-4": {"learning_rate": 3e-4}, "lr=3e-3": {"learning_rate": 3e-3}},
     "haq": {"sigma=0.1": {"noise_sigma": 0.1}, "sigma=0.5": {"noise_sigma": 0.5}},
-    "marl": {"lr=1e-3": {"learning_rate": 1e-3}, "lr=1e-2": {"learning_rate": 1e-2}},
-    "marl-independent": {"lr=0.1": {"lr": 0.1}, "lr=0.5": {"lr": 0.5}, "eps=0.3": {"epsilon": 0.3}},
+    "marl": {"lr=0.1": {"lr": 0.1}, "lr=0.6": {"lr": 0.6}, "epsmin=0.1": {"epsilon_min": 0.1}},
+    "marl-independent": {"lr=0.1": {"lr": 0.1}, "lr=0.6": {"lr": 0.6}, "epsmin=0.1": {"epsilon_min": 0.1}},
     "hasco": {"levels=6": {"budget_levels": [0, 0.2, 0.4, 0.6, 0.8, 1.0]}},
 }
 
@@ -71,18 +71,30 @@ def add_bench_arguments(p: argparse.ArgumentParser) -> None:
 
 def _one(problem: str, agent: str, seed: int, budget: int, batch: int, store: str, kwargs: dict[str, Any],
          label: str) -> dict[str, Any]:
-    """Run one agent × seed (in a worker process); return its records and timings."""
+    """Run one agent × seed (in a worker process); return its records and timings.
+
+    The timings of a finished run are kept beside the store (``bench-<run>.json``), so a later
+    invocation on the same ``--store`` resumes the finished run (nothing evaluated again) and
+    reports the timings it was measured with."""
     from codesign.runner import run
 
+    name = f"{problem}/{agent}{label}/seed{seed}"
+    sidecar = os.path.join(store, "bench-" + "".join(c if c.isalnum() or c in "-_.@=" else "_" for c in name) + ".json")
+    kept = None
+    if os.path.isfile(sidecar):
+        with open(sidecar) as fh:
+            kept = json.load(fh)
     stamps: list[float] = []
     t0 = time.perf_counter()
     try:
         res = run(problem, agent, budget=budget, seed=seed, store=store, batch_size=batch, agent_kwargs=kwargs,
-                  name=f"{problem}/{agent}{label}/seed{seed}",
-                  on_record=lambda rec, done, total: stamps.append(time.perf_counter() - t0))
+                  name=name, on_record=lambda rec, done, total: stamps.append(time.perf_counter() - t0))
     except Exception as exc:  # one broken agent must not end the benchmark
         return {"problem": problem, "agent": agent, "seed": seed, "label": label,
                 "error": f"{type(exc).__name__}: {exc}"}
+    out = {"problem": problem, "agent": agent, "seed": seed, "label": label, "records": res.records}
+    if kept is not None and len(res.records) == kept.get("evaluations") and not stamps:
+        return {**out, **{k: kept[k] for k in ("wall_s", "overhead_s", "agent_time", "describe")}}
     wall = time.perf_counter() - t0
     recs = res.records
     evals = sum(r.eval_seconds for r in recs)
@@ -90,9 +102,12 @@ def _one(problem: str, agent: str, seed: int, budget: int, batch: int, store: st
     for rec, stamp in zip(recs, stamps):
         spent += rec.eval_seconds
         agent_time.append(max(0.0, stamp - spent))
-    return {"problem": problem, "agent": agent, "seed": seed, "label": label, "records": recs, "wall_s": wall,
-            "overhead_s": max(0.0, wall - evals) / max(1, len(recs)), "agent_time": agent_time,
-            "describe": res.agent}
+    timing = {"wall_s": wall, "overhead_s": max(0.0, wall - evals) / max(1, len(recs)), "agent_time": agent_time,
+              "describe": json.loads(json.dumps(res.agent, default=str))}
+    if len(stamps) == len(recs):  # a complete measurement (not a resumed run)
+        with open(sidecar, "w") as fh:
+            json.dump({"evaluations": len(recs), **timing}, fh)
+    return {**out, **timing}
 
 
 def _fail(msg: str) -> int:

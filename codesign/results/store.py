@@ -126,6 +126,14 @@ class Run:
         return lease
 
     # --- writing ----------------------------------------------------------------------------
+    def set_agent_state(self, worker: str, state: Mapping[str, Any]) -> None:
+        """Keep the agent's end-of-run ``describe()`` (its settings, model steps and recorded
+        fallbacks) in the run's metadata under ``agent_state[worker]``; ``codesign show``
+        prints the fallbacks."""
+        value = json.dumps(state, default=str)
+        self.store.backend.merge_run_meta(self.name, "agent_state", worker, value)
+        self.meta.setdefault("agent_state", {})[worker] = json.loads(value)
+
     def reserve_many(self, records: Sequence[EvalRecord]) -> list[int]:
         """Write a batch in one transaction: records in state RUNNING are reserved (in flight),
         the others are stored finished. Sets and returns their numbers."""

@@ -9,8 +9,17 @@ sb3-sac   ``LayerwiseEnv(action_type="continuous")``     ``Box(0, 1, (1,))``
 ========  =============================================  ============================
 
 (DQN needs a ``Discrete`` action and SAC a ``Box``, hence the layerwise env for them.) Reward:
-the env's scalarized reward (:mod:`codesign.envs.reward`). Every env evaluation goes through
-the runner's recorder (``drive``) or the ask/tell bridge (:mod:`codesign.agents.rl.loop`).
+the env's ``"front"`` reward (:mod:`codesign.envs.reward`: hypervolume added to the front of
+everything evaluated so far, or minus the distance to it; Wang & Sebag 2012, REFERENCES.md §9)
+on the problem's fixed normalization (``bounds="problem"``), so the reward does not favour one
+trade-off and its scale does not drift. Every env evaluation goes through the runner's
+recorder (``drive``) or the ask/tell bridge (:mod:`codesign.agents.rl.loop`).
+
+Hyperparameters are one documented default per algorithm for every problem (no per-problem
+tuning): SB3's defaults where they fit a run of a few hundred evaluations, and where they do
+not (SB3's PPO collects 2048 steps before its first update, more than a whole run here) a
+value sized by the budget, with the reason beside it in each class docstring.
+``algo_kwargs`` overrides any of them.
 Schedules that depend on the run length (DQN's ε decay) use ``expected_evaluations`` (the
 runner's remaining budget when driven, else the ``expected_evaluations`` argument). torch runs
 on the CPU with one thread (``torch_threads``).
@@ -88,11 +97,19 @@ class SB3Agent(LoopAgent):
 
 
 class PPOAgent(SB3Agent):
-    """PPO on DesignEnv (horizon 16): ``n_steps=32``, ``batch_size=32``, ``n_epochs=4``,
-    ``ent_coef=0.01`` (short rollouts: evaluations are the scarce resource)."""
+    """PPO on DesignEnv (horizon 16).
+
+    ``n_steps=16``, ``batch_size=16`` (12 policy updates in 200 evaluations; SB3's 2048 would
+    allow none), ``n_epochs=10`` (SB3's default), ``gamma=0`` (a step's reward depends on that
+    step's design only: each step is a one-step decision, so no return is bootstrapped),
+    ``ent_coef=0.01`` (keeps the factored categorical policy exploring), learning rate 1e-3
+    (SB3's 3e-4 moves the policy too little in 12 updates; measured on ``digits-accel-small``,
+    200 evaluations, 5 seeds: normalized HV 0.246 against 0.232 with the previous 32-step
+    rollouts and 0.225 for random)."""
 
     name = "sb3-ppo"
     algo = "PPO"
+    default_lr = 1e-3
 
     def _env(self, evaluate: EvaluateFn) -> Any:
         from codesign.envs.design import DesignEnv
@@ -104,8 +121,14 @@ class PPOAgent(SB3Agent):
 
 
 class DQNAgent(SB3Agent):
-    """DQN on LayerwiseEnv (discrete): replay 10k, ``learning_starts`` = 10 designs' steps,
-    ε from 1 to 0.05 over the first half of the expected run, target update every 5 designs."""
+    """DQN on LayerwiseEnv (discrete).
+
+    ``train_freq=4`` and ``exploration_final_eps=0.05`` (SB3's defaults); replay 10k (a run has
+    a few thousand steps; SB3 keeps 1M), ``learning_starts`` = 10 designs' steps and a target
+    update every 5 designs (SB3's 100 and 10,000 steps are sized for millions of steps), ε from
+    1 to 0.05 over the first half of the expected run (SB3: the first 10%, too short to see
+    each decision's choices), batch 64, ``gamma=1`` (the reward comes after the last decision of
+    a design and must reach the first)."""
 
     name = "sb3-dqn"
     algo = "DQN"
@@ -125,8 +148,12 @@ class DQNAgent(SB3Agent):
 
 
 class SACAgent(SB3Agent):
-    """SAC on LayerwiseEnv (continuous): replay 10k, ``learning_starts`` = 10 designs' steps,
-    one gradient step per env step, batch 64, γ = 1 (reward only at the episode end)."""
+    """SAC on LayerwiseEnv (continuous).
+
+    One gradient step per env step and automatic entropy tuning (SB3's defaults); replay 10k,
+    ``learning_starts`` = 10 designs' steps (SB3's 100 steps is less than one design's
+    decisions on large spaces, its 1M buffer more than a run), batch 64, ``gamma=1`` (the reward
+    comes after the last decision of a design)."""
 
     name = "sb3-sac"
     algo = "SAC"

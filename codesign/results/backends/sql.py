@@ -216,6 +216,22 @@ class Backend:
             return cur.rowcount == 1
         return self.transact(fn, "creating a run", write=True)
 
+    def merge_run_meta(self, name: str, key: str, worker: str, value_json: str) -> None:
+        """Set ``meta[key][worker] = value`` of run ``name`` in one transaction (workers of one
+        run each keep their own entry; used for the agent's end-of-run state)."""
+        import json
+
+        def fn(cur: Any) -> None:
+            row = self._one(cur, "SELECT meta FROM codesign_runs WHERE name = ?", (name,))
+            if row is None:
+                return
+            meta = json.loads(row[0])
+            entry = meta.get(key) if isinstance(meta.get(key), dict) else {}
+            entry[worker] = json.loads(value_json)
+            meta[key] = entry
+            cur.execute(self.q("UPDATE codesign_runs SET meta = ? WHERE name = ?"), (json.dumps(meta), name))
+        self.transact(fn, "updating a run's metadata", write=True)
+
     # --- records --------------------------------------------------------------------------
     def _fenced(self, cur: Any, run: str, fence: tuple[str, str] | None) -> None:
         """Refuse to write for a worker whose lease (``fence = (worker, token)``) is no longer held."""
