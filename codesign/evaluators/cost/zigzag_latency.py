@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numba import njit
+from codesign.evaluators.cost.jit import compiled
 
 
 READ, FILL, UPDATE, DRAIN = 0, 1, 2, 3  # ZigZag: rd_out_to_low, wr_in_by_high, wr_in_by_low, rd_out_to_high
@@ -105,7 +105,7 @@ def zigzag_ports(arch: Any, table: Any) -> ZigzagPorts:
     return ZigzagPorts(st[:, 0].copy(), st[:, 1].copy(), st[:, 2].copy(), st[:, 3].copy(), zport, wbits, two, memory)
 
 
-@njit(cache=True)
+@compiled
 def _covered(j, x, per, allow, full):
     """Measure of ``[0, x)`` covered by the windows ``[0, allow[q])`` repeating every ``per[q]``,
     ``q <= j`` (periods ascending, each dividing the next; ``full[q]`` the measure of one period
@@ -134,7 +134,7 @@ def _covered(j, x, per, allow, full):
     return total
 
 
-@njit(cache=True)
+@compiled
 def _window_union(per_in, allow_in, count_in):
     """ZigZag's memory-updating-window union of a port's activities (``__calc_mem_updating_window_union``)."""
     m = per_in.shape[0]
@@ -158,7 +158,7 @@ def _window_union(per_in, allow_in, count_in):
     return full[m - 1] * count_in[big]
 
 
-@njit(cache=True)
+@compiled
 def _reduce_ordered(c, mn, s, out_rem, out_red):
     """ZigZag's ``reduce_ordered``: reduce the largest first, each down to its minimum, by ``s`` in all."""
     m = c.shape[0]
@@ -176,7 +176,7 @@ def _reduce_ordered(c, mn, s, out_rem, out_red):
         s -= r
 
 
-@njit(cache=True)
+@compiled
 def zigzag_rows(sx_all, sy_all, s_all, keeps, rel, win, seq_f, seq_d, seq_n, seq_start, low_all, high_all, fp_tile,
                 fp_inside, bits_all, psum_bits, wbits, size_all, cpm, op_order, memory, z_port, z_level, z_op, z_dir,
                 zport, port_wbits, port_two, bw_all, systolic, out):
@@ -485,7 +485,7 @@ def zigzag_rows(sx_all, sy_all, s_all, keeps, rel, win, seq_f, seq_d, seq_n, seq
         out[i, 5] = drain
 
 
-@njit(cache=True)
+@compiled
 def _mem_index(chain, nk, op, c):
     for k in range(nk[op]):
         if chain[op, k] == c:
@@ -493,7 +493,7 @@ def _mem_index(chain, nk, op, c):
     return -1
 
 
-@njit(cache=True)
+@compiled
 def systolic_util(sx, sy, s, axis):
     """Units in use along a systolic axis: ``axis`` -1 = x, -2 = y (x/y fanout), else an array dim."""
     v = 1.0
