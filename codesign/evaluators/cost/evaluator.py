@@ -212,6 +212,21 @@ class CostModelEvaluator(BaseEvaluator):
             self._score_all([(k, p, a, m if m is not None else self._maps[k]) for k, p, a, m in to_score])
         return [self._metrics(d, layers) for d, layers in plans]
 
+    def layer_jobs(self, design: MappingABC[str, Any]) -> list[tuple[str, LoopProblem, arch_mod.Architecture, Mapping]]:
+        """``(layer, loop problem, architecture, mapping)`` of every layer of ``design`` as this
+        evaluator scores it (mapping searched or built as :meth:`evaluate` would)."""
+        self.evaluate(design)
+        hw, out = hardware_key(design), []
+        for layer in self.workload.layers:
+            bits = None if layer.op == "attn" else layer_bits(design, layer)
+            w, a = bits or (8, 8)
+            mp = layer_mapping(design, layer)
+            problem, pkey = self._problem(layer, w, a, mp is not None)
+            mapping = self._maps[(pkey, hw)] if mp is None else flat_mapping(
+                mp, tuple(problem.dims.values()), int(design["array_rows"]), int(design["array_cols"]))
+            out.append((layer.name, problem, self._arch(hw, w, a), mapping))
+        return out
+
     def _metrics(self, design: MappingABC[str, Any], layers: list[tuple[str, Any, int]]) -> Metrics:
         cycles = energy = macs = 0.0
         levels: dict[str, float] = {}

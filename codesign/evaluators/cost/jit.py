@@ -18,7 +18,7 @@ from numba import njit
 from numba.core import caching
 
 PACKAGE = Path(__file__).resolve().parent
-COMPILED = ("kernel.py", "zigzag_latency.py", "sampler.py")  # modules with compiled functions
+COMPILED = ("kernel.py", "zigzag_latency.py", "sampler.py", "canonical.py")  # modules with compiled functions
 
 
 def source_stamp(files: tuple[str, ...] = COMPILED, folder: Path = PACKAGE) -> str:
@@ -57,7 +57,10 @@ if isinstance(_classes, list) and PackageCacheLocator not in _classes:
 
 
 def compiled(fn: Any = None, **options: Any) -> Any:
-    """``numba.njit(cache=True, **options)``, usable bare (``@compiled``) or with options."""
+    """``numba.njit(cache=True, error_model="numpy", **options)``, usable bare (``@compiled``) or
+    with options (NumPy's error model: a division by zero gives inf/nan instead of raising, which
+    spares a check per division; the kernels divide by footprints and periods that are >= 1)."""
+    options = {"cache": True, "error_model": "numpy", **options}
     if fn is None:
-        return lambda f: njit(cache=True, **options)(f)
-    return njit(cache=True, **options)(fn)
+        return lambda f: njit(**options)(f)
+    return njit(**options)(fn)

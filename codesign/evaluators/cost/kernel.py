@@ -49,6 +49,21 @@ def footprint(kind, pdim, rdim, stride, limit, op, ext):
 
 
 @compiled(inline="always")
+def footprint_row(kind, pdim, rdim, stride, limit, op, ext2, row):
+    """:func:`footprint` of row ``row`` of a 2-D extents array (no view: a view costs a reference count)."""
+    out = 1.0
+    for a in range(kind.shape[1]):
+        k = kind[op, a]
+        if k == 1:
+            out = out * ext2[row, pdim[op, a]]
+        elif k == 2:
+            p = ext2[row, pdim[op, a]]
+            r = ext2[row, rdim[op, a]]
+            out = out * min(min(p * r, stride[op, a] * (p - 1.0) + r), limit[op, a])
+    return out
+
+
+@compiled(inline="always")
 def _first_relevant(op, start, nf, fd, rel):
     """Index of the first loop in ``f[start:nf]`` relevant to ``op`` (-1 if none)."""
     for k in range(start, nf):
@@ -272,7 +287,7 @@ def counts_rows(t_all, rank_all, sx_all, sy_all, s_all, keeps, served, regs, rel
             cap = 0.0
             for op in range(3):
                 if keeps[li, op]:
-                    fp = footprint(kind, pdim, rdim, stride, limit, op, tile[li])
+                    fp = footprint_row(kind, pdim, rdim, stride, limit, op, tile, li)
                     fp_tile[i, op, li] = fp
                     w = words[li, op] if op != 2 else owords[i, li, FILL]
                     cap += fp * w
@@ -289,7 +304,7 @@ def counts_rows(t_all, rank_all, sx_all, sy_all, s_all, keeps, served, regs, rel
                 high_out[i, li] = high[li]
                 for op in range(3):
                     if keeps[li, op]:
-                        fp_inside[i, op, li] = footprint(kind, pdim, rdim, stride, limit, op, inside[li])
+                        fp_inside[i, op, li] = footprint_row(kind, pdim, rdim, stride, limit, op, inside, li)
         for op in range(3):
             prev = -1
             for c in range(nl + 1):

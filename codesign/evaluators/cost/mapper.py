@@ -45,35 +45,55 @@ def _smallest_prime(values: np.ndarray) -> np.ndarray:
     return spf[values.astype(np.int64)].astype(float)
 
 
-def _mutate(arr: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Local moves: move one prime factor of a dim between two temporal slots, or swap two loops."""
+class _Draws:
+    """The random numbers one round of local moves needs, drawn per problem from its own stream
+    (so a problem's search does not depend on the others searched with it)."""
+
+    def __init__(self, rngs: Sequence[np.random.Generator], counts: Sequence[int], nl: int, nd: int) -> None:
+        parts = [(r.random((c, nl * nd)), r.integers(1, max(nl, 2), c), r.integers(0, nl, c), r.integers(0, nd, c),
+                  r.integers(0, nd, c), r.random(c)) for r, c in zip(rngs, counts)]
+        self.keys, self.shift, self.level, self.a, self.b, self.swap = (np.concatenate(x) for x in zip(*parts))
+
+
+def _mutate(arr: dict[str, np.ndarray], draws: _Draws) -> dict[str, np.ndarray]:
+    """Local moves: move the smallest prime factor of a temporal loop (factor > 1, picked at random)
+    to another level, and with probability 1/2 swap two loops of a level."""
     out = {k: v.copy() for k, v in arr.items()}
     n, nl, nd = out["T"].shape
     rows = np.arange(n)
-    d = rng.integers(0, nd, n)
-    src, dst = rng.integers(0, nl, n), rng.integers(0, nl, n)
+    flat = out["T"].reshape(n, nl * nd)
+    pick = np.argmax(np.where(flat > 1, draws.keys, -1.0), axis=1)  # a random loop with a factor to move
+    src, d = pick // nd, pick % nd
+    dst = (src + draws.shift) % nl if nl > 1 else src
     ft = out["T"][rows, src, d]
     primes = _smallest_prime(ft)
     out["T"][rows, src, d] = ft / primes
     out["T"][rows, dst, d] *= primes
-    lv = rng.integers(0, nl, n)
-    a, b = rng.integers(0, nd, n), rng.integers(0, nd, n)
-    swap = rng.random(n) < 0.5
+    lv, a, b, swap = draws.level, draws.a, draws.b, draws.swap < 0.5
     ra, rb = out["rank"][rows, lv, a].copy(), out["rank"][rows, lv, b].copy()
     out["rank"][rows[swap], lv[swap], a[swap]] = rb[swap]
     out["rank"][rows[swap], lv[swap], b[swap]] = ra[swap]
     return out
 
 
+def _best_per_segment(scores: np.ndarray, seg: np.ndarray, keep: int) -> np.ndarray:
+    """Indices of the ``keep`` best rows of every segment (stable: earlier rows win ties), by segment."""
+    order = np.lexsort((np.arange(len(scores)), scores, seg))
+    first = np.searchsorted(seg[order], seg[order], side="left")
+    return order[np.arange(len(order)) - first < keep]
+
+
 def heuristic(problem: LoopProblem, arch: Architecture, objective: str = "edp", samples: int = 1500,
-              rounds: int = 4, keep: int = 32, seed: int = 0, greedy: int | None = None) -> MapperResult:
+              rounds: int = 4, keep: int = 32, seed: int = 0, greedy: int | None = None, children: int = 8) -> MapperResult:
     """Random and bottom-up-filled samples + local refinement (see the module docstring);
-    deterministic for a seed. ``greedy`` bottom-up candidates (default ``samples // 3``)."""
-    return heuristic_many([problem], arch, objective, samples, rounds, keep, seed, greedy)[0]
+    deterministic for a seed. ``greedy`` bottom-up candidates (default ``samples // 3``); each
+    round keeps the ``keep`` best and scores ``children`` local moves of each."""
+    return heuristic_many([problem], arch, objective, samples, rounds, keep, seed, greedy, children)[0]
 
 
 def heuristic_many(problems: Sequence[LoopProblem], arch: Architecture, objective: str = "edp", samples: int = 1500,
-                   rounds: int = 4, keep: int = 32, seed: int = 0, greedy: int | None = None) -> list[MapperResult]:
+                   rounds: int = 4, keep: int = 32, seed: int = 0, greedy: int | None = None,
+                   children: int = 8) -> list[MapperResult]:
     """:func:`heuristic` for several problems at once: the candidates of problems of one loop
     structure are scored in one call per round (each problem keeps its own random stream, so its
     result equals ``heuristic(problem, ...)``)."""
@@ -92,27 +112,35 @@ def heuristic_many(problems: Sequence[LoopProblem], arch: Architecture, objectiv
                 parts.append(sample_greedy(p, arch, n_greedy, rng))
             pools.append(with_canonical(p, arch, concat(parts)) if parts else canonical(p, arch))
         evaluated = [len(pool["T"]) for pool in pools]
-        for _ in range(rounds):
-            res, bounds = _score_pools(probs, arch, pools)
-            s = score(res, objective)
-            for j, (p, rng) in enumerate(zip(probs, rngs)):
-                seg = s[bounds[j]:bounds[j + 1]]
-                elite = take(pools[j], np.argsort(seg, kind="stable")[:keep])
-                children = _mutate(take(elite, np.repeat(np.arange(len(elite["T"])), 8)), rng)
-                pools[j] = concat([elite, children])
-                evaluated[j] += len(children["T"])
-        res, bounds = _score_pools(probs, arch, pools)
+        seg = np.repeat(np.arange(len(pools)), evaluated)
+        pool = concat(pools)
+        scores = score(evaluate_arrays(probs[0], arch, pool, problems=probs, rows=seg), objective)
+        nl, nd = pool["T"].shape[1:]
+        for _ in range(rounds):  # the elite keep their scores; only their children are scored
+            elite = _best_per_segment(scores, seg, keep)
+            pool, scores, seg = take(pool, elite), scores[elite], seg[elite]
+            parent = np.repeat(np.arange(len(seg)), children)
+            counts = np.bincount(seg[parent], minlength=len(probs))
+            kids = _mutate(take(pool, parent), _Draws(rngs, counts, nl, nd))
+            kid_scores = score(evaluate_arrays(probs[0], arch, kids, problems=probs, rows=seg[parent]), objective)
+            pool, scores, seg = concat([pool, kids]), np.concatenate([scores, kid_scores]), np.concatenate(
+                [seg, seg[parent]])
+            order = np.argsort(seg, kind="stable")  # rows of one problem together, elite first
+            pool, scores, seg = take(pool, order), scores[order], seg[order]
+            for j, c in enumerate(counts):
+                evaluated[j] += int(c)
+        if rounds:  # the final choice among each problem's best (all of its rows where none of those fits)
+            best_rows = _best_per_segment(scores, seg, keep)
+            fits = np.zeros(len(probs), dtype=bool)
+            fits[seg[best_rows][np.isfinite(scores[best_rows])]] = True
+            chosen = np.sort(np.concatenate([best_rows, np.nonzero(~fits[seg])[0]]))
+            pool, seg = take(pool, np.unique(chosen)), seg[np.unique(chosen)]
+        res = evaluate_arrays(probs[0], arch, pool, problems=probs, rows=seg)
+        bounds = np.searchsorted(seg, np.arange(len(probs) + 1))
         for j, k in enumerate(members):
-            results[k] = pick(probs[j], arch, pools[j], res, bounds[j], bounds[j + 1], objective, evaluated[j])
+            rows = np.arange(bounds[j], bounds[j + 1])
+            results[k] = pick(probs[j], arch, take(pool, rows), res, bounds[j], bounds[j + 1], objective, evaluated[j])
     return results  # type: ignore[return-value]
-
-
-def _score_pools(probs: list[LoopProblem], arch: Architecture,
-                 pools: list[dict[str, np.ndarray]]) -> tuple[dict[str, Any], np.ndarray]:
-    """Score the candidate pools of several problems of one structure in one call."""
-    bounds = np.concatenate([[0], np.cumsum([len(pool["T"]) for pool in pools])])
-    rows = np.repeat(np.arange(len(pools)), np.diff(bounds))
-    return evaluate_arrays(probs[0], arch, concat(pools), problems=probs, rows=rows), bounds
 
 
 def _splits(n: int, slots: int) -> list[tuple[int, ...]]:

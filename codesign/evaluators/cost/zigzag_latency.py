@@ -189,11 +189,18 @@ def zigzag_rows(sx_all, sy_all, s_all, keeps, rel, win, seq_f, seq_d, seq_n, seq
     suf = np.empty(seq_f.shape[1] + 1)
     chain = np.empty((3, nl), dtype=np.int64)
     nk = np.zeros(3, dtype=np.int64)
+    memlv = -np.ones((3, nl), dtype=np.int64)  # an operand's memory level index at each of our levels
     for op in range(3):
         for c in range(nl - 1, -1, -1):
             if keeps[c, op]:
                 chain[op, nk[op]] = c
+                memlv[op, c] = nk[op]
                 nk[op] += 1
+    pfirst = np.zeros(npt + 1, dtype=np.int64)  # streams are sorted by port: port p's are pfirst[p]:pfirst[p + 1]
+    for z in range(z_port.shape[0]):
+        pfirst[z_port[z] + 1] += 1
+    for p in range(npt):
+        pfirst[p + 1] += pfirst[p]
     ce = np.empty((3, nl + 1))  # cycles per period at arch level a (a = 0: the MACs)
     data = np.empty((3, nl + 1))  # elements per unit at arch level a
     prec = np.empty((3, nl + 1))  # bits per element at arch level a
@@ -372,11 +379,9 @@ def zigzag_rows(sx_all, sy_all, s_all, keeps, rel, win, seq_f, seq_d, seq_n, seq
         stall = 0.0
         for p in range(npt):
             na = 0
-            for z in range(z_port.shape[0]):
-                if z_port[z] != p:
-                    continue
+            for z in range(pfirst[p], pfirst[p + 1]):
                 op, c, d = z_op[z], z_level[z], z_dir[z]
-                k = _mem_index(chain, nk, op, c)
+                k = memlv[op, c]
                 if count[op, k, d] == 0:
                     continue
                 acts[na] = z
@@ -389,7 +394,7 @@ def zigzag_rows(sx_all, sy_all, s_all, keeps, rel, win, seq_f, seq_d, seq_n, seq
             if na == 1:
                 z = acts[0]
                 op, c, d = z_op[z], z_level[z], z_dir[z]
-                k = _mem_index(chain, nk, op, c)
+                k = memlv[op, c]
                 ss = (real[op, k, d] - pb[0]) * (pc[0] - 1)
             else:
                 pos = 0.0
@@ -398,7 +403,7 @@ def zigzag_rows(sx_all, sy_all, s_all, keeps, rel, win, seq_f, seq_d, seq_n, seq
                 for q in range(na):
                     z = acts[q]
                     op, c, d = z_op[z], z_level[z], z_dir[z]
-                    k = _mem_index(chain, nk, op, c)
+                    k = memlv[op, c]
                     v = (real[op, k, d] - pb[q]) * (pc[q] - 1)
                     if v > 0:
                         pos += v
@@ -420,13 +425,11 @@ def zigzag_rows(sx_all, sy_all, s_all, keeps, rel, win, seq_f, seq_d, seq_n, seq
             need = 0.0
             n1 = 0
             bwb = 0.0
-            for z in range(z_port.shape[0]):
-                if z_port[z] != p:
-                    continue
+            for z in range(pfirst[p], pfirst[p + 1]):
                 op, c, d = z_op[z], z_level[z], z_dir[z]
                 if op == 2 and (d == READ or d == FILL):
                     continue
-                k = _mem_index(chain, nk, op, c)
+                k = memlv[op, c]
                 bwb = bw_all[i, p] * port_wbits[p]
                 if count[op, k, d] == 0:
                     continue
@@ -442,7 +445,7 @@ def zigzag_rows(sx_all, sy_all, s_all, keeps, rel, win, seq_f, seq_d, seq_n, seq
             for q in range(n1):
                 z = acts[q]
                 op, c, d = z_op[z], z_level[z], z_dir[z]
-                k = _mem_index(chain, nk, op, c)
+                k = memlv[op, c]
                 pa[q] = real[op, k, d]
                 pb[q] = np.ceil(np.round(data[op, 1]) * prec[op, 1] / bwb) if bwb < np.inf else 0.0
             surplus = max(0.0, (bwb - need) / bwb * comp_cycles) if bwb < np.inf else comp_cycles
@@ -450,7 +453,7 @@ def zigzag_rows(sx_all, sy_all, s_all, keeps, rel, win, seq_f, seq_d, seq_n, seq
             for q in range(n1):
                 z = acts[q]
                 op, c, d = z_op[z], z_level[z], z_dir[z]
-                k = _mem_index(chain, nk, op, c)
+                k = memlv[op, c]
                 loadcc[op, k, d] = rem[q]
                 loadsh[op, k, d] = port_two[p]
         ind = np.zeros(3)
@@ -483,14 +486,6 @@ def zigzag_rows(sx_all, sy_all, s_all, keeps, rel, win, seq_f, seq_d, seq_n, seq
         out[i, 3] = onload
         out[i, 4] = offload
         out[i, 5] = drain
-
-
-@compiled
-def _mem_index(chain, nk, op, c):
-    for k in range(nk[op]):
-        if chain[op, k] == c:
-            return k
-    return -1
 
 
 @compiled
