@@ -15,7 +15,7 @@ is         I    reduction               input-output                 weight-outp
 =========  ===  ======================  ===========================  ==========================
 
 Construction (all factors start at the outermost level, which is unbounded or as given; every
-move keeps every level's tile within its size, :func:`model.capacity_words`, :func:`model.level_words`):
+move keeps every level's tile within its size, :func:`model.level_words`):
 
 1. spatial: per level with a fanout, each axis unrolls its dims in turn by the largest divisor
    of the remaining size that fits the axis' remaining fanout and the buffers;

@@ -18,7 +18,7 @@ from numba import njit
 from numba.core import caching
 
 PACKAGE = Path(__file__).resolve().parent
-COMPILED = ("kernel.py", "zigzag_latency.py", "sampler.py", "canonical.py")  # modules with compiled functions
+COMPILED = ("kernel.py", "zigzag_kernel.py", "sampler.py", "canonical.py")  # modules with compiled functions
 
 
 def source_stamp(files: tuple[str, ...] = COMPILED, folder: Path = PACKAGE) -> str:

@@ -27,6 +27,7 @@ Inputs are plain arrays prepared by :mod:`codesign.evaluators.cost.model`:
 from __future__ import annotations
 
 import numpy as np
+
 from codesign.evaluators.cost.jit import compiled
 
 READ, FILL, UPDATE, DRAIN = 0, 1, 2, 3

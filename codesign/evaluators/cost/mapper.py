@@ -6,7 +6,9 @@ layout) and scored thousands at a time by :func:`codesign.evaluators.cost.model.
 - :func:`~codesign.evaluators.cost.sampler.sample` / :func:`~codesign.evaluators.cost.sampler.sample_greedy`
   — random valid candidates and bottom-up filling (ZigZag's LOMA allocation), compiled.
 - :func:`heuristic` — the fast mapper: score random and bottom-up candidates, then rounds of
-  local moves (move a prime factor between two temporal slots, swap two loops) around the best.
+  local moves around the ``keep`` best (move the smallest prime factor of a temporal loop to
+  another level; with probability 1/2 swap two loops of a level); :func:`heuristic_many`
+  searches several problems at once, each with its own random stream.
 - :func:`exhaustive` — every factorization of every dim over the temporal slots (spatial
   factors enumerated too) × every loop order of the dims that vary; for small cases.
 - :func:`codesign.evaluators.cost.qmapper.qlearning` — HASCO-style Q-learning.

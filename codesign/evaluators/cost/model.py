@@ -141,23 +141,6 @@ def arch_arrays(arch: Architecture) -> ArchArrays:
     return _remember(_arch_cache, arch, arrays)
 
 
-def spatial_terms(arch: Architecture, arr: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """``(inside, used)``: per level (and the compute units, index ``L``) the spatial factors inside
-    one instance's tile ``(n, L + 1, D)`` and the instances in use ``(n, L + 1)``.
-
-    Levels fanning out along x/y: a level's tile holds the spatial loops of its own and every
-    lower level, and the instances in use are the spatial loops above it. Array-dims form
-    (``arr["S"]``: factors per array dim ``(n, A, D)``): a level's tile holds the loops on the
-    dims it serves, its instances in use are the loops on the others."""
-    t = arr["T"]
-    n, nl, nd = t.shape
-    sx, sy, s, served = _spatial_inputs(arch, arr)
-    inside, used = np.empty((n, nl + 1, nd)), np.empty((n, nl + 1))
-    for i in range(n):
-        kernel.spatial(sx[i], sy[i], s[i], served, inside[i], used[i])
-    return inside, used
-
-
 def _spatial_inputs(arch: Architecture, arr: Mapping[str, np.ndarray]) -> tuple[np.ndarray, ...]:
     n, nl, nd = arr["T"].shape
     served = arch_arrays(arch).served
@@ -168,15 +151,6 @@ def _spatial_inputs(arch: Architecture, arr: Mapping[str, np.ndarray]) -> tuple[
     sy = arr.get("SY")
     ones = np.ones((n, nl, nd))
     return (ones if sx is None else sx), (ones if sy is None else sy), s, served
-
-
-def temporal_tiles(t: np.ndarray) -> np.ndarray:
-    """Temporal part of the tiles ``(n, L + 1, D)``: level ``l`` holds the product of the temporal
-    factors at ``l`` and below; index ``L`` is one compute unit (all ones)."""
-    n, nl, nd = t.shape
-    tile = np.ones((n, nl + 1, nd))
-    tile[:, :nl] = np.cumprod(t[:, ::-1], axis=1)[:, ::-1]
-    return tile
 
 
 def level_words(problem: LoopProblem, arch: Architecture) -> np.ndarray:
