@@ -382,7 +382,7 @@ def load_yaml(path: str | Path) -> Architecture:
     """Load an architecture from a YAML file (the whole file, or its ``arch`` section)."""
     import yaml
 
-    data = yaml.safe_load(Path(path).read_text())
+    data = yaml.load(Path(path).read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml if built
     return from_dict(data.get("arch", data) if isinstance(data, Mapping) else data)
 
 

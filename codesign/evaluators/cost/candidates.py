@@ -106,15 +106,22 @@ def arrays_to_mapping(arr: dict[str, np.ndarray], i: int, problem: LoopProblem, 
 
 
 def best(problem: LoopProblem, arch: Architecture, arr: dict[str, np.ndarray], objective: str,
-          evaluated: int) -> MapperResult:
+         evaluated: int) -> MapperResult:
     """The feasible candidate of lowest score, else the one of least overflow (then score)."""
-    res = evaluate_arrays(problem, arch, arr)
-    over = overflow(res)
-    i = int(np.lexsort((objective_value(res, objective), np.where(over <= 1e-9, 0.0, over)))[0])
+    return pick(problem, arch, arr, evaluate_arrays(problem, arch, arr), 0, len(arr["T"]), objective, evaluated)
+
+
+def pick(problem: LoopProblem, arch: Architecture, arr: dict[str, np.ndarray], res: dict[str, Any], lo: int, hi: int,
+         objective: str, evaluated: int) -> MapperResult:
+    """:func:`best` among rows ``lo:hi`` of scored results ``res`` (``arr`` holds those rows only)."""
+    over = overflow(res)[lo:hi]
+    obj = objective_value(res, objective)[lo:hi]
+    i = int(np.lexsort((obj, np.where(over <= 1e-9, 0.0, over)))[0])
     ok = bool(over[i] <= 1e-9)
-    return MapperResult(arrays_to_mapping(arr, i, problem, arch), float(score(res, objective)[i]),
-                        float(res["cycles"][i]), float(res["energy_pj"][i]), evaluated, ok,
-                        {lv.name: float(res["capacity_over"][i, li]) for li, lv in enumerate(arch.levels)})
+    r = lo + i
+    return MapperResult(arrays_to_mapping(arr, i, problem, arch), float(score(res, objective)[r]),
+                        float(res["cycles"][r]), float(res["energy_pj"][r]), evaluated, ok,
+                        {lv.name: float(res["capacity_over"][r, li]) for li, lv in enumerate(arch.levels)})
 
 
 def with_canonical(problem: LoopProblem, arch: Architecture, arr: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

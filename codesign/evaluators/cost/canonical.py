@@ -15,7 +15,7 @@ is         I    reduction               input-output                 weight-outp
 =========  ===  ======================  ===========================  ==========================
 
 Construction (all factors start at the outermost level, which is unbounded or as given; every
-move keeps every level's tile within its size, :func:`model.capacity_words`, :func:`model.level_words`):
+move keeps every level's tile within its size, :func:`model.level_words`):
 
 1. spatial: per level with a fanout, each axis unrolls its dims in turn by the largest divisor
    of the remaining size that fits the axis' remaining fanout and the buffers;
@@ -34,20 +34,13 @@ from __future__ import annotations
 import numpy as np
 
 from codesign.evaluators.cost.arch import Architecture
-from codesign.evaluators.cost.model import level_words
-from codesign.evaluators.cost.problem import OPERANDS, LoopProblem
+from codesign.evaluators.cost.jit import compiled
+from codesign.evaluators.cost.kernel import footprint
+from codesign.evaluators.cost.model import level_words, problem_arrays
+from codesign.evaluators.cost.problem import LoopProblem
 
 DATAFLOWS = {"ws": "W", "os": "O", "is": "I"}
 VARIANTS = (0, 1)
-
-
-def _smallest_prime(n: int) -> int:
-    p = 2
-    while p * p <= n:
-        if n % p == 0:
-            return p
-        p += 1
-    return n
 
 
 def _classes(problem: LoopProblem) -> dict[str, list[int]]:
@@ -59,72 +52,102 @@ def _classes(problem: LoopProblem) -> dict[str, list[int]]:
 _ROLES = {"ws": ("red", "wo"), "os": ("io", "wo"), "is": ("red", "io")}  # (spatial y, spatial x)
 
 
-class _Builder:
-    """One candidate under construction, as plain lists ``[level][dim]`` (scalar arithmetic: the
-    construction makes thousands of tiny capacity checks, where numpy's per-call cost dominates)."""
+@compiled
+def _fits(t, sx, sy, words, limit, kind, pdim, rdim, stride, lim, tile):
+    nl, nd = t.shape
+    for x in range(nd):
+        tile[x] = 1.0
+    for li in range(nl - 1, -1, -1):
+        for x in range(nd):
+            tile[x] = tile[x] * t[li, x] * sx[li, x] * sy[li, x]
+        used = 0.0
+        for op in range(3):
+            if words[li, op] != 0.0:
+                used += footprint(kind, pdim, rdim, stride, lim, op, tile) * words[li, op]
+        if used > limit[li]:
+            return False
+    return True
 
-    def __init__(self, problem: LoopProblem, arch: Architecture) -> None:
-        self.problem, self.arch = problem, arch
-        nl, nd = len(arch.levels), len(problem.dims)
-        self.f = {k: [[1.0] * nd for _ in range(nl)] for k in ("T", "SX", "SY")}
-        self.f["T"][0] = [float(v) for v in problem.dims.values()]
-        self.limit = [np.inf if lv.size_words is None else float(lv.size_words) * (1 + 1e-9) for lv in arch.levels]
-        words = level_words(problem, arch)
-        self.words = [[float(words[li, k]) for k, op in enumerate(OPERANDS) if op in lv.keeps]
-                      for li, lv in enumerate(arch.levels)]
-        self.plans = [[problem.axis_plan[op] for op in OPERANDS if op in lv.keeps] for lv in arch.levels]
 
-    @staticmethod
-    def _footprint(plan: tuple[tuple[object, ...], ...], ext: list[float]) -> float:
-        out = 1.0
-        for ax in plan:
-            if len(ax) == 1:
-                out *= ext[ax[0]]  # type: ignore[index]
-            else:
-                p, r = ext[ax[0]], ext[ax[1]]  # type: ignore[index]
-                out *= min(p * r, ax[2] * (p - 1) + r, ax[3])  # type: ignore[operator]
-        return out
-
-    def fits(self) -> bool:
-        t, sx, sy = self.f["T"], self.f["SX"], self.f["SY"]
-        tile = [1.0] * len(t[0])
-        for li in range(len(t) - 1, -1, -1):
-            tile = [x * a * b * c for x, a, b, c in zip(tile, t[li], sx[li], sy[li])]
-            used = sum(self._footprint(plan, tile) * w for plan, w in zip(self.plans[li], self.words[li]))
-            if used > self.limit[li]:
-                return False
+@compiled
+def _move(target, li, j, f, t, sx, sy, words, limit, kind, pdim, rdim, stride, lim, tile):
+    """Move factor ``f`` of dim ``j`` from the outermost temporal slot to ``target[li]``
+    (0: temporal, 1: x, 2: y); undo it if a tile overflows."""
+    arr = t if target == 0 else (sx if target == 1 else sy)
+    t[0, j] /= f
+    arr[li, j] *= f
+    if _fits(t, sx, sy, words, limit, kind, pdim, rdim, stride, lim, tile):
         return True
+    t[0, j] *= f
+    arr[li, j] /= f
+    return False
 
-    def move(self, key: str, li: int, j: int, f: int) -> bool:
-        """Move factor ``f`` of dim ``j`` from the outermost temporal slot to ``key[li]``; undo if it overflows."""
-        self.f["T"][0][j] /= f
-        self.f[key][li][j] *= f
-        if self.fits():
-            return True
-        self.f["T"][0][j] *= f
-        self.f[key][li][j] /= f
-        return False
 
-    def spatial(self, li: int, axis_dims: tuple[list[int], list[int]]) -> None:
-        for key, cap, dims in zip(("SY", "SX"), self.arch.fanout(li)[::-1], axis_dims):
+@compiled
+def _smallest_prime(n):
+    p = 2
+    while p * p <= n:
+        if n % p == 0:
+            return p
+        p += 1
+    return n
+
+
+@compiled
+def _grow(li, dims, t, sx, sy, words, limit, kind, pdim, rdim, stride, lim, tile):
+    """Grow level ``li`` round-robin over ``dims``, one smallest prime factor at a time, until no move fits."""
+    live = np.empty(dims.shape[0], dtype=np.int64)
+    m = 0
+    for j in dims:
+        if t[0, j] > 1:
+            live[m] = j
+            m += 1
+    while m > 0:
+        k = 0
+        for q in range(m):
+            j = live[q]
+            if _move(0, li, j, float(_smallest_prime(int(t[0, j]))), t, sx, sy, words, limit, kind, pdim, rdim, stride,
+                     lim, tile) and t[0, j] > 1:
+                live[k] = j
+                k += 1
+        m = k
+
+
+@compiled
+def build(fan, ydims, xdims, inner, mid, words, limit, kind, pdim, rdim, stride, lim, t, sx, sy):
+    """One canonical candidate into ``t``/``sx``/``sy`` (``t[0]`` holds the whole problem): spatial
+    dims per fanout axis, then the innermost level grows ``inner`` dims, the others ``mid``."""
+    nl, nd = t.shape
+    tile = np.empty(nd)
+    for li in range(nl):
+        if max(fan[li, 0], fan[li, 1]) <= 1:
+            continue
+        for target, cap0, dims in ((2, fan[li, 1], ydims), (1, fan[li, 0], xdims)):
+            cap = int(cap0)
             for j in dims:
-                rem = int(self.f["T"][0][j])
-                for f in (d for d in range(min(rem, cap), 1, -1) if rem % d == 0):
-                    if self.move(key, li, j, f):
+                rem = int(t[0, j])
+                f = min(rem, cap)
+                while f > 1:
+                    if rem % f == 0 and _move(target, li, j, float(f), t, sx, sy, words, limit, kind, pdim, rdim,
+                                              stride, lim, tile):
                         cap //= f
                         break
-
-    def grow(self, li: int, dims: list[int]) -> None:
-        live = [j for j in dims if self.f["T"][0][j] > 1]
-        while live:
-            live = [j for j in live if self.move("T", li, j, _smallest_prime(int(self.f["T"][0][j])))
-                    and self.f["T"][0][j] > 1]
+                    f -= 1
+    if nl > 1:
+        _grow(nl - 1, inner, t, sx, sy, words, limit, kind, pdim, rdim, stride, lim, tile)
+    for li in range(nl - 2, 0, -1):
+        _grow(li, mid, t, sx, sy, words, limit, kind, pdim, rdim, stride, lim, tile)
 
 
 def canonical(problem: LoopProblem, arch: Architecture) -> dict[str, np.ndarray]:
     """The canonical candidates (``len(DATAFLOWS)·len(VARIANTS)`` rows) as mapping arrays."""
     cls = _classes(problem)
     nl, nd = len(arch.levels), len(problem.dims)
+    sizes = np.array([float(v) for v in problem.dims.values()])
+    fan = np.array([arch.fanout(li) for li in range(nl)], dtype=np.float64).reshape(nl, 2)
+    limit = np.array([np.inf if lv.size_words is None else float(lv.size_words) * (1 + 1e-9) for lv in arch.levels])
+    words = level_words(problem, arch)
+    pa = problem_arrays(problem)
     rows = []
     for df, op in DATAFLOWS.items():
         y_role, x_role = _ROLES[df]
@@ -133,15 +156,13 @@ def canonical(problem: LoopProblem, arch: Architecture) -> dict[str, np.ndarray]
         rank = np.array([float(others.index(j)) if j in others else len(others) + stationary.index(j)
                          for j in range(nd)])
         for variant in VARIANTS:
-            b = _Builder(problem, arch)
-            for li in range(nl):
-                if max(arch.fanout(li)) > 1:
-                    b.spatial(li, (cls[y_role], cls[x_role]))
-            if nl > 1:
-                b.grow(nl - 1, stationary)
-            for li in range(nl - 2, 0, -1):
-                b.grow(li, stationary + others if variant == 0 else others + stationary)
-            rows.append({**{k: np.array(v) for k, v in b.f.items()}, "rank": np.tile(rank, (nl, 1))})
+            t, sx, sy = np.ones((nl, nd)), np.ones((nl, nd)), np.ones((nl, nd))
+            t[0] = sizes
+            mid = stationary + others if variant == 0 else others + stationary
+            build(fan, np.array(cls[y_role], dtype=np.int64), np.array(cls[x_role], dtype=np.int64),
+                  np.array(stationary, dtype=np.int64), np.array(mid, dtype=np.int64), words, limit, pa.kind, pa.pdim,
+                  pa.rdim, pa.stride, pa.limit, t, sx, sy)
+            rows.append({"T": t, "SX": sx, "SY": sy, "rank": np.tile(rank, (nl, 1))})
     out = {k: np.stack([r[k] for r in rows]) for k in ("T", "SX", "SY", "rank")}
     if arch.array_dims is not None:  # array-dims form: no x/y fanout, so these unroll nothing
         out["S"] = np.ones((len(rows), len(arch.array_dims), nd))

@@ -27,13 +27,14 @@ Inputs are plain arrays prepared by :mod:`codesign.evaluators.cost.model`:
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from codesign.evaluators.cost.jit import compiled
 
 READ, FILL, UPDATE, DRAIN = 0, 1, 2, 3
 PJ_KIND = (0, 1, 2, 0)  # energy entry of each direction: a drain is a read
 
 
-@njit(cache=True, inline="always")
+@compiled(inline="always")
 def footprint(kind, pdim, rdim, stride, limit, op, ext):
     """Elements of operand ``op`` touched by a tile with extents ``ext`` (D,)."""
     out = 1.0
@@ -48,20 +49,39 @@ def footprint(kind, pdim, rdim, stride, limit, op, ext):
     return out
 
 
-@njit(cache=True, inline="always")
-def _count(op, ext, start, nf, stationary, f, fd, suf, rel, win, kind, pdim, rdim, stride, limit, tmp):
-    """Elements of ``op`` loaded with tile extents ``ext`` under the loops ``f[start:nf]`` (inner
-    → outer), and the transfers they arrive in (see the model's stationarity and halo rules)."""
-    base = footprint(kind, pdim, rdim, stride, limit, op, ext)
+@compiled(inline="always")
+def footprint_row(kind, pdim, rdim, stride, limit, op, ext2, row):
+    """:func:`footprint` of row ``row`` of a 2-D extents array (no view: a view costs a reference count)."""
+    out = 1.0
+    for a in range(kind.shape[1]):
+        k = kind[op, a]
+        if k == 1:
+            out = out * ext2[row, pdim[op, a]]
+        elif k == 2:
+            p = ext2[row, pdim[op, a]]
+            r = ext2[row, rdim[op, a]]
+            out = out * min(min(p * r, stride[op, a] * (p - 1.0) + r), limit[op, a])
+    return out
+
+
+@compiled(inline="always")
+def _first_relevant(op, start, nf, fd, rel):
+    """Index of the first loop in ``f[start:nf]`` relevant to ``op`` (-1 if none)."""
+    for k in range(start, nf):
+        if rel[op, fd[k]]:
+            return k
+    return -1
+
+
+@compiled(inline="always")
+def _count(op, ext, base, start, j, nf, stationary, f, fd, suf, win, kind, pdim, rdim, stride, limit, tmp):
+    """Elements of ``op`` loaded with tile extents ``ext`` (footprint ``base``) under the loops
+    ``f[start:nf]`` (inner → outer; ``j`` the first relevant to ``op``), and the transfers they
+    arrive in (see the model's stationarity and halo rules)."""
     if start >= nf:
         return base, 1.0
     if not stationary:
         return base * suf[start], suf[start]
-    j = -1
-    for k in range(start, nf):
-        if rel[op, fd[k]]:
-            j = k
-            break
     if j < 0:
         return base, 1.0
     dj = fd[j]
@@ -73,7 +93,7 @@ def _count(op, ext, start, nf, stationary, f, fd, suf, rel, win, kind, pdim, rdi
     return base * suf[j], suf[j]
 
 
-@njit(cache=True)
+@compiled
 def sequence(t, rank, f, fd, suf, order, start):
     """The temporal loops of factor > 1, inner → outer (levels L-1..0, each ordered by rank,
     highest innermost), into ``f``/``fd``; suffix products ``suf[k] = Π f[k:]``; ``start[c]`` =
@@ -104,7 +124,7 @@ def sequence(t, rank, f, fd, suf, order, start):
     return k
 
 
-@njit(cache=True)
+@compiled
 def spatial(sx, sy, s, served, inside, used):
     """Spatial factors inside one instance's tile ``inside (L + 1, D)`` and instances in use
     ``used (L + 1,)`` of one row (x/y fanout, or array dims when ``served`` has columns)."""
@@ -139,7 +159,7 @@ def spatial(sx, sy, s, served, inside, used):
         used[li] = u
 
 
-@njit(cache=True)
+@compiled
 def _reduction_after(rel, f, fd, nf, start):
     """A loop irrelevant to outputs in ``f[start:nf]`` beyond the innermost run of such loops (which
     keeps an output stationary where it is, so it sums in place)."""
@@ -152,7 +172,7 @@ def _reduction_after(rel, f, fd, nf, start):
     return False
 
 
-@njit(cache=True)
+@compiled
 def output_flags(keeps, rel, f, fd, nf, starts, inside, low, high):
     """Where partial sums remain (ZigZag's precision rule): at an output level ``c`` with child
     ``b`` (the next output level below, or the compute units) and parent ``p``, ``low[c]`` if a
@@ -183,7 +203,7 @@ def output_flags(keeps, rel, f, fd, nf, starts, inside, low, high):
         child = c
 
 
-@njit(cache=True)
+@compiled
 def output_words(keeps, rel, f, fd, nf, starts, inside, wpsum, wfinal, owords, low, high):
     """``final_outputs``: reads to and updates from below carry partial sums (``wpsum``) where
     ``low``, else final outputs (``wfinal``); fills, drains and the words held where ``high``
@@ -199,10 +219,10 @@ def output_words(keeps, rel, f, fd, nf, starts, inside, wpsum, wfinal, owords, l
             owords[c, DRAIN] = wh
 
 
-@njit(cache=True)
+@compiled
 def counts_rows(t_all, rank_all, sx_all, sy_all, s_all, keeps, served, regs, rel, win, kind, pdim, rdim,
                 stride_all, limit_all, words_all, final_outputs, wpsum_all, wfinal_all, counts, trans, used_out,
-                tile_out, capacity, titer, owords, seq_f, seq_d, seq_n, seq_start, low_out, high_out, fp_tile,
+                tile_out, capacity, titer, owords, export, seq_f, seq_d, seq_n, seq_start, low_out, high_out, fp_tile,
                 fp_inside):
     """Access counts of every row: ``counts/trans (n, 3, L, 4)`` totals over all instances per
     operand, level and direction; ``used_out (n, L + 1)``, ``tile_out (n, L + 1, D)``,
@@ -211,11 +231,12 @@ def counts_rows(t_all, rank_all, sx_all, sy_all, s_all, keeps, served, regs, rel
     or with ``final_outputs`` (ZigZag's precision rule) partial sums (``wpsum``) where a
     reduction remains (:func:`output_words`) and final outputs (``wfinal``) elsewhere.
 
-    Also per row, for latency models that follow transfers per period: the temporal loops of
+    Also per row, each kept operand's footprint of every level's tile ``fp_tile (n, 3, L)``; and
+    with ``export``, for latency models that follow transfers per period: the temporal loops of
     factor > 1 inner → outer ``seq_f/seq_d (n, L·D)`` (``seq_n`` of them), where the loops above
     each level start ``seq_start (n, L + 1)``, the partial-sum flags ``low_out/high_out (n, L)``
-    (:func:`output_flags`), and each operand's footprint of every level's tile ``fp_tile (n, 3,
-    L)`` and of the spatial loops inside it ``fp_inside (n, 3, L)``."""
+    (:func:`output_flags`), and each kept operand's footprint of the spatial loops inside every
+    level's tile ``fp_inside (n, 3, L)``."""
     n, nl, nd = t_all.shape
     f = np.empty(nl * nd)
     fd = np.empty(nl * nd, dtype=np.int64)
@@ -263,25 +284,28 @@ def counts_rows(t_all, rank_all, sx_all, sy_all, s_all, keeps, served, regs, rel
             output_words(keeps, rel, f, fd, nf, starts, inside, wpsum_all[i], wfinal_all[i], owords[i], low, high)
         else:
             output_flags(keeps, rel, f, fd, nf, starts, inside, low, high)
-        seq_n[i] = nf
-        for x in range(nf):
-            seq_f[i, x] = f[x]
-            seq_d[i, x] = fd[x]
-        for li in range(nl + 1):
-            seq_start[i, li] = starts[li]
-        for li in range(nl):
-            low_out[i, li] = low[li]
-            high_out[i, li] = high[li]
-            for op in range(3):
-                fp_tile[i, op, li] = footprint(kind, pdim, rdim, stride, limit, op, tile[li])
-                fp_inside[i, op, li] = footprint(kind, pdim, rdim, stride, limit, op, inside[li])
         for li in range(nl):
             cap = 0.0
             for op in range(3):
-                w = words[li, op] if op != 2 else owords[i, li, FILL]
-                if w != 0.0:
-                    cap += footprint(kind, pdim, rdim, stride, limit, op, tile[li]) * w
+                if keeps[li, op]:
+                    fp = footprint_row(kind, pdim, rdim, stride, limit, op, tile, li)
+                    fp_tile[i, op, li] = fp
+                    w = words[li, op] if op != 2 else owords[i, li, FILL]
+                    cap += fp * w
             capacity[i, li] = cap
+        if export:
+            seq_n[i] = nf
+            for x in range(nf):
+                seq_f[i, x] = f[x]
+                seq_d[i, x] = fd[x]
+            for li in range(nl + 1):
+                seq_start[i, li] = starts[li]
+            for li in range(nl):
+                low_out[i, li] = low[li]
+                high_out[i, li] = high[li]
+                for op in range(3):
+                    if keeps[li, op]:
+                        fp_inside[i, op, li] = footprint_row(kind, pdim, rdim, stride, limit, op, inside, li)
         for op in range(3):
             prev = -1
             for c in range(nl + 1):
@@ -290,16 +314,18 @@ def counts_rows(t_all, rank_all, sx_all, sy_all, s_all, keeps, served, regs, rel
                 if prev >= 0:
                     p = prev
                     start = starts[c]
+                    j = _first_relevant(op, start, nf, fd, rel)
                     for x in range(nd):
                         group[x] = ttile[c, x] * inside[p, x]
                     stat = c < nl or (op != 2 and regs)
-                    g, gtr = _count(op, group, start, nf, stat, f, fd, suf, rel, win, kind, pdim, rdim, stride, limit, tmp)
+                    g, gtr = _count(op, group, footprint(kind, pdim, rdim, stride, limit, op, group), start, j, nf, stat,
+                                    f, fd, suf, win, kind, pdim, rdim, stride, limit, tmp)
                     if op != 2:
                         counts[i, op, p, READ] += g * used[p]
                         trans[i, op, p, READ] += gtr * used[p]
                         if c < nl:
-                            fc, ftr = _count(op, tile[c], start, nf, True, f, fd, suf, rel, win, kind, pdim, rdim,
-                                             stride, limit, tmp)
+                            fc, ftr = _count(op, tile[c], fp_tile[i, op, c], start, j, nf, True, f, fd, suf, win, kind,
+                                             pdim, rdim, stride, limit, tmp)
                             counts[i, op, c, FILL] += fc * used[c]
                             trans[i, op, c, FILL] += ftr * used[c]
                     else:
@@ -311,8 +337,8 @@ def counts_rows(t_all, rank_all, sx_all, sy_all, s_all, keeps, served, regs, rel
                         counts[i, op, p, READ] += (g - dg) * used[p]
                         trans[i, op, p, READ] += gtr * (1 - dg / g) * used[p]
                         if c < nl:
-                            dr, dtr = _count(op, tile[c], start, nf, True, f, fd, suf, rel, win, kind, pdim, rdim,
-                                             stride, limit, tmp)
+                            dr, dtr = _count(op, tile[c], fp_tile[i, op, c], start, j, nf, True, f, fd, suf, win, kind,
+                                             pdim, rdim, stride, limit, tmp)
                             for x in range(nd):
                                 ext[x] = tile[c, x] * above[c, x]
                             dist = footprint(kind, pdim, rdim, stride, limit, op, ext)
@@ -323,12 +349,12 @@ def counts_rows(t_all, rank_all, sx_all, sy_all, s_all, keeps, served, regs, rel
                 prev = c
 
 
-@njit(cache=True, inline="always")
+@compiled(inline="always")
 def _round6(x):
     return np.rint(x * 1e6) / 1e6
 
 
-@njit(cache=True)
+@compiled
 def cost_rows(counts, trans, used_all, titer, words_all, owords_all, rpt, instances, eport, block, bw_level, bw_op, bw_dir,
               bw_port, bw_all, pj_all, leak_all, cpm, mac_pj, macs, compute, cycles, e_level, e_op, e_compute,
               energy, read_words, write_words):

@@ -3,14 +3,12 @@
 Candidates are built directly as mapping arrays (:func:`codesign.evaluators.cost.mapping.to_arrays`
 layout) and scored thousands at a time by :func:`codesign.evaluators.cost.model.evaluate_arrays`.
 
-- :func:`sample` — random valid candidates: per fanout axis one dim unrolled by a divisor that
-  fits; each dim's remaining size split over the temporal slots by random divisors (innermost
-  level first, the outermost takes the rest); a random loop order per level.
-- :func:`sample_greedy` — bottom-up filling (ZigZag's LOMA allocation): random spatial
-  factors, then the prime factors in a random order, each placed at the innermost level where
-  it still fits, so buffers fill up and loops irrelevant to a level's operands collect there.
+- :func:`~codesign.evaluators.cost.sampler.sample` / :func:`~codesign.evaluators.cost.sampler.sample_greedy`
+  — random valid candidates and bottom-up filling (ZigZag's LOMA allocation), compiled.
 - :func:`heuristic` — the fast mapper: score random and bottom-up candidates, then rounds of
-  local moves (move a prime factor between two temporal slots, swap two loops) around the best.
+  local moves around the ``keep`` best (move the smallest prime factor of a temporal loop to
+  another level; with probability 1/2 swap two loops of a level); :func:`heuristic_many`
+  searches several problems at once, each with its own random stream.
 - :func:`exhaustive` — every factorization of every dim over the temporal slots (spatial
   factors enumerated too) × every loop order of the dims that vary; for small cases.
 - :func:`codesign.evaluators.cost.qmapper.qlearning` — HASCO-style Q-learning.
@@ -23,185 +21,128 @@ layout) and scored thousands at a time by :func:`codesign.evaluators.cost.model.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from codesign.errors import ConfigError
 from codesign.evaluators.cost.arch import Architecture
-from codesign.evaluators.cost.candidates import (OBJECTIVES, MapperResult, prime_factors, best, canonical, concat,
-                                                 divisors, objective_value, overflow, score, take, with_canonical)
-from codesign.evaluators.cost.model import evaluate_arrays, level_words, spatial_terms
-from codesign.evaluators.cost.problem import OPERANDS, LoopProblem
+from codesign.evaluators.cost.candidates import (OBJECTIVES, MapperResult, best, canonical, concat, divisors,
+                                                 objective_value, overflow, pick, score, take, with_canonical)
+from codesign.evaluators.cost.model import evaluate_arrays, problem_arrays
+from codesign.evaluators.cost.problem import LoopProblem
 from codesign.evaluators.cost.qmapper import qlearning
+from codesign.evaluators.cost.sampler import sample, sample_greedy
 
 
-def _random_divisor(rem: np.ndarray, divs: np.ndarray, rng: np.random.Generator, cap: np.ndarray | None = None,
-                    greedy: np.ndarray | None = None) -> np.ndarray:
-    """Per row, a random divisor of ``rem`` (≤ ``cap``); the largest one where ``greedy``."""
-    ok = (np.mod(rem[:, None], divs[None, :]) == 0)
-    if cap is not None:
-        ok &= divs[None, :] <= cap[:, None]
-    keys = np.where(ok, rng.random(ok.shape), -1.0)
-    if greedy is not None:
-        keys = np.where(greedy[:, None] & ok, divs[None, :], keys)
-    return divs[np.argmax(keys, axis=1)]
+def _smallest_prime(values: np.ndarray) -> np.ndarray:
+    """Smallest prime factor of each positive integer (1 for 1), vectorized with a sieve."""
+    top = int(values.max()) if values.size else 1
+    spf = np.arange(top + 1)
+    for p in range(2, int(top ** 0.5) + 1):
+        if spf[p] == p:
+            block = spf[p * p::p]
+            np.minimum(block, np.where(block == np.arange(p * p, top + 1, p), p, block), out=block)
+    return spf[values.astype(np.int64)].astype(float)
 
 
-def _spatial(problem: LoopProblem, arch: Architecture, n: int,
-             rng: np.random.Generator) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Random spatial factors and the sizes left per dim ``(n, D)``: per fanout axis of a level
-    (``SX, SY (n, L, D)``), or per array dim in the array-dims form (``S (n, A, D)``), up to two
-    problem dims, each by a divisor that fits (the largest with probability 0.7)."""
-    sizes = np.array([float(v) for v in problem.dims.values()])
-    nl, nd = len(arch.levels), len(sizes)
-    out = {"SX": np.ones((n, nl, nd)), "SY": np.ones((n, nl, nd))}
-    slots: list[tuple[np.ndarray, int, int]] = []  # (target array, index along its axis 1, capacity)
-    if arch.array_dims is not None:
-        out["S"] = np.ones((n, len(arch.array_dims), nd))
-        slots = [(out["S"], k, size) for k, (_, size) in enumerate(arch.array_dims)]
-    else:
-        slots = [(target, li, ax) for li in range(nl) for ax, target in zip(arch.fanout(li), (out["SX"], out["SY"]))]
-    rem = np.tile(sizes, (n, 1))
-    rows = np.arange(n)
-    big = np.nonzero(sizes > 1)[0]
-    for target, idx, ax in slots:
-        if ax <= 1 or big.size == 0:
-            continue
-        cap = np.full(n, float(ax))
-        for _ in range(2):  # up to two dims per axis
-            d = rng.choice(big, size=n)
-            f = np.ones(n)
-            for j in big:
-                m = d == j
-                if m.any():
-                    f[m] = _random_divisor(rem[m, j], divisors(int(sizes[j])), rng, cap[m], rng.random(m.sum()) < 0.7)
-            target[rows, idx, d] *= f
-            rem[rows, d] /= f
-            cap = np.floor(cap / f)
-    return out, rem
+class _Draws:
+    """The random numbers one round of local moves needs, drawn per problem from its own stream
+    (so a problem's search does not depend on the others searched with it)."""
+
+    def __init__(self, rngs: Sequence[np.random.Generator], counts: Sequence[int], nl: int, nd: int) -> None:
+        parts = [(r.random((c, nl * nd)), r.integers(1, max(nl, 2), c), r.integers(0, nl, c), r.integers(0, nd, c),
+                  r.integers(0, nd, c), r.random(c)) for r, c in zip(rngs, counts)]
+        self.keys, self.shift, self.level, self.a, self.b, self.swap = (np.concatenate(x) for x in zip(*parts))
 
 
-def sample(problem: LoopProblem, arch: Architecture, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """``n`` random valid mapping candidates as arrays (see the module docstring)."""
-    sizes = np.array([float(v) for v in problem.dims.values()])
-    nl, nd = len(arch.levels), len(sizes)
-    spatial, rem = _spatial(problem, arch, n, rng)
-    t = np.ones((n, nl, nd))
-    for j in np.nonzero(sizes > 1)[0]:
-        divs = divisors(int(sizes[j]))
-        for li in range(nl - 1, 0, -1):
-            f = _random_divisor(rem[:, j], divs, rng)
-            t[:, li, j] = f
-            rem[:, j] /= f
-        t[:, 0, j] = rem[:, j]
-    rank = np.argsort(rng.random((n, nl, nd)), axis=2).astype(float)
-    return {"T": t, **spatial, "rank": rank}
-
-
-def sample_greedy(problem: LoopProblem, arch: Architecture, n: int, rng: np.random.Generator,
-                  climb: float = 0.1) -> dict[str, np.ndarray]:
-    """``n`` candidates by bottom-up filling (the memory allocation of ZigZag's LOMA): random
-    spatial factors as in :func:`sample`, then the prime factors of what is left, in a random
-    order, each go to the innermost level at or above the current one whose tile still fits
-    its buffer (the current level rises when one does not fit, or at random with probability
-    ``climb``). A level's loop order is the placement order (first placed = innermost), so
-    each level holds as much as fits and loops irrelevant to a level's operands collect where
-    they cost no refetches."""
-    sizes = [int(v) for v in problem.dims.values()]
-    nl, nd = len(arch.levels), len(sizes)
-    spatial, rem = _spatial(problem, arch, n, rng)
-    slot_d, slot_p, slot_q = [], [], []
-    for j, size in enumerate(sizes):
-        seen: dict[int, int] = {}
-        for p in prime_factors(size):
-            slot_d.append(j)
-            slot_p.append(p)
-            slot_q.append(seen.get(p, 0))
-            seen[p] = seen.get(p, 0) + 1
-    t, rank = np.ones((n, nl, nd)), np.zeros((n, nl, nd))
-    if not slot_d:
-        return {"T": t, **spatial, "rank": rank}
-    sd, sp, sq = np.array(slot_d), np.array(slot_p, dtype=float), np.array(slot_q)
-    mult = np.zeros((n, len(sd)))  # multiplicity of each slot's prime in what is left of its dim
-    for j, p in {(int(a), float(b)) for a, b in zip(sd, sp)}:
-        r, m = rem[:, j].copy(), np.zeros(n)
-        while True:
-            div = np.mod(r, p) == 0
-            if not div.any():
-                break
-            m += div
-            r = np.where(div, r / p, r)
-        mult[:, (sd == j) & (sp == p)] = m[:, None]
-    active = sq[None, :] < mult
-    order = np.argsort(np.where(active, rng.random(active.shape), 2.0), axis=1)
-    words = level_words(problem, arch)
-    size = np.array([np.inf if lv.size_words is None else float(lv.size_words) for lv in arch.levels])
-    rows = np.arange(n)
-    cur = np.full(n, nl - 1)
-    inside, _ = spatial_terms(arch, {"T": t, **spatial})  # spatial factors inside each level's tile
-    ttile = np.ones((n, nd))  # temporal part of the current level's tile
-    for step in range(len(sd)):
-        s = order[:, step]
-        pending = active[rows, s]
-        j, p = sd[s], sp[s]
-        lift = pending & (cur > 0) & (rng.random(n) < climb)
-        while pending.any():
-            ext = ttile * inside[rows, cur]
-            ext[rows, j] *= p
-            need = sum(problem.footprint(op, ext) * words[cur, k] for k, op in enumerate(OPERANDS))
-            fits = (need <= size[cur] * (1 + 1e-9)) | (cur == 0)
-            fits &= ~lift
-            put = pending & fits
-            r = rows[put]
-            first = t[r, cur[r], j[r]] == 1
-            t[r, cur[r], j[r]] *= p[r]
-            rank[r[first], cur[r[first]], j[r[first]]] = -step
-            ttile[r, j[r]] *= p[r]
-            up = pending & ~fits
-            cur = np.where(up, cur - 1, cur)
-            pending, lift = up, np.zeros(n, dtype=bool)
-    return {"T": t, **spatial, "rank": rank}
-
-
-def _mutate(arr: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Local moves: move one prime factor of a dim between two temporal slots, or swap two loops."""
+def _mutate(arr: dict[str, np.ndarray], draws: _Draws) -> dict[str, np.ndarray]:
+    """Local moves: move the smallest prime factor of a temporal loop (factor > 1, picked at random)
+    to another level, and with probability 1/2 swap two loops of a level."""
     out = {k: v.copy() for k, v in arr.items()}
     n, nl, nd = out["T"].shape
     rows = np.arange(n)
-    d = rng.integers(0, nd, n)
-    src, dst = rng.integers(0, nl, n), rng.integers(0, nl, n)
+    flat = out["T"].reshape(n, nl * nd)
+    pick = np.argmax(np.where(flat > 1, draws.keys, -1.0), axis=1)  # a random loop with a factor to move
+    src, d = pick // nd, pick % nd
+    dst = (src + draws.shift) % nl if nl > 1 else src
     ft = out["T"][rows, src, d]
-    primes = np.array([min(prime_factors(int(x)) or [1]) for x in ft])
+    primes = _smallest_prime(ft)
     out["T"][rows, src, d] = ft / primes
     out["T"][rows, dst, d] *= primes
-    lv = rng.integers(0, nl, n)
-    a, b = rng.integers(0, nd, n), rng.integers(0, nd, n)
-    swap = rng.random(n) < 0.5
+    lv, a, b, swap = draws.level, draws.a, draws.b, draws.swap < 0.5
     ra, rb = out["rank"][rows, lv, a].copy(), out["rank"][rows, lv, b].copy()
     out["rank"][rows[swap], lv[swap], a[swap]] = rb[swap]
     out["rank"][rows[swap], lv[swap], b[swap]] = ra[swap]
     return out
 
 
+def _best_per_segment(scores: np.ndarray, seg: np.ndarray, keep: int) -> np.ndarray:
+    """Indices of the ``keep`` best rows of every segment (stable: earlier rows win ties), by segment."""
+    order = np.lexsort((np.arange(len(scores)), scores, seg))
+    first = np.searchsorted(seg[order], seg[order], side="left")
+    return order[np.arange(len(order)) - first < keep]
+
+
 def heuristic(problem: LoopProblem, arch: Architecture, objective: str = "edp", samples: int = 1500,
-              rounds: int = 4, keep: int = 32, seed: int = 0, greedy: int | None = None) -> MapperResult:
+              rounds: int = 4, keep: int = 32, seed: int = 0, greedy: int | None = None, children: int = 8) -> MapperResult:
     """Random and bottom-up-filled samples + local refinement (see the module docstring);
-    deterministic for a seed. ``greedy`` bottom-up candidates (default ``samples // 3``)."""
-    rng = np.random.default_rng(seed)
-    parts = [sample(problem, arch, samples, rng)] if samples > 0 else []
+    deterministic for a seed. ``greedy`` bottom-up candidates (default ``samples // 3``); each
+    round keeps the ``keep`` best and scores ``children`` local moves of each."""
+    return heuristic_many([problem], arch, objective, samples, rounds, keep, seed, greedy, children)[0]
+
+
+def heuristic_many(problems: Sequence[LoopProblem], arch: Architecture, objective: str = "edp", samples: int = 1500,
+                   rounds: int = 4, keep: int = 32, seed: int = 0, greedy: int | None = None,
+                   children: int = 8) -> list[MapperResult]:
+    """:func:`heuristic` for several problems at once: the candidates of problems of one loop
+    structure are scored in one call per round (each problem keeps its own random stream, so its
+    result equals ``heuristic(problem, ...)``)."""
+    groups: dict[Any, list[int]] = {}
+    for k, p in enumerate(problems):
+        groups.setdefault(problem_arrays(p).key, []).append(k)
+    results: list[MapperResult | None] = [None] * len(problems)
     n_greedy = samples // 3 if greedy is None else greedy
-    if n_greedy > 0:
-        parts.append(sample_greedy(problem, arch, n_greedy, rng))
-    pool = with_canonical(problem, arch, concat(parts)) if parts else canonical(problem, arch)
-    evaluated = len(pool["T"])
-    for _ in range(rounds):
-        s = score(evaluate_arrays(problem, arch, pool), objective)
-        elite = take(pool, np.argsort(s, kind="stable")[:keep])
-        children = _mutate(take(elite, np.repeat(np.arange(len(elite["T"])), 8)), rng)
-        pool = concat([elite, children])
-        evaluated += len(children["T"])
-    return best(problem, arch, pool, objective, evaluated)
+    for members in groups.values():
+        probs = [problems[k] for k in members]
+        rngs = [np.random.default_rng(seed) for _ in probs]
+        pools = []
+        for p, rng in zip(probs, rngs):
+            parts = [sample(p, arch, samples, rng)] if samples > 0 else []
+            if n_greedy > 0:
+                parts.append(sample_greedy(p, arch, n_greedy, rng))
+            pools.append(with_canonical(p, arch, concat(parts)) if parts else canonical(p, arch))
+        evaluated = [len(pool["T"]) for pool in pools]
+        seg = np.repeat(np.arange(len(pools)), evaluated)
+        pool = concat(pools)
+        scores = score(evaluate_arrays(probs[0], arch, pool, problems=probs, rows=seg), objective)
+        nl, nd = pool["T"].shape[1:]
+        for _ in range(rounds):  # the elite keep their scores; only their children are scored
+            elite = _best_per_segment(scores, seg, keep)
+            pool, scores, seg = take(pool, elite), scores[elite], seg[elite]
+            parent = np.repeat(np.arange(len(seg)), children)
+            counts = np.bincount(seg[parent], minlength=len(probs))
+            kids = _mutate(take(pool, parent), _Draws(rngs, counts, nl, nd))
+            kid_scores = score(evaluate_arrays(probs[0], arch, kids, problems=probs, rows=seg[parent]), objective)
+            pool, scores, seg = concat([pool, kids]), np.concatenate([scores, kid_scores]), np.concatenate(
+                [seg, seg[parent]])
+            order = np.argsort(seg, kind="stable")  # rows of one problem together, elite first
+            pool, scores, seg = take(pool, order), scores[order], seg[order]
+            for j, c in enumerate(counts):
+                evaluated[j] += int(c)
+        if rounds:  # the final choice among each problem's best (all of its rows where none of those fits)
+            best_rows = _best_per_segment(scores, seg, keep)
+            fits = np.zeros(len(probs), dtype=bool)
+            fits[seg[best_rows][np.isfinite(scores[best_rows])]] = True
+            chosen = np.sort(np.concatenate([best_rows, np.nonzero(~fits[seg])[0]]))
+            pool, seg = take(pool, np.unique(chosen)), seg[np.unique(chosen)]
+        res = evaluate_arrays(probs[0], arch, pool, problems=probs, rows=seg)
+        bounds = np.searchsorted(seg, np.arange(len(probs) + 1))
+        for j, k in enumerate(members):
+            rows = np.arange(bounds[j], bounds[j + 1])
+            results[k] = pick(probs[j], arch, take(pool, rows), res, bounds[j], bounds[j + 1], objective, evaluated[j])
+    return results  # type: ignore[return-value]
 
 
 def _splits(n: int, slots: int) -> list[tuple[int, ...]]:

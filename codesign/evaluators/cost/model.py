@@ -141,23 +141,6 @@ def arch_arrays(arch: Architecture) -> ArchArrays:
     return _remember(_arch_cache, arch, arrays)
 
 
-def spatial_terms(arch: Architecture, arr: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """``(inside, used)``: per level (and the compute units, index ``L``) the spatial factors inside
-    one instance's tile ``(n, L + 1, D)`` and the instances in use ``(n, L + 1)``.
-
-    Levels fanning out along x/y: a level's tile holds the spatial loops of its own and every
-    lower level, and the instances in use are the spatial loops above it. Array-dims form
-    (``arr["S"]``: factors per array dim ``(n, A, D)``): a level's tile holds the loops on the
-    dims it serves, its instances in use are the loops on the others."""
-    t = arr["T"]
-    n, nl, nd = t.shape
-    sx, sy, s, served = _spatial_inputs(arch, arr)
-    inside, used = np.empty((n, nl + 1, nd)), np.empty((n, nl + 1))
-    for i in range(n):
-        kernel.spatial(sx[i], sy[i], s[i], served, inside[i], used[i])
-    return inside, used
-
-
 def _spatial_inputs(arch: Architecture, arr: Mapping[str, np.ndarray]) -> tuple[np.ndarray, ...]:
     n, nl, nd = arr["T"].shape
     served = arch_arrays(arch).served
@@ -168,15 +151,6 @@ def _spatial_inputs(arch: Architecture, arr: Mapping[str, np.ndarray]) -> tuple[
     sy = arr.get("SY")
     ones = np.ones((n, nl, nd))
     return (ones if sx is None else sx), (ones if sy is None else sy), s, served
-
-
-def temporal_tiles(t: np.ndarray) -> np.ndarray:
-    """Temporal part of the tiles ``(n, L + 1, D)``: level ``l`` holds the product of the temporal
-    factors at ``l`` and below; index ``L`` is one compute unit (all ones)."""
-    n, nl, nd = t.shape
-    tile = np.ones((n, nl + 1, nd))
-    tile[:, :nl] = np.cumprod(t[:, ::-1], axis=1)[:, ::-1]
-    return tile
 
 
 def level_words(problem: LoopProblem, arch: Architecture) -> np.ndarray:
@@ -216,7 +190,7 @@ def level_params(archs: Sequence[Architecture]) -> dict[str, np.ndarray]:
 
 def evaluate_arrays(problem: LoopProblem, arch: Architecture, arr: dict[str, np.ndarray],
                     archs: Sequence[Architecture] | None = None, problems: Sequence[LoopProblem] | None = None,
-                    params: Mapping[str, np.ndarray] | None = None) -> dict[str, Any]:
+                    params: Mapping[str, np.ndarray] | None = None, rows: np.ndarray | None = None) -> dict[str, Any]:
     """Counts, latency and energy of a batch of mapping rows.
 
     Args:
@@ -225,29 +199,32 @@ def evaluate_arrays(problem: LoopProblem, arch: Architecture, arr: dict[str, np.
         arr: mapping arrays (:func:`codesign.evaluators.cost.mapping.to_arrays` layout).
         archs: one architecture per row (one structure; per-design energies and bandwidths).
         problems: one loop problem per row, all of ``problem``'s structure (different sizes,
-            strides, bits): the layers of a network in one call.
+            strides, bits): the layers of a network in one call; or, with ``rows``, the distinct
+            problems and ``rows`` the index of each row's problem.
         params: per-row parameter arrays as :func:`level_params` returns them (overrides ``archs``).
     """
     t = np.ascontiguousarray(arr["T"], dtype=np.float64)
     n, nl, nd = t.shape
     aa = arch_arrays(arch)
-    rows = list(problems) if problems is not None else [problem]
-    pas = [problem_arrays(p) for p in rows]
+    distinct = list(problems) if problems is not None else [problem]
+    pas = [problem_arrays(p) for p in distinct]
     if any(pa.key != pas[0].key for pa in pas):
         raise ConfigError("problems scored in one call must share one loop structure (dims and operand axes)")
-    if problems is not None and len(rows) != n:
-        raise ConfigError(f"problems must give one problem per mapping row ({n}), but got {len(rows)}")
-    if len(rows) == 1:
+    if rows is None and len(distinct) not in (1, n):
+        raise ConfigError(f"problems must give one problem per mapping row ({n}), but got {len(distinct)}")
+    if len(distinct) == 1:
         stride, limit = np.broadcast_to(pas[0].stride, (n,) + pas[0].stride.shape), np.broadcast_to(
             pas[0].limit, (n,) + pas[0].limit.shape)
-        words = np.broadcast_to(level_words(rows[0], arch), (n, nl, 3))
-        wps, wfin = (np.broadcast_to(w, (n, nl)) for w in output_words(rows[0], arch))
+        words = np.broadcast_to(level_words(distinct[0], arch), (n, nl, 3))
+        wps, wfin = (np.broadcast_to(w, (n, nl)) for w in output_words(distinct[0], arch))
         macs = np.full(n, pas[0].macs)
+        idx = np.zeros(n, dtype=np.int64)
     else:
-        stride, limit = np.stack([pa.stride for pa in pas]), np.stack([pa.limit for pa in pas])
-        words = np.stack([level_words(p, arch) for p in rows])
-        wps, wfin = (np.stack(w) for w in zip(*(output_words(p, arch) for p in rows)))
-        macs = np.array([pa.macs for pa in pas])
+        idx = np.arange(n) if rows is None else np.asarray(rows)
+        stride, limit = np.stack([pa.stride for pa in pas])[idx], np.stack([pa.limit for pa in pas])[idx]
+        words = np.stack([level_words(p, arch) for p in distinct])[idx]
+        wps, wfin = (np.stack(w)[idx] for w in zip(*(output_words(p, arch) for p in distinct)))
+        macs = np.array([pa.macs for pa in pas])[idx]
     pa = pas[0]
     if params is None:
         params = level_params(archs if archs is not None else [arch])
@@ -257,10 +234,12 @@ def evaluate_arrays(problem: LoopProblem, arch: Architecture, arr: dict[str, np.
     counts, trans = np.zeros((n, 3, nl, 4)), np.zeros((n, 3, nl, 4))
     used, tile = np.empty((n, nl + 1)), np.empty((n, nl + 1, nd))
     capacity, titer, owords = np.empty((n, nl)), np.empty(n), np.empty((n, nl, 4))
-    row = {"seq_f": np.empty((n, nl * nd)), "seq_d": np.empty((n, nl * nd), dtype=np.int64),
-           "seq_n": np.empty(n, dtype=np.int64), "seq_start": np.empty((n, nl + 1), dtype=np.int64),
-           "low": np.empty((n, nl), dtype=np.bool_), "high": np.empty((n, nl), dtype=np.bool_),
-           "fp_tile": np.empty((n, 3, nl)), "fp_inside": np.empty((n, 3, nl))}
+    export = arch.latency == "zigzag"  # per-period latency needs the loop sequence and footprints per row
+    m = n if export else 1
+    row = {"export": export, "seq_f": np.empty((m, nl * nd)), "seq_d": np.empty((m, nl * nd), dtype=np.int64),
+           "seq_n": np.empty(m, dtype=np.int64), "seq_start": np.empty((m, nl + 1), dtype=np.int64),
+           "low": np.empty((m, nl), dtype=np.bool_), "high": np.empty((m, nl), dtype=np.bool_),
+           "fp_tile": np.zeros((n, 3, nl)), "fp_inside": np.zeros((m, 3, nl))}
     c = np.ascontiguousarray
     kernel.counts_rows(t, c(arr["rank"], dtype=np.float64), c(sx), c(sy), c(s), aa.keeps, served, aa.regs, pa.rel,
                        pa.win, pa.kind, pa.pdim, pa.rdim, c(stride), c(limit), c(words), aa.final_outputs, c(wps),
@@ -268,11 +247,10 @@ def evaluate_arrays(problem: LoopProblem, arch: Architecture, arr: dict[str, np.
     out = _cost(aa, counts, trans, used, titer, words, owords, params, macs)
     latency = None
     if arch.latency == "zigzag":
-        bits = np.array([[p.bits["W"], p.bits["I"], p.bits["O"]] for p in rows], dtype=np.float64)
-        psum = np.array([float(p.psum_bits) for p in rows])
-        row.update({"rel": pa.rel, "win": pa.win, "bits": np.broadcast_to(bits, (n, 3)) if len(rows) == 1 else bits,
-                    "psum_bits": np.broadcast_to(psum, (n,)) if len(rows) == 1 else psum})
-        latency = latency_terms(rows[0], arch, arr, row, params, aa)
+        bits = np.array([[p.bits["W"], p.bits["I"], p.bits["O"]] for p in distinct], dtype=np.float64)[idx]
+        psum = np.array([float(p.psum_bits) for p in distinct])[idx]
+        row.update({"rel": pa.rel, "win": pa.win, "bits": bits, "psum_bits": psum})
+        latency = latency_terms(distinct[0], arch, arr, row, params, aa)
         leak = params["leak_pj"] * np.asarray(aa.instances)[None, :] * (latency["cycles"] - out["cycles"])[:, None]
         out["e_level"] = out["e_level"] + leak
         out["energy"] = out["energy"] + leak.sum(axis=1)

@@ -10,7 +10,8 @@ imports nothing from codesign and prints one JSON line.
   links, the chosen temporal loops per operand and memory level, the spatial unrolling, energy
   (total, MAC, per operand and level), word accesses per level and direction, and the latency
   terms (ideal temporal cycles, stall/slack, on-/off-loading, systolic drain); plus the
-  hardware YAML as ZigZag reads it. File names resolve inside ZigZag's ``inputs/`` folders.
+  hardware YAML as ZigZag reads it, and the wall seconds of ZigZag's run (its import, mapping
+  search and cost model; not the dump). File names resolve inside ZigZag's ``inputs/`` folders.
   :mod:`codesign.evaluators.cost.from_zigzag` turns a dump into validation cases.
 """
 
@@ -118,7 +119,9 @@ def main(argv: list[str]) -> None:
 
         hardware, mapping, workload = argv[1:4]
         opt = argv[4] if len(argv) > 4 else "latency"
+        t0 = time.perf_counter()
         (energy, latency, cmes), hw_path = _run(workload, hardware, mapping, opt)
+        wall = time.perf_counter() - t0
         layers: list[dict] = []
         _layers(cmes, lambda cme: layers.append(_dump_layer(cme)))
         with open(hw_path) as f:
@@ -126,7 +129,7 @@ def main(argv: list[str]) -> None:
         print(json.dumps({"tool": "zigzag-dse", "version": version, "hardware_file": os.path.basename(hw_path),
                           "mapping_file": os.path.basename(mapping), "workload_file": os.path.basename(workload),
                           "opt": opt, "hardware": hw, "energy_pj": float(energy), "latency_cycles": float(latency),
-                          "layers": layers}))
+                          "wall_s": wall, "layers": layers}))
         return
     t0 = time.perf_counter()
     (energy, latency, cmes), _ = _run("resnet18.onnx", "tpu_like.yaml", "tpu_like.yaml", argv[0] if argv else "latency")

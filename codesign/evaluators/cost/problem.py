@@ -72,13 +72,20 @@ class LoopProblem:
 
     def relevant(self, op: str) -> np.ndarray:
         """Boolean mask over dims: which dims index operand ``op``."""
-        used = {d for ax in self.axes[op] for d in ax[:2] if isinstance(d, str)}
-        return np.array([d in used for d in self.dims])
+        return self._masks[op][0].copy()
 
     def window(self, op: str) -> np.ndarray:
         """Boolean mask over dims: dims that take part in a sliding-window axis of ``op``."""
-        used = {d for ax in self.axes[op] if len(ax) >= 3 for d in ax[:2]}
-        return np.array([d in used for d in self.dims])
+        return self._masks[op][1].copy()
+
+    @cached_property
+    def _masks(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        out = {}
+        for op in OPERANDS:
+            rel = {d for ax in self.axes[op] for d in ax[:2] if isinstance(d, str)}
+            win = {d for ax in self.axes[op] if len(ax) >= 3 for d in ax[:2]}
+            out[op] = (np.array([d in rel for d in self.dims]), np.array([d in win for d in self.dims]))
+        return out
 
     @cached_property
     def axis_plan(self) -> dict[str, tuple[tuple[Any, ...], ...]]:

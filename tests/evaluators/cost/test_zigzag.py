@@ -182,3 +182,22 @@ def test_partially_served_memory_takes_the_array_dims_form():
     with pytest.raises(ConfigError, match="cannot express"):
         case_from_layer(LAYER, hw, "test", "p", form="chain")
     assert run_case(case)[0]["zigzag"]["energy_attribution"]
+
+
+def test_bench_quality_puts_both_mappings_through_our_model():
+    """ZigZag's mapping of a layer goes through our model (translated) under the chosen latency
+    model; with ZigZag's latency selected, its cycles are ZigZag's own full latency."""
+    from codesign.evaluators.cost.bench import quality
+
+    case = case_from_layer(LAYER, HW, "test", "mini")
+    theirs = M.evaluate(P.from_dict(case["problem"]), A.from_dict({**case["arch"], "latency": "zigzag"}),
+                        Mp.from_list(case["mapping"]))
+    macs = P.from_dict(case["problem"]).macs
+    ours = {"latency_model": "zigzag", "layers": [
+        {"name": "conv", "energy_pj": 0.5 * theirs["energy_pj"], "latency_cycles": 2 * theirs["cycles"], "macs": macs}]}
+    dump = {"hardware": HW, "layers": [{**LAYER, "macs": macs}]}
+    q = quality(ours, dump)
+    row = q["layers"][0]
+    assert row["theirs_energy_pj"] == pytest.approx(theirs["energy_pj"]) and row["theirs_cycles"] == theirs["cycles"]
+    assert row["energy_ratio"] == pytest.approx(0.5) and row["cycles_ratio"] == pytest.approx(2.0)
+    assert (q["energy_le"], q["cycles_le"], q["both_le"]) == (1, 0, 0) and not q["untranslated"]

@@ -14,7 +14,7 @@ from codesign.evaluators.cost import mapping as Mp
 from codesign.evaluators.cost import model as M
 from codesign.evaluators.cost import problem as P
 from codesign.evaluators.cost.validate import REFERENCES, run_all
-from codesign.evaluators.cost.zigzag_latency import _window_union
+from codesign.evaluators.cost.zigzag_kernel import window_union
 
 ZIGZAG = sorted(REFERENCES.glob("zigzag-*.yaml"))
 
@@ -61,4 +61,4 @@ def test_window_union_equals_brute_force(factors, data):
     per = np.array(chosen)
     allow = np.array([data.draw(st.integers(0, int(p) - 1)) for p in per], dtype=float)
     count = np.full(len(per), 5.0)
-    assert _window_union(per, allow, count) == _brute_union(per, allow, count)
+    assert window_union(per, allow, count) == _brute_union(per, allow, count)
