@@ -340,11 +340,7 @@ def run(
     finally:
         lease.release()
     return RunResult(name, the_store.location, problem, recorder.records, resumed,
-<<<<<<< HEAD
-                     time.perf_counter() - t0, state)
-=======
-                     time.perf_counter() - t0, the_agent.describe(), the_store.backend.seconds - store_s0)
->>>>>>> main
+                     time.perf_counter() - t0, state, the_store.backend.seconds - store_s0)
 
 
 def _sink(store: Store, run: Run, agent: str, seed: int, worker: str, executor: Any,

@@ -48,13 +48,8 @@ def front_document(store: Any, runs: list[str] | None = None) -> dict[str, Any]:
             "hypervolume_basis": basis.describe(),
             "normalization": basis.normalization.to_dict() if basis.normalization else None,
             "runs": [{"name": r.name, "agent": r.meta.get("agent"), "seed": r.meta.get("seed"),
-<<<<<<< HEAD
-                      "budget": r.meta.get("budget"), **run_summary(recs[r.name], objectives, ref),
+                      "budget": r.meta.get("budget"), **run_summary(recs[r.name], objectives, basis.ref, basis),
                       "agent_fallbacks": agent_fallbacks(r.meta)} for r in prs],
-=======
-                      "budget": r.meta.get("budget"), **run_summary(recs[r.name], objectives, basis.ref, basis)}
-                     for r in prs],
->>>>>>> main
             "pareto_front": [{"run": run_of[id(x)], "number": x.number, "design": x.design.to_dict(),
                               "objectives": {o.name: x.metrics.values[o.name] for o in objectives},
                               "metrics": x.metrics.values}
@@ -63,7 +58,6 @@ def front_document(store: Any, runs: list[str] | None = None) -> dict[str, Any]:
     return doc
 
 
-<<<<<<< HEAD
 def agent_fallbacks(meta: dict[str, Any]) -> dict[str, int]:
     """Fallbacks the run's agent recorded (``describe()["fallbacks"]``), summed over its workers."""
     out: dict[str, int] = {}
@@ -73,10 +67,7 @@ def agent_fallbacks(meta: dict[str, Any]) -> dict[str, int]:
     return out
 
 
-def print_front(doc: dict[str, Any], con: Any, max_rows: int = 30) -> None:
-=======
 def print_front(doc: dict[str, Any], con: Any, max_rows: int = 30, max_reasons: int = 5) -> None:
->>>>>>> main
     from rich.table import Table
 
     from codesign.cli.common import fmt
@@ -94,14 +85,9 @@ def print_front(doc: dict[str, Any], con: Any, max_rows: int = 30, max_reasons: 
                          str(r["orphaned"]), str(r["pareto_size"]),
                          fmt(r["hypervolume"]) if r["hypervolume"] is not None else "-")
         con.print(runs)
-<<<<<<< HEAD
         for r in prob["runs"]:  # degraded agent steps, by reason (no silent fallbacks)
             for reason, count in r.get("agent_fallbacks", {}).items():
                 con.print(f"agent fallback in {r['name']}: {count} × {reason}", markup=False)
-        ref = prob["reference_point"]
-        if ref:
-            con.print("hypervolume reference point: " + ", ".join(f"{n}={fmt(v)}" for n, v in zip(objs, ref)))
-=======
         for r in prob["runs"]:
             reasons = r.get("failure_reasons") or []
             if reasons:
@@ -112,7 +98,6 @@ def print_front(doc: dict[str, Any], con: Any, max_rows: int = 30, max_reasons: 
                     con.print(f"  ... {len(reasons) - max_reasons} more reasons (codesign export --format json)")
         if prob.get("hypervolume_kind"):
             con.print(prob["hypervolume_basis"])
->>>>>>> main
         front = prob["pareto_front"]
         hw_cols = [c for c in ("pe_type", "array_rows", "array_cols", "glb_kb") if front and c in front[0]["design"]]
         headers = {"array_rows": "rows", "array_cols": "cols", "pe_type": "pe"}
