@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         pure_err = float(np.sqrt(np.mean((k * wg * ag / y - 1) ** 2)))
         rows.append([layer.name, model.c0, model.k_wa, model.k_a, model.k_w, rep["rmse_rel"], rep["max_abs_rel_err"],
                      rep["r2"], "/".join(str(rep["binding"][t]) for t in ("w·a", "a", "w")), pure_err])
-    exp.table(["layer", "c0", "k_wa", "k_a", "k_w", "rmse (relative)", "max |rel err|", "R²",
+    exp.table(["layer", "c0", "k_wa", "k_a", "k_w", "rmse (relative)", "max rel. err", "R²",
                "points bound by w·a / a / w", "pure k·w·a rmse"], rows, spec=".4g",
               caption=f"Fits of `cycles = c0 + max(k_wa·w·a, k_a·a, k_w·w)` to {len(bits)}×{len(bits)} measured points "
                       "per layer")

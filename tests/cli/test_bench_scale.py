@@ -49,7 +49,7 @@ def test_bench_store_measures_the_former_store_in_the_same_run(capsys) -> None:
 
 
 def test_bench_torture_smoke(capsys) -> None:
-    code = main(["bench", "torture", "--kills", "2", "--budget", "12", "--survivor-budget", "12", "--junk-every", "1",
+    code = main(["bench", "torture", "--kills", "2", "--budget", "80", "--survivor-budget", "12", "--junk-every", "1",
                  "--payload-kb", "64", "--json"])
     out, err = capsys.readouterr()
     assert code == 0, err

@@ -68,7 +68,7 @@ def num(cell: str) -> float:
 
 
 def check_serial_vs_lut(ts: list[list[dict[str, str]]]) -> None:
-    cross, energy = ts[0], ts[1]
+    cross, energy, area = ts[0], ts[1], ts[2]
     gs = [k for k in energy[0] if k.startswith("g=")]
     assert gs and len(energy) >= 4
     for g in gs:
@@ -76,12 +76,23 @@ def check_serial_vs_lut(ts: list[list[dict[str, str]]]) -> None:
         assert all(v > 0 for _, v in ratios)
         # LUT energy amortizes over weight bits: the LUT/serial ratio never rises with w
         assert all(b[1] <= a[1] * 1.001 for a, b in zip(ratios, ratios[1:])), (g, ratios)
-        wins = [w for w, v in ratios if v < 1]
         row = next(r for r in cross if f"g={r['g']}" == g)
-        expected = f"w ≥ {wins[0]}" if wins else "none"
-        assert row["energy crossover (PE model)"] == expected, (g, row, ratios)
+        assert row["energy crossover (PE model)"] == crossover(ratios), (g, row, ratios)
         assert num(row["E_lut/E_serial @w=4"]) == pytest.approx(dict(ratios)[4], rel=0.01)
-        assert num(row["A_lut/A_serial @w=4"]) < 1  # LUT PEs win area (no crossover)
+        areas = [(int(r["w_bits"]), num(r[g])) for r in area]
+        assert row["area crossover"] == crossover(areas), (g, row, areas)
+        assert num(row["A_lut/A_serial @w=4"]) == pytest.approx(dict(areas)[4], rel=0.01)
+
+
+def crossover(ratios: list[tuple[int, float]]) -> str:
+    """The experiment's crossover rule: the smallest w from which LUT/serial < 1 for every larger w."""
+    wins = [v < 1 for _, v in ratios]
+    if not any(wins):
+        return "none"
+    if all(wins):
+        return "all (w ≥ 1)"
+    first = next(i for i in range(len(wins)) if all(wins[i:]))
+    return f"w ≥ {ratios[first][0]}"
 
 
 def check_stripes_precision(ts: list[list[dict[str, str]]]) -> None:
@@ -157,9 +168,69 @@ def check_mxmoe_expert_bits(ts: list[list[dict[str, str]]]) -> None:
         assert ("accuracy ≥ uniform" in r["accuracy vs. uniform (measured)"]) == better, r
 
 
+
+def check_essential_bits(ts: list[list[dict[str, str]]]) -> None:
+    per_layer = [t for t in ts if t and "layer" in t[0] and "simulated cycles" in t[0]]
+    assert per_layer
+    for t in per_layer:  # data-dependent cycles never exceed the closed-form worst case
+        layers = [r for r in t if not r["layer"].startswith("**")]
+        net = next(r for r in t if r["layer"] == "**network**")
+        for r in layers:
+            assert num(r["simulated cycles"]) <= num(r["worst-case cycles"])
+            assert num(r["sim / worst"]) == pytest.approx(num(r["simulated cycles"]) / num(r["worst-case cycles"]),
+                                                          rel=0.01, abs=1e-3)
+        count = lambda r: num(r["count"])  # noqa: E731
+        for col in ("simulated cycles", "worst-case cycles"):
+            assert num(net[col]) == pytest.approx(sum(num(r[col]) * count(r) for r in layers), rel=0.01)
+
+
+def check_bitmod_llama2(ts: list[list[dict[str, str]]]) -> None:
+    layers, parts = ts[0], ts[1]
+    for r in layers:  # a layer takes the slower of compute and DRAM, and says which bound it
+        c, d = num(r["compute cycles"]), num(r["DRAM cycles"])
+        assert num(r["cycles"]) == pytest.approx(max(c, d), rel=0.01)
+        assert r["bound"].lower() == ("compute" if c >= d else "dram")
+    p = {r["part"]: r for r in parts}
+    whole = p["**whole model**"]
+    assert num(whole["cycles (Σ max per layer)"]) == pytest.approx(
+        num(p["linear layers"]["cycles (Σ max per layer)"]) + num(p["attention matmuls"]["cycles (Σ max per layer)"]),
+        rel=0.01)
+
+
+def check_pe_area(ts: list[list[dict[str, str]]]) -> None:
+    lanes, arrays = ts[0], {r["family"]: r for r in ts[1]}
+    for r in lanes:
+        pub, syn = num(r["published µm²/lane"]), num(r["synthesized µm²/lane (16×16)"])
+        assert syn > 0 and num(r["synth / published"]) == pytest.approx(syn / pub, rel=0.01)
+        a = arrays.get(r["family"])  # a 256-lane array is 256 lanes' area
+        if a is None:
+            continue
+        assert num(a["synthesized mm² (256 lanes)"]) == pytest.approx(syn * 256 / 1e6, rel=0.02)
+        assert num(a["published mm² (256 lanes)"]) == pytest.approx(pub * 256 / 1e6, rel=0.02)
+
+
+def check_haq_latency_fit(ts: list[list[dict[str, str]]]) -> None:
+    for r in ts[0]:  # the floor-term model contains k·w·a, so its fit is never worse (tolerance: rounding)
+        pure = next(v for k, v in r.items() if k.startswith("pure k"))
+        assert 0 <= num(r["rmse (relative)"]) <= num(pure) + 1e-3
+        assert num(r["R²"]) <= 1.0
+        assert all(num(r[k]) >= 0 for k in ("c0", "k_wa", "k_a", "k_w"))
+
+
+def check_allocation_moe(ts: list[list[dict[str, str]]]) -> None:
+    budget = None
+    for r in ts[0]:  # every allocation meets the latency of the uniform allocation it is compared with
+        name, lat = r["allocation"], num(r["latency ms (budget table)"])
+        if name.startswith("uniform"):
+            budget = lat
+            continue
+        assert budget is not None and lat <= budget * (1 + 1e-6), (name, lat, budget)
+
 CHECKS = {"serial_vs_lut": check_serial_vs_lut, "stripes_precision": check_stripes_precision,
           "hasco_codesign": check_hasco_codesign, "haq_hw_specific_bits": check_haq_hw_specific_bits,
-          "archgym_lottery": check_archgym_lottery, "mxmoe_expert_bits": check_mxmoe_expert_bits}
+          "archgym_lottery": check_archgym_lottery, "mxmoe_expert_bits": check_mxmoe_expert_bits,
+          "essential_bits": check_essential_bits, "bitmod_llama2": check_bitmod_llama2, "pe_area": check_pe_area,
+          "haq_latency_fit": check_haq_latency_fit, "allocation_moe": check_allocation_moe}
 
 
 def test_every_reproduction_exists() -> None:
