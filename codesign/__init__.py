@@ -97,5 +97,5 @@ __all__ = [
     "Constraint", "compose", "Workload", "Layer", "open_store", "Store", "RunResult",
     "make_agent", "make_env", "make_evaluator", "make_pe", "make_problem", "make_space", "make_workload",
     "register_agent", "register_env", "register_evaluator", "register_pe", "register_problem",
-    "register_space", "register_workload",
+    "register_space", "register_workload", "allocate",
 ]

@@ -26,16 +26,27 @@ from __future__ import annotations
 import fnmatch
 import itertools
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from codesign.errors import ConfigError
 
-if TYPE_CHECKING:
-    from codesign.allocation.problem import AllocationProblem, SideConstraint
+if TYPE_CHECKING:  # the problem hands itself in; this module never imports it at run time
+    from codesign.allocation.problem import AllocationProblem
 
-__all__ = ["parse_constraint"]
+__all__ = ["SideConstraint", "parse_constraint"]
+
+
+@dataclass(frozen=True)
+class SideConstraint:
+    """``lo ≤ Σ coef · x ≤ hi`` over the option indicators (``coef`` has one entry per variable)."""
+
+    text: str
+    coef: np.ndarray
+    lo: float
+    hi: float
 
 _CMP = re.compile(r"(<=|>=|==)")
 _ATOM = re.compile(r"(count|sum|mean)\(([^()]*)\)")
@@ -144,7 +155,6 @@ def _side(text: str, atoms: list[_Atom]) -> list[tuple[float, int | None]]:
 
 def parse_constraint(text: str, problem: AllocationProblem) -> list[SideConstraint]:
     """The side constraint(s) of ``text`` (one per placeholder binding)."""
-    from codesign.allocation.problem import SideConstraint
 
     parts = _CMP.split(text)
     if len(parts) != 3:

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from codesign.allocation.expr import SideConstraint, parse_constraint
 from codesign.allocation.options import Option, parse_option
 from codesign.errors import ConfigError
 
@@ -70,16 +71,6 @@ class Budget:
         if isinstance(spec, bool) or not isinstance(spec, (int, float)) or not np.isfinite(spec):
             raise ConfigError(f"budget `{table}` must be a finite number or {{fraction: f}}, but got {spec!r}")
         return Budget(table, value=float(spec))
-
-
-@dataclass(frozen=True)
-class SideConstraint:
-    """``lo ≤ Σ coef · x ≤ hi`` over the option indicators (``coef`` has one entry per variable)."""
-
-    text: str
-    coef: np.ndarray
-    lo: float
-    hi: float
 
 
 def make_groups(layers: Sequence[str] | None = None, ties: Sequence[Sequence[str]] = (),
@@ -304,7 +295,6 @@ class AllocationProblem:
     def __init__(self, groups: Sequence[Group], tables: Mapping[str, TableSpec],
                  objective: str | Mapping[str, float] = "loss", budgets: Any = None,
                  constraints: Sequence[Any] = (), layer_order: Sequence[str] | None = None) -> None:
-        from codesign.allocation.expr import parse_constraint
 
         self.groups = tuple(groups)
         _check_groups(self.groups)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from codesign.results.store import Store
 from codesign.types import EvalRecord
+
+if TYPE_CHECKING:  # the store imports this module lazily; the type alone is needed here
+    from codesign.results.store import Store
 
 
 def flat_row(run: str, rec: EvalRecord) -> dict[str, Any]:

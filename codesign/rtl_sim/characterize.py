@@ -71,9 +71,7 @@ from codesign.rtl_sim.pe_model import (  # noqa: F401  (re-exported: the public 
     passes,
     check_bits,
     PEModel,
-    _zero,
-    _zero_act,
-    _bytes,
+    bytes_for_bits,
 )
 
 _ARITH_SOURCES = {
@@ -86,7 +84,7 @@ _ARITH_SOURCES = {
 def _operand_state_bytes(w_bits: Bits, a_bits: Bits) -> Any:
     """Weight + activation registers and the accumulator: ``ceil((w + a + acc)/8)``."""
     acc = acc_bits(np.maximum(w_bits, PARALLEL_BITS), np.maximum(a_bits, PARALLEL_BITS))
-    return _bytes(np.add(w_bits, a_bits) + acc)
+    return bytes_for_bits(np.add(w_bits, a_bits) + acc)
 
 
 def bit_parallel() -> PEModel:
@@ -220,7 +218,7 @@ def lut(group: int = 4, share_cols: int = 16) -> PEModel:
 
     def state(w: Bits, a: Bits) -> Any:
         acc = acc_bits(np.maximum(w, PARALLEL_BITS), np.maximum(a, PARALLEL_BITS))
-        return _bytes(entries * entry_bits(a) + g * np.asarray(w) + acc)
+        return bytes_for_bits(entries * entry_bits(a) + g * np.asarray(w) + acc)
 
     def buf_bits(w: Bits, a: Bits) -> Any:
         return cycles(w, a) * entry_bits(a)

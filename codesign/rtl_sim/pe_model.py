@@ -132,7 +132,8 @@ def _zero_act(a_bits: Bits) -> Any:
     return np.zeros(np.shape(a_bits))[()] * 1.0
 
 
-def _bytes(bits: Any) -> Any:
+def bytes_for_bits(bits: Any) -> Any:
+    """Whole bytes that hold ``bits`` bits (element-wise ceiling of bits / 8)."""
     return -(-np.asarray(bits) // 8)
 
 

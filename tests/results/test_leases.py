@@ -53,9 +53,11 @@ def _wait_for_records(store: str, n: int, timeout: float = 60) -> None:
 
 def test_the_same_worker_twice_is_one_line_naming_the_live_one(tmp_path) -> None:
     store = str(tmp_path / "s")
-    cfg = _config(tmp_path, 30, 0.1)
+    # 60 × 0.5 s: the first process must outlive the second's start-up even on a loaded machine
+    cfg = _config(tmp_path, 60, 0.5)
     first = _run(cfg, store)
     _wait_for_records(store, 1)
+    assert first.poll() is None, "the first process must still be running"
     second = subprocess.run(_argv(cfg, store), capture_output=True, text=True)
     assert second.returncode == 2
     err = second.stderr.strip()
@@ -64,7 +66,7 @@ def test_the_same_worker_twice_is_one_line_naming_the_live_one(tmp_path) -> None
     _, ferr = first.communicate(timeout=120)
     assert first.returncode == 0, ferr
     recs = Store(store, create=False).open_run("shared").records(include_running=True)
-    assert len(recs) == 30 and not [r for r in recs if r.orphaned], "the first process lost nothing to the second"
+    assert len(recs) == 60 and not [r for r in recs if r.orphaned], "the first process lost nothing to the second"
 
 
 def test_a_killed_holder_is_taken_over_at_once(tmp_path) -> None:
