@@ -23,7 +23,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from codesign.executors import MAX_CRASHES, EvaluationTimeout, Result, WorkerCrashed, check_timeout, chunks, to_result, worker_task
+from codesign.executors.worker import MAX_CRASHES, EvaluationTimeout, Result, WorkerCrashed, check_timeout, chunks, to_result, worker_task
 from codesign.types import Design
 
 GRACE_S = 2.0

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from codesign.errors import ConfigError, EvaluationError
-from codesign.executors import MAX_CRASHES, EvaluationTimeout, Result, WorkerCrashed, check_timeout, chunks, to_result, worker_task
+from codesign.executors.worker import MAX_CRASHES, EvaluationTimeout, Result, WorkerCrashed, check_timeout, chunks, to_result, worker_task
 from codesign.types import Design
 
 GRACE_S = 5.0

@@ -78,3 +78,56 @@ def test_rules_cover_the_tree() -> None:
     owners = {_owner(p) for p in MODULES}
     glue = {"__init__", "builtins", "runner", "executors", "config", "cli", "testing"}
     assert owners - set(ALLOWED) - glue == set(), "a new package needs an import rule here"
+
+
+def _module_name(path: pathlib.Path) -> str:
+    rel = path.relative_to(ROOT.parent).with_suffix("")
+    parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+    return ".".join(parts)
+
+
+def _runtime_edges(path: pathlib.Path, known: set[str]) -> set[str]:
+    """Modules of ``codesign`` that ``path`` imports when it runs (lazy imports in functions
+    included, ``if TYPE_CHECKING:`` blocks left out); ``from pkg import sub`` is an edge to the
+    submodule ``pkg.sub`` when one exists, else to ``pkg``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            skip.update(id(n) for stmt in node.body for n in ast.walk(stmt))
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for a in node.names:
+                sub = f"{node.module}.{a.name}"
+                out.add(sub if sub in known else node.module)
+    return {m for m in out if m in known}
+
+
+def test_no_import_cycles() -> None:
+    """No module imports itself back through others, not even lazily (a circle is a missing seam)."""
+    names = {_module_name(p): p for p in MODULES}
+    graph = {name: _runtime_edges(path, set(names)) - {name} for name, path in names.items()}
+    state: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                cycles.append(stack[stack.index(nxt):] + [nxt])
+            elif nxt not in state:
+                visit(nxt)
+        stack.pop()
+        state[node] = 2
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name)
+    assert not cycles, "import cycles:\n" + "\n".join(" -> ".join(c) for c in cycles)

@@ -12,28 +12,15 @@ know which backend is behind it.
 
 from __future__ import annotations
 
-import re
-
 from codesign.errors import StoreError
+from codesign.results.backends.urls import UNSUPPORTED_SCHEMES, URL_SCHEMES, is_url, redact
 
-URL_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg2://", "postgresql+psycopg://",
-               "postgresql+psycopg2cffi://", "sqlite:///")
-_UNSUPPORTED = ("mysql://", "mysql+", "mariadb://", "oracle://", "mssql://", "redis://")
-
-
-def is_url(location: str) -> bool:
-    """Whether ``location`` names a database server (or an SQLite file URL), not a directory."""
-    return location.startswith(URL_SCHEMES) or location.startswith(_UNSUPPORTED)
-
-
-def redact(location: str) -> str:
-    """``location`` with any password replaced by ``***`` (for messages)."""
-    return re.sub(r"(://[^:/@]+:)[^@/]*@", r"\1***@", location)
+__all__ = ["URL_SCHEMES", "is_url", "open_backend", "redact"]
 
 
 def open_backend(location: str, read_only: bool, create: bool):  # type: ignore[no-untyped-def]
     """The backend for a directory path (embedded SQLite) or a URL."""
-    if location.startswith(_UNSUPPORTED):
+    if location.startswith(UNSUPPORTED_SCHEMES):
         raise StoreError(f"--store must be a directory, a postgresql:// URL or a sqlite:/// URL, "
                          f"but got {redact(location)!r}")
     if location.startswith("sqlite:///"):

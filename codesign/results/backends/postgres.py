@@ -70,7 +70,7 @@ class PostgresBackend(Backend):
         conn.commit()
         cur.close()
         if has_optuna and not migrated:
-            from codesign.results.backends import legacy
+            import codesign.results.backends.legacy as legacy
 
             self.import_runs(legacy.read_optuna_rdb(_sqlalchemy_url(self.dsn)), "optuna rdb")
 
@@ -120,7 +120,7 @@ def open_postgres(url: str, read_only: bool, create: bool) -> Backend:
     if read_only:
         ours, optunas = backend.tables()
         if not ours and optunas:
-            from codesign.results.backends import legacy
+            import codesign.results.backends.legacy as legacy
             from codesign.results.backends.sqlite import SQLiteBackend
 
             backend.close()

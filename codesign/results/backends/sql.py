@@ -111,7 +111,7 @@ class Backend:
     # --- plumbing -------------------------------------------------------------------------
     @property
     def display(self) -> str:
-        from codesign.results.backends import redact
+        from codesign.results.backends.urls import redact
 
         return redact(self.location)
 

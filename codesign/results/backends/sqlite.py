@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from codesign.errors import StoreError
-from codesign.results.backends import legacy
+import codesign.results.backends.legacy as legacy
 from codesign.results.backends.sql import Backend
 
 FILE = "codesign.db"
