@@ -6,21 +6,27 @@ import argparse
 import importlib
 from typing import Any
 
-# target -> (module, function adding its arguments, handler)
+# target -> (module, function adding its arguments, handler, one-line description)
 BENCHES = {
-    "scale": ("codesign.cli.scale", "add_bench_arguments", "bench_scale_command"),
-    "sim": ("codesign.cli.sim", "add_bench_arguments", "bench_sim_command"),
-    "agents": ("codesign.cli.agents_bench", "add_bench_arguments", "bench_agents_command"),
-    "cost": ("codesign.cli.cost", "add_bench_arguments", "bench_cost_command"),
-    "store": ("codesign.cli.store_bench", "add_bench_arguments", "bench_store_command"),
-    "torture": ("codesign.cli.torture", "add_bench_arguments", "bench_torture_command"),
+    "scale": ("codesign.cli.scale", "add_bench_arguments", "bench_scale_command",
+              "parallel workers (process pool, Ray) vs inline evaluation; store records/s"),
+    "sim": ("codesign.cli.sim", "add_bench_arguments", "bench_sim_command",
+            "PE simulator throughput and the figures each PE family must meet"),
+    "agents": ("codesign.cli.agents_bench", "add_bench_arguments", "bench_agents_command",
+               "agents vs random search: normalized hypervolume over seeds, overhead per ask"),
+    "cost": ("codesign.cli.cost", "add_bench_arguments", "bench_cost_command",
+             "cost model with mapping search vs zigzag-dse on ResNet-18 (speed and mapping quality)"),
+    "store": ("codesign.cli.store_bench", "add_bench_arguments", "bench_store_command",
+              "store write throughput: batched SQLite vs the journal baseline, 1 and 3 writers"),
+    "torture": ("codesign.cli.torture", "add_bench_arguments", "bench_torture_command",
+                "crash torture: concurrent workers, one killed with SIGKILL at random points"),
 }
 
 
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser("bench", help="benchmarks (with the peer or baseline measured in the same run)")
     sub = p.add_subparsers(dest="bench", metavar="TARGET", parser_class=type(p))
-    for target, (module_name, add_args, handler) in BENCHES.items():
+    for target, (module_name, add_args, handler, about) in BENCHES.items():
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
@@ -29,7 +35,7 @@ def add_parser(subparsers: Any) -> None:
             raise
         if not hasattr(module, handler):
             continue
-        b = sub.add_parser(target, help=f"benchmark: {target}")
+        b = sub.add_parser(target, help=about, description=about)
         getattr(module, add_args)(b)
         b.set_defaults(handler=getattr(module, handler))
     p.set_defaults(handler=lambda args: _missing(p))

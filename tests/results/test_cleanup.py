@@ -59,9 +59,12 @@ def test_no_stray_processes_after_the_driver_stops(tmp_path, executor, how) -> N
     cfg.write_text(f"plugins: [{PLUGIN}]\nproblem: {{name: synth-test, kwargs: {{delay: 0.2}}}}\n"
                    f"budget: 400\nbatch_size: 4\nexecutor: {executor}\nworkers: 2\n")
     exe = os.path.join(os.path.dirname(sys.executable), "codesign")
-    # its own session and process group, as a terminal gives a job (Ctrl-C reaches the group)
+    # its own session and process group, as a terminal gives a job (Ctrl-C reaches the group);
+    # SIGINT handled as in a terminal even when this test runs in a background job, which a
+    # non-interactive shell starts with SIGINT ignored (an ignored signal stays ignored in exec'd children)
     proc = subprocess.Popen([exe, "run", str(cfg), "--store", store, "--quiet"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline and proc.poll() is None:
         try:
