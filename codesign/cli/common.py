@@ -132,6 +132,23 @@ def add_server_arguments(p: Any, port: int, refresh_s: float) -> None:
                    help=f"how often the store is re-read when it changed (default {refresh_s:g} s)")
 
 
+def serve_until_interrupted(server: Any, label: str, host: str, store: str, on_stop: Any = None) -> int:
+    """Print where ``server`` (a WSGI/HTTP server bound already) listens, serve until Ctrl-C,
+    then close it (and call ``on_stop``); returns the exit code 0."""
+    shown = f"[{host}]" if ":" in host else host
+    sys.stderr.write(f"{label} on http://{shown}:{server.socket.getsockname()[1]}/ (store {store}; Ctrl-C stops)\n")
+    sys.stderr.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if on_stop is not None:
+            on_stop()
+        server.server_close()
+    return 0
+
+
 def stdout_for_json(json_mode: bool) -> Any:
     """While a ``--json`` command works, whatever else writes to stdout (Ray's raylet warnings,
     a plugin's prints) goes to stderr, so stdout holds exactly one JSON document."""

@@ -29,16 +29,9 @@ def handle_dashboard(args: argparse.Namespace) -> int:
     bind(args.host, args.port).close()  # a bad host or port fails before the store is read
     app = create_app(args.store, refresh_s=args.refresh)
     server = make_server(app, args.host, args.port)
-    host = f"[{args.host}]" if ":" in args.host else args.host
-    sys.stderr.write(f"codesign dashboard on http://{host}:{server.socket.getsockname()[1]}/ (store {args.store}; Ctrl-C stops)\n")
-    sys.stderr.flush()
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return 0
+    from codesign.cli.common import serve_until_interrupted
+
+    return serve_until_interrupted(server, "codesign dashboard", args.host, args.store)
 
 
 def handle_report(args: argparse.Namespace) -> int:

@@ -72,15 +72,6 @@ def handle(args: argparse.Namespace) -> int:
         server = make_server(args.host, args.port, optuna_dashboard.wsgi(storage), handler_class=Quiet)
     except OSError as exc:
         raise ConfigError(f"--host/--port must be free to bind, but {args.host}:{args.port} gives: {exc.strerror}") from None
-    host = f"[{args.host}]" if ":" in args.host else args.host
-    sys.stderr.write(f"optuna-dashboard on http://{host}:{server.socket.getsockname()[1]}/ "
-                     f"(store {args.store}; Ctrl-C stops)\n")
-    sys.stderr.flush()
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        stop.set()
-        server.server_close()
-    return 0
+    from codesign.cli.common import serve_until_interrupted
+
+    return serve_until_interrupted(server, "optuna-dashboard", args.host, args.store, on_stop=stop.set)
