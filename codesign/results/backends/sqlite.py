@@ -17,7 +17,9 @@
 from __future__ import annotations
 
 import os
+import random
 import sqlite3
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +29,8 @@ from codesign.results.backends.sql import Backend
 
 FILE = "codesign.db"
 BUSY_TIMEOUT_MS = 5000
+OPEN_RETRY_S = 60.0  # opening a store other processes are opening or writing
+_JITTER = random.Random()  # its own generator: the global one may be seeded by a search
 
 
 class SQLiteBackend(Backend):
@@ -89,19 +93,30 @@ class SQLiteBackend(Backend):
             return conn
         if self.read_only:
             return self._connect_read_only()
-        try:
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                                   check_same_thread=False)
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            self._synchronous = "NORMAL"
-            cur = conn.cursor()
-            cur.execute("BEGIN IMMEDIATE")
-            self.create_schema(cur)
-            conn.commit()
-        except sqlite3.Error as exc:
-            raise self._fatal(exc, "opening") from None
+        # Several processes may open a new store at once: switching a fresh file to WAL and
+        # creating the schema take locks that SQLite can refuse at once ("database is locked")
+        # without waiting on busy_timeout, so the whole opening is retried for a bounded time.
+        deadline = time.monotonic() + OPEN_RETRY_S
+        while True:
+            conn = None
+            try:
+                conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                                       check_same_thread=False)
+                conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+                self._synchronous = "NORMAL"
+                cur = conn.cursor()
+                cur.execute("BEGIN IMMEDIATE")
+                self.create_schema(cur)
+                conn.commit()
+                break
+            except sqlite3.Error as exc:
+                if conn is not None:
+                    conn.close()
+                if not (self._is_busy(exc) and time.monotonic() < deadline):
+                    raise self._fatal(exc, "opening") from None
+                time.sleep(_JITTER.uniform(0.02, 0.2))
         if self._legacy_pending():
             self._conn = conn
             self._migrate()
