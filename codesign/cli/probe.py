@@ -119,11 +119,17 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _measure(probe: Any, args: argparse.Namespace, progress: bool) -> tuple[Any, float]:
-    from codesign.cli.progress import steps
+def _design(args: argparse.Namespace) -> Any:
+    """The uniform-bits design of ``--w-bits`` / ``--a-bits``."""
     from codesign.types import Design
 
-    design = Design({"w_bits.all": args.w_bits, "a_bits.all": args.a_bits})
+    return Design({"w_bits.all": args.w_bits, "a_bits.all": args.a_bits})
+
+
+def _measure(probe: Any, args: argparse.Namespace, progress: bool) -> tuple[Any, float]:
+    from codesign.cli.progress import steps
+
+    design = _design(args)
     t0 = time.perf_counter()
     with steps(f"measuring {args.workload} at W{args.w_bits}A{args.a_bits}", None, progress):
         m = probe.evaluate(design)
@@ -133,11 +139,9 @@ def _measure(probe: Any, args: argparse.Namespace, progress: bool) -> tuple[Any,
 def _answered_from_cache(probe: Any, args: argparse.Namespace) -> bool:
     """Whether the probe's disk cache holds this configuration and the float baseline (then
     nothing is built: no torch import, no model, no data)."""
-    from codesign.types import Design
-
     if not hasattr(probe, "cached_result"):
         return False
-    config = probe.bit_config(Design({"w_bits.all": args.w_bits, "a_bits.all": args.a_bits}))
+    config = probe.bit_config(_design(args))
     return (probe.cached_result(config) is not None
             and probe.cached_result((None,) * len(probe.layer_keys())) is not None)
 

@@ -20,7 +20,7 @@ start = float(sys.argv[2])
 while time.time() < start:
     pass
 store = Store(sys.argv[1])
-run, _ = store.create_run(f"r{sys.argv[3]}", {"problem": "p", "agent": "a", "seed": 0})
+store.create_run(f"r{sys.argv[3]}", {"problem": "p", "agent": "a", "seed": 0})
 print(len(store.run_names()) >= 1)
 """
 
