@@ -21,8 +21,9 @@ PACKAGE = Path(__file__).resolve().parent
 COMPILED = ("kernel.py", "zigzag_kernel.py", "sampler.py", "canonical.py")  # modules with compiled functions
 
 
-def source_stamp(files: tuple[str, ...] = COMPILED, folder: Path = PACKAGE) -> str:
-    """Hash of the compiled modules' sources (the cache key of every compiled function here)."""
+def source_stamp(files: tuple[str, ...] = COMPILED + ("jit.py",), folder: Path = PACKAGE) -> str:
+    """Hash of the compiled modules' sources and of this one (the compile options of
+    :func:`compiled` are not in numba's cache key): the cache key of every compiled function here."""
     h = hashlib.sha256()
     for name in files:
         path = folder / name

@@ -8,7 +8,9 @@ layout) and scored thousands at a time by :func:`codesign.evaluators.cost.model.
 - :func:`heuristic` — the fast mapper: score random and bottom-up candidates, then rounds of
   local moves around the ``keep`` best (move the smallest prime factor of a temporal loop to
   another level; with probability 1/2 swap two loops of a level); :func:`heuristic_many`
-  searches several problems at once, each with its own random stream.
+  searches several problems at once, each with its own random stream. A mapping is scored once
+  per search: repeats among the bottom-up candidates and children equal to a mapping scored in
+  an earlier round (:func:`row_keys`) are dropped before scoring.
 - :func:`exhaustive` — every factorization of every dim over the temporal slots (spatial
   factors enumerated too) × every loop order of the dims that vary; for small cases.
 - :func:`codesign.evaluators.cost.qmapper.qlearning` — HASCO-style Q-learning.
@@ -49,12 +51,16 @@ def _smallest_prime(values: np.ndarray) -> np.ndarray:
 
 class _Draws:
     """The random numbers one round of local moves needs, drawn per problem from its own stream
-    (so a problem's search does not depend on the others searched with it)."""
+    (so a problem's search does not depend on the others searched with it): one block of
+    uniforms per problem, ``nl·nd`` keys to pick the loop and five for the move."""
 
     def __init__(self, rngs: Sequence[np.random.Generator], counts: Sequence[int], nl: int, nd: int) -> None:
-        parts = [(r.random((c, nl * nd)), r.integers(1, max(nl, 2), c), r.integers(0, nl, c), r.integers(0, nd, c),
-                  r.integers(0, nd, c), r.random(c)) for r, c in zip(rngs, counts)]
-        self.keys, self.shift, self.level, self.a, self.b, self.swap = (np.concatenate(x) for x in zip(*parts))
+        u = np.concatenate([r.random((c, nl * nd + 5)) for r, c in zip(rngs, counts)])
+        self.keys = u[:, :nl * nd]
+        m = max(nl, 2) - 1
+        self.shift = 1 + np.minimum((u[:, -5] * m).astype(np.int64), m - 1)
+        self.level, self.a, self.b = ((u[:, -k] * size).astype(np.int64) for k, size in ((4, nl), (3, nd), (2, nd)))
+        self.swap = u[:, -1]
 
 
 def _mutate(arr: dict[str, np.ndarray], draws: _Draws) -> dict[str, np.ndarray]:
@@ -76,6 +82,34 @@ def _mutate(arr: dict[str, np.ndarray], draws: _Draws) -> dict[str, np.ndarray]:
     out["rank"][rows[swap], lv[swap], a[swap]] = rb[swap]
     out["rank"][rows[swap], lv[swap], b[swap]] = ra[swap]
     return out
+
+
+_HASH_MIX = np.random.default_rng(0x5EED).random(4096) + 0.5
+
+
+def row_keys(arr: dict[str, np.ndarray], seg: np.ndarray) -> np.ndarray:
+    """One key per candidate row and segment: equal mappings give equal keys (the loop order
+    counts only for loops of factor > 1, the only ones :func:`~codesign.evaluators.cost.kernel.sequence`
+    orders). The key is a random linear form of the factors, ranks and segment (one BLAS
+    product); two distinct mappings share one only by an exact rounding coincidence, and a
+    shared key only spares scoring one candidate."""
+    t = arr["T"]
+    n = len(t)
+    parts = [t.reshape(n, -1), np.where(t > 1, arr["rank"], 0.0).reshape(n, -1)]
+    parts += [arr[k].reshape(n, -1) for k in ("SX", "SY", "S") if k in arr]
+    flat = np.concatenate(parts + [seg.reshape(n, 1).astype(np.float64)], axis=1)
+    return flat @ _HASH_MIX[:flat.shape[1]]
+
+
+def _fresh(keys: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    """Indices (ascending) of the rows whose key is not in ``seen`` (sorted) and not taken by an
+    earlier row."""
+    _, first = np.unique(keys, return_index=True)
+    first = np.sort(first)
+    k = keys[first]
+    at = np.minimum(np.searchsorted(seen, k), max(len(seen) - 1, 0))
+    old = seen[at] == k if len(seen) else np.zeros(len(k), dtype=bool)
+    return first[~old]
 
 
 def _best_per_segment(scores: np.ndarray, seg: np.ndarray, keep: int) -> np.ndarray:
@@ -113,9 +147,12 @@ def heuristic_many(problems: Sequence[LoopProblem], arch: Architecture, objectiv
             if n_greedy > 0:
                 parts.append(sample_greedy(p, arch, n_greedy, rng))
             pools.append(with_canonical(p, arch, concat(parts)) if parts else canonical(p, arch))
-        evaluated = [len(pool["T"]) for pool in pools]
-        seg = np.repeat(np.arange(len(pools)), evaluated)
+        seg = np.repeat(np.arange(len(pools)), [len(pool["T"]) for pool in pools])
         pool = concat(pools)
+        keys = row_keys(pool, seg)
+        unique = _fresh(keys, keys[:0])  # bottom-up filling repeats itself; each mapping is scored once
+        pool, seg, seen = take(pool, unique), seg[unique], np.unique(keys)
+        evaluated = [int(c) for c in np.bincount(seg, minlength=len(pools))]
         scores = score(evaluate_arrays(probs[0], arch, pool, problems=probs, rows=seg), objective)
         nl, nd = pool["T"].shape[1:]
         for _ in range(rounds):  # the elite keep their scores; only their children are scored
@@ -124,12 +161,15 @@ def heuristic_many(problems: Sequence[LoopProblem], arch: Architecture, objectiv
             parent = np.repeat(np.arange(len(seg)), children)
             counts = np.bincount(seg[parent], minlength=len(probs))
             kids = _mutate(take(pool, parent), _Draws(rngs, counts, nl, nd))
-            kid_scores = score(evaluate_arrays(probs[0], arch, kids, problems=probs, rows=seg[parent]), objective)
-            pool, scores, seg = concat([pool, kids]), np.concatenate([scores, kid_scores]), np.concatenate(
-                [seg, seg[parent]])
+            kid_keys = row_keys(kids, seg[parent])
+            new = _fresh(kid_keys, seen)  # a mapping scored before (kept or dropped) is not scored again
+            kids, kid_seg = take(kids, new), seg[parent][new]
+            seen = np.union1d(seen, kid_keys[new])
+            kid_scores = score(evaluate_arrays(probs[0], arch, kids, problems=probs, rows=kid_seg), objective)
+            pool, scores, seg = concat([pool, kids]), np.concatenate([scores, kid_scores]), np.concatenate([seg, kid_seg])
             order = np.argsort(seg, kind="stable")  # rows of one problem together, elite first
             pool, scores, seg = take(pool, order), scores[order], seg[order]
-            for j, c in enumerate(counts):
+            for j, c in enumerate(np.bincount(kid_seg, minlength=len(probs))):
                 evaluated[j] += int(c)
         if rounds:  # the final choice among each problem's best (all of its rows where none of those fits)
             best_rows = _best_per_segment(scores, seg, keep)
