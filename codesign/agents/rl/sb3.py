@@ -72,6 +72,9 @@ class SB3Agent(LoopAgent):
     def _algo_kwargs(self, total_steps: int) -> dict[str, Any]:
         return {}
 
+    def _algo_class(self, sb3: Any) -> Any:
+        return getattr(sb3, self.algo)
+
     def _steps_per_evaluation(self, env: Any) -> int:
         return len(env.unwrapped.form) if hasattr(env.unwrapped, "form") else 1
 
@@ -82,7 +85,7 @@ class SB3Agent(LoopAgent):
         torch.set_num_threads(self.torch_threads)
         env = self._env(evaluate)
         total = max(1, self.expected_evaluations or self.default_expected) * self._steps_per_evaluation(env)
-        algo = getattr(sb3, self.algo)
+        algo = self._algo_class(sb3)
         self.model = model = algo("MlpPolicy", env, learning_rate=self.learning_rate, seed=self.seed, device="cpu", verbose=0,
                      policy_kwargs={"net_arch": list(self.net_arch)},
                      **{**self._algo_kwargs(total), **self.algo_overrides})
