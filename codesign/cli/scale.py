@@ -2,7 +2,10 @@
 
 Every configuration runs the same seeded random search (same designs) on the same problem
 into a fresh store (a temporary directory, or ``--store`` / ``--store postgres`` for a
-throwaway PostgreSQL server), without the store-wide cache, so each one evaluates every design.
+throwaway PostgreSQL server), without the store-wide cache and with its own empty directory of
+memoized probe answers (``$CODESIGN_PROBE_RESULTS``), so each one evaluates every design, real
+accuracy probes included (models, layer manifests and calibration statistics stay cached: they
+are set-up, paid once per machine).
 Rows report evaluations/s, the speed-up over the inline executor measured in the same run
 (``vs_inline``) and over the fewest workers of the same executor, the store's share of the
 driver's wall time, and a check of the run: records lost (finished records short of the
@@ -70,14 +73,19 @@ def check(records: list[Any], budget: int) -> dict[str, int]:
 def measure(spec: dict[str, Any], executor: str, workers: int, budget: int, batch: int, store: str | None,
             name: str, worker_writes: bool | None, ray_processes: int | None = None) -> dict[str, Any]:
     from codesign.config import build_problem
+    from codesign.evaluators.accuracy.probe import RESULTS_ENV
     from codesign.executors import make_executor
     from codesign.results.store import Store
     from codesign.runner import run
 
+    answers = tempfile.TemporaryDirectory(prefix="codesign-probe-answers-")
+    before = os.environ.get(RESULTS_ENV)
+    os.environ[RESULTS_ENV] = answers.name  # read by this process and by the workers started below
     problem = build_problem(spec)
     t0 = time.perf_counter()
-    ex = make_executor(executor, workers, spec, processes=ray_processes if executor == "ray" else None)
+    ex = None
     try:
+        ex = make_executor(executor, workers, spec, processes=ray_processes if executor == "ray" else None)
         warm = [problem.space.sample(10_000 + i) for i in range(max(workers, 2) * 2)]
         ex.evaluate(problem, warm)  # start workers and build the problem in each
         startup = time.perf_counter() - t0
@@ -89,7 +97,13 @@ def measure(spec: dict[str, Any], executor: str, workers: int, budget: int, batc
             wall = time.perf_counter() - t1
             result = check(Store(location, create=False).open_run(name).records(include_running=True), budget)
     finally:
-        ex.close()
+        if ex is not None:
+            ex.close()
+        if before is None:
+            os.environ.pop(RESULTS_ENV, None)
+        else:
+            os.environ[RESULTS_ENV] = before
+        answers.cleanup()
     evaluated = sum(1 for r in res.records if not r.cached)
     return {"executor": executor, "workers": workers, "evaluations": evaluated, "wall_s": round(wall, 3),
             "evals_per_s": round(evaluated / wall, 2), "startup_s": round(startup, 2),

@@ -49,7 +49,8 @@ from codesign.spaces.builders import bit_keys, bits_at
 from codesign.types import Design, Metrics
 from codesign.workloads.layer import Layer
 
-__all__ = ["BitConfig", "QuantScheme", "TorchProbe", "atomic_write", "default_cache_dir", "shared_probe"]
+__all__ = ["RESULTS_ENV", "BitConfig", "QuantScheme", "TorchProbe", "atomic_write", "default_cache_dir", "results_dir",
+           "shared_probe"]
 
 BitConfig = tuple[tuple[int, int] | None, ...]
 GROUPS = (None, 32, 64, 128)
@@ -59,6 +60,17 @@ def default_cache_dir() -> Path:
     """``$CODESIGN_CACHE`` if set, else ``~/.cache/codesign``."""
     env = os.environ.get("CODESIGN_CACHE")
     return Path(env).expanduser() if env else Path.home() / ".cache" / "codesign"
+
+
+RESULTS_ENV = "CODESIGN_PROBE_RESULTS"
+
+
+def results_dir(cache_dir: Path) -> Path:
+    """Where memoized probe answers live: ``$CODESIGN_PROBE_RESULTS`` if set (``codesign bench
+    scale`` gives each configuration its own, so none answers from another's measurements),
+    else ``cache_dir/probes`` beside the models, manifests and calibration statistics."""
+    env = os.environ.get(RESULTS_ENV)
+    return Path(env).expanduser() if env else cache_dir / "probes"
 
 
 @dataclass(frozen=True)
@@ -292,7 +304,7 @@ class TorchProbe(BaseEvaluator):
     # -- evaluation ------------------------------------------------------------------------
     def _disk_path(self, config: BitConfig) -> Path:
         text = json.dumps([self.name, self.version, self.hw_exact and self.pe, config], separators=(",", ":"))
-        return self.cache_dir / "probes" / f"{self.name}-{hashlib.sha1(text.encode()).hexdigest()[:20]}.json"
+        return results_dir(self.cache_dir) / f"{self.name}-{hashlib.sha1(text.encode()).hexdigest()[:20]}.json"
 
     def measure_items(self, config: BitConfig) -> tuple[dict[str, float], np.ndarray]:
         """Metrics and per-item values of ``config`` (not memoized): quantize, measure, restore."""

@@ -90,6 +90,21 @@ def test_cached_answers_build_nothing(tmp_path) -> None:
     assert m8["accuracy"] >= m2["accuracy"]
 
 
+def test_answers_directory_of_its_own(tmp_path, monkeypatch) -> None:
+    """``$CODESIGN_PROBE_RESULTS`` moves the memoized answers (``bench scale`` gives each
+    configuration an empty one); the calibration statistics stay in the shared cache."""
+    d4 = Design({"w_bits.all": 4, "a_bits.all": 4})
+    TinyProbe(cache_dir=tmp_path).evaluate(d4)
+    shared = {p.name for p in (tmp_path / "probes").iterdir()}
+    fresh = tmp_path / "answers"
+    monkeypatch.setenv("CODESIGN_PROBE_RESULTS", str(fresh))
+    TinyProbe.builds = TinyProbe.calib_passes = 0
+    m = TinyProbe(cache_dir=tmp_path).evaluate(d4)
+    assert not m.breakdown["cached"] and TinyProbe.builds == 1 and TinyProbe.calib_passes == 0
+    assert list(fresh.iterdir()) and {p.name for p in (tmp_path / "probes").iterdir()} == shared
+    assert TinyProbe(cache_dir=tmp_path).evaluate(d4).breakdown["cached"]
+
+
 def test_disk_cache_off_always_builds(tmp_path) -> None:
     TinyProbe.builds = TinyProbe.calib_passes = 0
     for _ in range(2):
