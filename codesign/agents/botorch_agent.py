@@ -6,8 +6,9 @@ over the space's BoTorch box (:func:`codesign.spaces.convert.botorch_form.to_bot
 one-hot blocks), inputs normalized to the unit cube, outputs standardized. Targets are
 *maximization* values (``−sign · value``, BoTorch's convention).
 
-Acquisition (``acquisition="auto"``, the default): ``qLogNEHVI`` (noisy expected hypervolume
-improvement, log form) for up to 3 objectives, ParEGO for 4 or more — one GP on a random
+Acquisition (``acquisition="auto"``, the default): ``qLogNEI`` (noisy expected improvement, log
+form) for one objective — hypervolume needs two or more —, ``qLogNEHVI`` (noisy expected
+hypervolume improvement, log form) for 2 or 3 objectives, ParEGO for 4 or more — one GP on a random
 augmented-Chebyshev scalarization per pick, analytic log-EI, Kriging-believer fantasies for the
 rest of a batch (:mod:`codesign.agents.parego`, which says why not BoTorch's ``qLogNParEGO``).
 Why: NEHVI partitions the non-dominated region into boxes whose number grows steeply with the
@@ -53,7 +54,7 @@ from codesign.spaces.convert.botorch_form import to_botorch
 from codesign.spaces.space import Space
 from codesign.types import Design, EvalRecord, EvalState, Objective
 
-ACQUISITIONS = ("auto", "nehvi", "parego")
+ACQUISITIONS = ("auto", "ei", "nehvi", "parego")
 PENALTY_MARGIN = 0.1
 _HV_WARM = False
 
@@ -80,7 +81,7 @@ class BotorchAgent(Agent):
 
     Args:
         n_init: initial Sobol designs before the GP is used (default 10).
-        acquisition: ``"auto"`` (default), ``"nehvi"`` or ``"parego"``.
+        acquisition: ``"auto"`` (default), ``"ei"`` (one objective), ``"nehvi"`` or ``"parego"``.
         n_candidates: random valid candidates scored per ask on large spaces (default 512).
         n_local: neighbours of Pareto designs added to the candidates (default 128).
         enumerate_limit: enumerate all valid designs as candidates up to this space size (default 5000).
@@ -107,6 +108,10 @@ class BotorchAgent(Agent):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{label} must be an integer >= 1, but got {value!r}")
         m = len(self.objectives)
+        if acquisition in ("auto", "nehvi") and m == 1:
+            acquisition = "ei"  # hypervolume is defined for two or more objectives
+        if acquisition == "ei" and m > 1:
+            raise ConfigError(f"acquisition 'ei' is for one objective, but the problem has {m}")
         self.acquisition = ("nehvi" if m <= 3 else "parego") if acquisition == "auto" else acquisition
         self.params = {"n_init": n_init, "acquisition": self.acquisition, "n_candidates": n_candidates,
                        "n_local": n_local, "enumerate_limit": enumerate_limit, "refit_every": refit_every,
@@ -277,7 +282,12 @@ class BotorchAgent(Agent):
 
         sampler = SobolQMCNormalSampler(torch.Size([self.params["mc_samples"]]), seed=self.seed * 7919 + self._asks)
         torch.manual_seed(self.seed * 7919 + self._asks)
-        if self.acquisition == "nehvi":
+        if self.acquisition == "ei":
+            from botorch.acquisition.logei import qLogNoisyExpectedImprovement
+
+            acq = qLogNoisyExpectedImprovement(model, X_baseline=X, sampler=sampler, prune_baseline=True,
+                                               cache_root=False)
+        elif self.acquisition == "nehvi":
             from botorch.acquisition.multi_objective.logei import qLogNoisyExpectedHypervolumeImprovement
 
             lo, hi = Y.min(dim=0).values, Y.max(dim=0).values
