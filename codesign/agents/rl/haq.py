@@ -27,6 +27,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -58,13 +59,15 @@ class HAQAgent(SB3Agent):
 
     def __init__(self, space: Space, objectives: Sequence[Objective | str], seed: int = 0, problem: Any = None,
                  budgets: Sequence[float] = (0.25, 0.5, 0.75, 1.0), noise_sigma: float = 0.5,
-                 noise_decay: float = 0.995, warmup_designs: int = 20, learning_rate: float | None = None, net_arch: Sequence[int] = (64, 64),
+                 noise_decay: float = 0.995, warmup_designs: int = 20, learning_rate: float | None = None,
+                 net_arch: Sequence[int] = (64, 64),
                  reward: str = "front", expected_evaluations: int = 200, torch_threads: int = 1) -> None:
         super().__init__(space, objectives, seed, problem, learning_rate, net_arch, reward, expected_evaluations, torch_threads)
         self.budgets = [float(b) for b in budgets]
         if not self.budgets or any(not 0 <= b <= 1 for b in self.budgets):
             raise ConfigError(f"budgets must be fractions in [0, 1], but got {list(budgets)}")
-        self.noise_sigma, self.noise_decay, self.warmup_designs = float(noise_sigma), float(noise_decay), int(warmup_designs)
+        self.noise_sigma, self.noise_decay = float(noise_sigma), float(noise_decay)
+        self.warmup_designs = int(warmup_designs)
         if not self.noise_sigma > 0 or not 0 < self.noise_decay <= 1 or self.warmup_designs < 0:
             raise ConfigError("haq needs noise_sigma > 0, 0 < noise_decay <= 1 and warmup_designs >= 0, but got "
                               f"{noise_sigma!r}, {noise_decay!r}, {warmup_designs!r}")
@@ -102,15 +105,11 @@ class HAQAgent(SB3Agent):
                 "noise_decay": self.noise_decay, "warmup_designs": self.warmup_designs}
 
 
-_TRUNCATED: dict[Any, Any] = {}
-
-
+@functools.cache
 def truncated_ddpg(base: Any) -> Any:
     """``base`` (SB3's DDPG) with HAQ's exploration: after ``learning_starts``, each action is
     drawn from N(actor output, σ²) truncated to the action box, σ decaying per design (module
     docstring). ``haq_noise=(sigma0, decay, steps_per_design, seed)`` configures it."""
-    if base in _TRUNCATED:
-        return _TRUNCATED[base]
     import numpy as np
     from scipy.stats import truncnorm
 
@@ -132,5 +131,4 @@ def truncated_ddpg(base: Any) -> Any:
             scaled = np.clip(np.reshape(scaled, np.shape(buffer_action)), -1.0, 1.0)
             return self.policy.unscale_action(scaled), scaled
 
-    _TRUNCATED[base] = TruncatedDDPG
     return TruncatedDDPG

@@ -102,14 +102,9 @@ def row_keys(arr: dict[str, np.ndarray], seg: np.ndarray) -> np.ndarray:
 
 
 def _fresh(keys: np.ndarray, seen: np.ndarray) -> np.ndarray:
-    """Indices (ascending) of the rows whose key is not in ``seen`` (sorted) and not taken by an
-    earlier row."""
-    _, first = np.unique(keys, return_index=True)
-    first = np.sort(first)
-    k = keys[first]
-    at = np.minimum(np.searchsorted(seen, k), max(len(seen) - 1, 0))
-    old = seen[at] == k if len(seen) else np.zeros(len(k), dtype=bool)
-    return first[~old]
+    """Indices (ascending) of the rows whose key is not in ``seen`` and not taken by an earlier row."""
+    first = np.sort(np.unique(keys, return_index=True)[1])
+    return first[~np.isin(keys[first], seen)]
 
 
 def _best_per_segment(scores: np.ndarray, seg: np.ndarray, keep: int) -> np.ndarray:
@@ -166,7 +161,8 @@ def heuristic_many(problems: Sequence[LoopProblem], arch: Architecture, objectiv
             kids, kid_seg = take(kids, new), seg[parent][new]
             seen = np.union1d(seen, kid_keys[new])
             kid_scores = score(evaluate_arrays(probs[0], arch, kids, problems=probs, rows=kid_seg), objective)
-            pool, scores, seg = concat([pool, kids]), np.concatenate([scores, kid_scores]), np.concatenate([seg, kid_seg])
+            pool, scores = concat([pool, kids]), np.concatenate([scores, kid_scores])
+            seg = np.concatenate([seg, kid_seg])
             order = np.argsort(seg, kind="stable")  # rows of one problem together, elite first
             pool, scores, seg = take(pool, order), scores[order], seg[order]
             for j, c in enumerate(np.bincount(kid_seg, minlength=len(probs))):
