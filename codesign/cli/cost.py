@@ -37,6 +37,9 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeats", type=int, default=5, help="runs of ours per round (median compared)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of (ours x repeats, zigzag-dse once)")
     parser.add_argument("--cached-repeats", type=int, default=200, help="fully cached evaluations timed")
+    parser.add_argument("--quality-seeds", type=int, default=6,
+                        help="mapper seeds whose mapping quality is compared with zigzag's (its random stream decides "
+                             "which trade-offs it finds per layer)")
     if not any(a.dest == "json" for a in parser._actions):
         parser.add_argument("--json", action="store_true")
 
@@ -48,7 +51,7 @@ def _load() -> list[float]:
 def bench_cost_command(args: argparse.Namespace) -> int:
     from codesign.evaluators.cost import bench
 
-    for flag in ("repeats", "rounds", "cached_repeats", "designs"):
+    for flag in ("repeats", "rounds", "cached_repeats", "designs", "quality_seeds"):
         if getattr(args, flag) < 1:
             raise ConfigError(f"--{flag.replace('_', '-')} must be >= 1, but got {getattr(args, flag)}")
     if not args.no_peer and not Path(args.peer_python).exists():
@@ -89,6 +92,7 @@ def bench_cost_command(args: argparse.Namespace) -> int:
         doc["latency_ratio"] = our["latency_cycles"] / dump["latency_cycles"]
         doc["energy_ratio"] = our["energy_pj"] / dump["energy_pj"]
         doc["quality"] = bench.quality(our, dump)
+        doc["quality_seeds"] = bench.quality_seeds(args.latency, args.objective, dump, args.quality_seeds)
     if getattr(args, "json", False):
         print_json(doc)
         return 0
@@ -117,6 +121,11 @@ def _print(doc: dict[str, Any]) -> None:
               f"energy ratio {q['energy_ratio_range'][0]:.3f}-{q['energy_ratio_range'][1]:.3f} "
               f"(total {q['energy_ratio_total']:.3f}), cycles ratio {q['cycles_ratio_range'][0]:.3f}-"
               f"{q['cycles_ratio_range'][1]:.3f} (total {q['cycles_ratio_total']:.3f})")
+        qs = doc["quality_seeds"]
+        print(f"  over mapper seeds 0-{len(qs['seeds']) - 1}: energy <= in {qs['energy_le']} layers, cycles <= in "
+              f"{qs['cycles_le']}, both in {qs['both_le']}; total energy ratio median {qs['energy_ratio_total_median']:.3f} "
+              f"(max {qs['energy_ratio_total_max']:.3f}), cycles median {qs['cycles_ratio_total_median']:.3f} "
+              f"(max {qs['cycles_ratio_total_max']:.3f})")
         if q["untranslated"]:
             print(f"  compared with zigzag's own numbers (its mapping pads an uneven split): {', '.join(q['untranslated'])}")
     c = doc["cached_evaluation"]

@@ -16,6 +16,8 @@
   :class:`~codesign.evaluators.cost.evaluator.CostModelEvaluator`: the first one (mapping
   search), then fully cached repeats, against re-scoring every layer with fixed mappings one
   compiled call per layer, and all layers in one call.
+- :func:`quality_seeds` repeats the quality comparison over mapper seeds: the search's random
+  stream decides which energy/cycle trade-offs it finds per layer (the objective is EDP).
 - :func:`throughput` scores many hardware variants of the whole network with fixed mappings.
 """
 
@@ -35,7 +37,7 @@ from codesign.errors import ConfigError
 HERE = Path(__file__).resolve().parent
 ARCH = HERE / "references" / "archs" / "zigzag-tpu_like.yaml"
 PEER = HERE / "peer_zigzag.py"
-MAPPER = {"samples": 0, "greedy": 200, "rounds": 6, "keep": 16, "children": 6}
+MAPPER = {"samples": 0, "greedy": 200, "rounds": 6, "keep": 12, "children": 6}
 
 
 def onnx_layer_name(name: str) -> str:
@@ -140,6 +142,19 @@ def quality(our: dict[str, Any], dump: dict[str, Any]) -> dict[str, Any]:
             "cycles_ratio_total": sum(r["ours_cycles"] for r in rows) / tot(
                 "theirs_cycles", "zigzag_cycles" if our["latency_model"] == "zigzag" else "zigzag_compute_phase"),
             "untranslated": [r["name"] for r in rows if "untranslated" in r]}
+
+
+def quality_seeds(latency: str, objective: str, dump: dict[str, Any], seeds: int) -> dict[str, Any]:
+    """:func:`quality` of our search with mapper seeds ``0..seeds-1`` against one zigzag-dse dump:
+    per seed, the layers where our energy, cycles and both are <= LOMA's, and the totals' ratios."""
+    per = [quality(ours(latency, objective, {**MAPPER, "seed": seed}), dump) for seed in range(seeds)]
+    keys = ("energy_le", "cycles_le", "both_le")
+    out: dict[str, Any] = {"seeds": list(range(seeds)), "layers": per[0]["matched"] if per else 0}
+    out.update({k: [q[k] for q in per] for k in keys})
+    for k in ("energy_ratio_total", "cycles_ratio_total"):
+        values = [q[k] for q in per]
+        out[k + "_median"], out[k + "_max"] = float(np.median(values)), float(max(values))
+    return out
 
 
 def cached_evaluation(latency: str, repeats: int = 200) -> dict[str, Any]:

@@ -141,29 +141,30 @@ def build(fan, ydims, xdims, inner, mid, words, limit, kind, pdim, rdim, stride,
 
 def canonical(problem: LoopProblem, arch: Architecture) -> dict[str, np.ndarray]:
     """The canonical candidates (``len(DATAFLOWS)·len(VARIANTS)`` rows) as mapping arrays."""
-    cls = _classes(problem)
+    cls = {k: np.array(v, dtype=np.int64) for k, v in _classes(problem).items()}
     nl, nd = len(arch.levels), len(problem.dims)
-    sizes = np.array([float(v) for v in problem.dims.values()])
     fan = np.array([arch.fanout(li) for li in range(nl)], dtype=np.float64).reshape(nl, 2)
     limit = np.array([np.inf if lv.size_words is None else float(lv.size_words) * (1 + 1e-9) for lv in arch.levels])
     words = level_words(problem, arch)
     pa = problem_arrays(problem)
-    rows = []
+    rows = len(DATAFLOWS) * len(VARIANTS)
+    out = {"T": np.ones((rows, nl, nd)), "SX": np.ones((rows, nl, nd)), "SY": np.ones((rows, nl, nd)),
+           "rank": np.empty((rows, nl, nd))}
+    out["T"][:, 0] = [float(v) for v in problem.dims.values()]
+    k = 0
     for df, op in DATAFLOWS.items():
         y_role, x_role = _ROLES[df]
-        stationary = [j for j in range(nd) if not problem.relevant(op)[j]]
-        others = [j for j in range(nd) if problem.relevant(op)[j]]
-        rank = np.array([float(others.index(j)) if j in others else len(others) + stationary.index(j)
-                         for j in range(nd)])
+        relevant = problem.relevant(op)
+        stationary, others = np.nonzero(~relevant)[0], np.nonzero(relevant)[0]
+        rank = np.empty(nd)
+        rank[others] = np.arange(len(others))  # relevant dims outer, in dim order; the stationary ones inner
+        rank[stationary] = len(others) + np.arange(len(stationary))
         for variant in VARIANTS:
-            t, sx, sy = np.ones((nl, nd)), np.ones((nl, nd)), np.ones((nl, nd))
-            t[0] = sizes
-            mid = stationary + others if variant == 0 else others + stationary
-            build(fan, np.array(cls[y_role], dtype=np.int64), np.array(cls[x_role], dtype=np.int64),
-                  np.array(stationary, dtype=np.int64), np.array(mid, dtype=np.int64), words, limit, pa.kind, pa.pdim,
-                  pa.rdim, pa.stride, pa.limit, t, sx, sy)
-            rows.append({"T": t, "SX": sx, "SY": sy, "rank": np.tile(rank, (nl, 1))})
-    out = {k: np.stack([r[k] for r in rows]) for k in ("T", "SX", "SY", "rank")}
+            mid = np.concatenate([stationary, others] if variant == 0 else [others, stationary])
+            build(fan, cls[y_role], cls[x_role], stationary, mid, words, limit, pa.kind, pa.pdim, pa.rdim, pa.stride,
+                  pa.limit, out["T"][k], out["SX"][k], out["SY"][k])
+            out["rank"][k] = rank
+            k += 1
     if arch.array_dims is not None:  # array-dims form: no x/y fanout, so these unroll nothing
-        out["S"] = np.ones((len(rows), len(arch.array_dims), nd))
+        out["S"] = np.ones((rows, len(arch.array_dims), nd))
     return out

@@ -32,21 +32,28 @@ from codesign.errors import ConfigError
 from codesign.evaluators.cost.arch import Architecture
 from codesign.evaluators.cost.candidates import (OBJECTIVES, MapperResult, best, canonical, concat, divisors,
                                                  objective_value, overflow, pick, score, take, with_canonical)
-from codesign.evaluators.cost.model import evaluate_arrays, problem_arrays
+from codesign.evaluators.cost.model import Counted, count_arrays, evaluate_arrays, problem_arrays
 from codesign.evaluators.cost.problem import LoopProblem
 from codesign.evaluators.cost.qmapper import qlearning
 from codesign.evaluators.cost.sampler import sample, sample_greedy
 
 
+_SPF = np.arange(2)  # smallest prime factor of every integer up to its length - 1, grown on demand
+
+
 def _smallest_prime(values: np.ndarray) -> np.ndarray:
-    """Smallest prime factor of each positive integer (1 for 1), vectorized with a sieve."""
+    """Smallest prime factor of each positive integer (1 for 1), from a sieve kept between calls."""
+    global _SPF
     top = int(values.max()) if values.size else 1
-    spf = np.arange(top + 1)
-    for p in range(2, int(top ** 0.5) + 1):
-        if spf[p] == p:
-            block = spf[p * p::p]
-            np.minimum(block, np.where(block == np.arange(p * p, top + 1, p), p, block), out=block)
-    return spf[values.astype(np.int64)].astype(float)
+    if top >= len(_SPF):
+        top = max(top, 2 * len(_SPF))
+        spf = np.arange(top + 1)
+        for p in range(2, int(top ** 0.5) + 1):
+            if spf[p] == p:
+                block = spf[p * p::p]
+                np.minimum(block, np.where(block == np.arange(p * p, top + 1, p), p, block), out=block)
+        _SPF = spf
+    return _SPF[values.astype(np.int64)].astype(float)
 
 
 class _Draws:
@@ -63,10 +70,9 @@ class _Draws:
         self.swap = u[:, -1]
 
 
-def _mutate(arr: dict[str, np.ndarray], draws: _Draws) -> dict[str, np.ndarray]:
-    """Local moves: move the smallest prime factor of a temporal loop (factor > 1, picked at random)
-    to another level, and with probability 1/2 swap two loops of a level."""
-    out = {k: v.copy() for k, v in arr.items()}
+def _mutate(out: dict[str, np.ndarray], draws: _Draws) -> dict[str, np.ndarray]:
+    """Local moves, in place: move the smallest prime factor of a temporal loop (factor > 1,
+    picked at random) to another level, and with probability 1/2 swap two loops of a level."""
     n, nl, nd = out["T"].shape
     rows = np.arange(n)
     flat = out["T"].reshape(n, nl * nd)
@@ -90,15 +96,19 @@ _HASH_MIX = np.random.default_rng(0x5EED).random(4096) + 0.5
 def row_keys(arr: dict[str, np.ndarray], seg: np.ndarray) -> np.ndarray:
     """One key per candidate row and segment: equal mappings give equal keys (the loop order
     counts only for loops of factor > 1, the only ones :func:`~codesign.evaluators.cost.kernel.sequence`
-    orders). The key is a random linear form of the factors, ranks and segment (one BLAS
-    product); two distinct mappings share one only by an exact rounding coincidence, and a
-    shared key only spares scoring one candidate."""
+    orders). The key is a random linear form of the factors, ranks and segment, summed row by
+    row in one fixed order (a BLAS product rounds equal rows at different positions of a batch
+    differently); two distinct mappings share one only by an exact rounding coincidence, and
+    a shared key only spares scoring one candidate."""
     t = arr["T"]
     n = len(t)
-    parts = [t.reshape(n, -1), np.where(t > 1, arr["rank"], 0.0).reshape(n, -1)]
-    parts += [arr[k].reshape(n, -1) for k in ("SX", "SY", "S") if k in arr]
-    flat = np.concatenate(parts + [seg.reshape(n, 1).astype(np.float64)], axis=1)
-    return flat @ _HASH_MIX[:flat.shape[1]]
+    keys = seg * _HASH_MIX[0]
+    at = 1
+    for part in (t, np.where(t > 1, arr["rank"], 0.0), *(arr[k] for k in ("SX", "SY", "S") if k in arr)):
+        flat = part.reshape(n, -1)
+        keys += (flat * _HASH_MIX[at:at + flat.shape[1]]).sum(axis=1)
+        at += flat.shape[1]
+    return keys
 
 
 def _fresh(keys: np.ndarray, seen: np.ndarray) -> np.ndarray:
@@ -112,6 +122,27 @@ def _best_per_segment(scores: np.ndarray, seg: np.ndarray, keep: int) -> np.ndar
     order = np.lexsort((np.arange(len(scores)), scores, seg))
     first = np.searchsorted(seg[order], seg[order], side="left")
     return order[np.arange(len(order)) - first < keep]
+
+
+def _bound(counted: Counted, objective: str) -> np.ndarray:
+    """A lower bound of every row's :func:`~codesign.evaluators.cost.candidates.score` from the
+    counts phase alone (the score itself where that phase is the whole evaluation)."""
+    energy, cycles = counted.lower_bounds()
+    value = objective_value({"energy_pj": energy, "cycles": cycles}, objective)
+    return np.where(overflow({"capacity_over": counted.capacity_over()}) <= 1e-9, value, np.inf)
+
+
+def _bar(scores: np.ndarray, seg: np.ndarray, segments: int, keep: int) -> np.ndarray:
+    """Per segment, the score a new row must not exceed to enter the ``keep`` best: the
+    ``keep``-th best score among ``scores`` (``inf`` while fewer are finite), with a relative
+    margin of 1e-9 so that rounding in the bound never drops a row that could tie."""
+    bar = np.full(segments, np.inf)
+    order = np.lexsort((scores, seg))
+    first = np.searchsorted(seg[order], np.arange(segments))
+    counts = np.bincount(seg, minlength=segments)
+    full = counts >= keep
+    bar[full] = scores[order][first[full] + keep - 1]
+    return bar * (1 + 1e-9)
 
 
 def heuristic(problem: LoopProblem, arch: Architecture, objective: str = "edp", samples: int = 1500,
@@ -148,11 +179,19 @@ def heuristic_many(problems: Sequence[LoopProblem], arch: Architecture, objectiv
         unique = _fresh(keys, keys[:0])  # bottom-up filling repeats itself; each mapping is scored once
         pool, seg, seen = take(pool, unique), seg[unique], np.unique(keys)
         evaluated = [int(c) for c in np.bincount(seg, minlength=len(pools))]
-        scores = score(evaluate_arrays(probs[0], arch, pool, problems=probs, rows=seg), objective)
+        counted = count_arrays(probs[0], arch, pool, problems=probs, rows=seg)
+        bound = _bound(counted, objective)
+        first = _best_per_segment(bound, seg, keep)  # the best bounds first: they set the bar the others must pass
+        first_scores = np.full(len(seg), np.inf)
+        first_scores[first] = score(counted.totals(first), objective)
+        rest = np.setdiff1d(np.nonzero(bound <= _bar(first_scores, seg, len(probs), keep)[seg])[0], first)
+        scored = np.union1d(first, rest)  # in row order: an earlier row wins a tie
+        pool, seg, res = take(pool, scored), seg[scored], counted.totals(scored)
+        scores = score(res, objective)
         nl, nd = pool["T"].shape[1:]
         for _ in range(rounds):  # the elite keep their scores; only their children are scored
             elite = _best_per_segment(scores, seg, keep)
-            pool, scores, seg = take(pool, elite), scores[elite], seg[elite]
+            pool, res, scores, seg = take(pool, elite), take(res, elite), scores[elite], seg[elite]
             parent = np.repeat(np.arange(len(seg)), children)
             counts = np.bincount(seg[parent], minlength=len(probs))
             kids = _mutate(take(pool, parent), _Draws(rngs, counts, nl, nd))
@@ -160,20 +199,23 @@ def heuristic_many(problems: Sequence[LoopProblem], arch: Architecture, objectiv
             new = _fresh(kid_keys, seen)  # a mapping scored before (kept or dropped) is not scored again
             kids, kid_seg = take(kids, new), seg[parent][new]
             seen = np.union1d(seen, kid_keys[new])
-            kid_scores = score(evaluate_arrays(probs[0], arch, kids, problems=probs, rows=kid_seg), objective)
-            pool, scores = concat([pool, kids]), np.concatenate([scores, kid_scores])
-            seg = np.concatenate([seg, kid_seg])
-            order = np.argsort(seg, kind="stable")  # rows of one problem together, elite first
-            pool, scores, seg = take(pool, order), scores[order], seg[order]
             for j, c in enumerate(np.bincount(kid_seg, minlength=len(probs))):
                 evaluated[j] += int(c)
+            counted = count_arrays(probs[0], arch, kids, problems=probs, rows=kid_seg)
+            entering = np.nonzero(_bound(counted, objective) <= _bar(scores, seg, len(probs), keep)[kid_seg])[0]
+            kid_res = counted.totals(entering)  # the others cannot enter the elite
+            # the elite before their children (so they win ties); rows of one problem need not be together
+            pool, res = concat([pool, take(kids, entering)]), concat([res, kid_res])
+            scores, seg = np.concatenate([scores, score(kid_res, objective)]), np.concatenate([seg, kid_seg[entering]])
         if rounds:  # the final choice among each problem's best (all of its rows where none of those fits)
             best_rows = _best_per_segment(scores, seg, keep)
             fits = np.zeros(len(probs), dtype=bool)
             fits[seg[best_rows][np.isfinite(scores[best_rows])]] = True
-            chosen = np.sort(np.concatenate([best_rows, np.nonzero(~fits[seg])[0]]))
-            pool, seg = take(pool, np.unique(chosen)), seg[np.unique(chosen)]
-        res = evaluate_arrays(probs[0], arch, pool, problems=probs, rows=seg)
+            chosen = np.unique(np.concatenate([best_rows, np.nonzero(~fits[seg])[0]]))
+        else:
+            chosen = np.arange(len(seg))
+        chosen = chosen[np.argsort(seg[chosen], kind="stable")]  # by problem, in row order
+        pool, seg, res = take(pool, chosen), seg[chosen], take(res, chosen)
         bounds = np.searchsorted(seg, np.arange(len(probs) + 1))
         for j, k in enumerate(members):
             rows = np.arange(bounds[j], bounds[j + 1])

@@ -147,10 +147,11 @@ def _spatial_inputs(arch: Architecture, arr: Mapping[str, np.ndarray]) -> tuple[
     s = arr.get("S")
     if s is None:
         s = np.ones((n, served.shape[1], nd))
-    sx = arr.get("SX")
-    sy = arr.get("SY")
-    ones = np.ones((n, nl, nd))
-    return (ones if sx is None else sx), (ones if sy is None else sy), s, served
+    sx, sy = arr.get("SX"), arr.get("SY")
+    if sx is None or sy is None:
+        ones = np.ones((n, nl, nd))
+        sx, sy = (ones if sx is None else sx), (ones if sy is None else sy)
+    return sx, sy, s, served
 
 
 def level_words(problem: LoopProblem, arch: Architecture) -> np.ndarray:
@@ -203,33 +204,162 @@ def evaluate_arrays(problem: LoopProblem, arch: Architecture, arr: dict[str, np.
             problems and ``rows`` the index of each row's problem.
         params: per-row parameter arrays as :func:`level_params` returns them (overrides ``archs``).
     """
+    return count_arrays(problem, arch, arr, archs, problems, params, rows).finish()
+
+
+@dataclass
+class Counted:
+    """A batch of mapping rows after the counts phase (:func:`count_arrays`): access counts,
+    capacities, energy and Timeloop latency of every row. Under ``latency: zigzag`` the latency
+    and the leakage that follows it still need :meth:`finish`; :meth:`lower_bounds` bounds both
+    from below without it, so a search can skip rows that cannot win (ZigZag's latency is the
+    computation phase plus stalls and on-/off-loading, never below the compute cycles)."""
+
+    problems: list[LoopProblem]
+    arch: Architecture
+    arr: dict[str, np.ndarray]
+    idx: np.ndarray
+    params: Mapping[str, np.ndarray]
+    aa: ArchArrays
+    out: dict[str, np.ndarray]
+    counts: np.ndarray
+    trans: np.ndarray
+    used: np.ndarray
+    tile: np.ndarray
+    capacity: np.ndarray
+    titer: np.ndarray
+    owords: np.ndarray
+    row: dict[str, Any]
+
+    @property
+    def exact(self) -> bool:
+        """True where the counts phase is the whole evaluation (``latency: timeloop``)."""
+        return self.arch.latency != "zigzag"
+
+    def capacity_over(self) -> np.ndarray:
+        return self.capacity / self.params["size_words"] - 1.0
+
+    def lower_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(energy_pj, cycles)`` of every row, each ≤ what :meth:`finish` gives (equal when
+        :attr:`exact`): the compute cycles, and the energy with leakage over those cycles only."""
+        if self.exact:
+            return self.out["energy"], self.out["cycles"]
+        leak = self.params["leak_pj"] * np.asarray(self.aa.instances)[None, :]
+        return (self.out["energy"] + (leak * (self.out["compute"] - self.out["cycles"])[:, None]).sum(axis=1),
+                self.out["compute"])
+
+    def _latency(self, keep: np.ndarray | None) -> tuple[dict[str, np.ndarray] | None, np.ndarray | None]:
+        """ZigZag's latency terms of rows ``keep`` (all rows: None) and the leakage energy per
+        level they add to the counts phase's; ``(None, None)`` when :attr:`exact`."""
+        if self.exact:
+            return None, None
+        distinct = self.problems
+        pa = problem_arrays(distinct[0])
+        st = _stacked(distinct, self.arch)
+        row = {**self.row, "rel": pa.rel, "win": pa.win, "psum_bits": st["psum_bits"][self.idx],
+               "bits": st["bits"][self.idx]}
+        latency = latency_terms(distinct[0], self.arch, self.arr, row, self.params, self.aa, keep)
+        extra = latency["cycles"] - (self.out["cycles"] if keep is None else self.out["cycles"][keep])
+        leak = self.params["leak_pj"] if keep is None else self.params["leak_pj"][keep]
+        return latency, leak * np.asarray(self.aa.instances)[None, :] * extra[:, None]
+
+    def totals(self, keep: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """``energy_pj``, ``cycles`` and ``capacity_over`` of every row, or of rows ``keep`` only
+        (what a mapper's score needs; the latency model runs for those rows only)."""
+        pick = (lambda v: v) if keep is None else (lambda v: v[keep])  # noqa: E731
+        latency, leak = self._latency(keep)
+        energy, cycles = pick(self.out["energy"]), pick(self.out["cycles"])
+        if latency is not None:
+            energy, cycles = energy + leak.sum(axis=1), latency["cycles"]
+        return {"energy_pj": energy, "cycles": cycles, "capacity_over": pick(self.capacity_over())}
+
+    def finish(self, keep: np.ndarray | None = None) -> dict[str, Any]:
+        """The full results (see :func:`evaluate_arrays`) of every row, or of rows ``keep`` only
+        (in that order)."""
+        if keep is not None:
+            return self._rows(keep).finish()
+        out = dict(self.out)
+        latency, leak = self._latency(None)
+        if latency is not None:
+            out["e_level"] = out["e_level"] + leak
+            out["energy"] = out["energy"] + leak.sum(axis=1)
+            out["cycles"] = latency["cycles"]
+        counts, trans = self.counts, self.trans
+        names = [lv.name for lv in self.arch.levels]
+        by_level = {"compute": out["e_compute"], **{name: out["e_level"][:, li] for li, name in enumerate(names)}}
+        return {"cycles": out["cycles"], "compute_cycles": out["compute"], "energy_pj": out["energy"],
+                "energy_pj_by_operand": out["e_op"], "energy_pj_by_level": by_level,
+                "capacity_over": self.capacity_over(), "read_words": out["read_words"], "write_words": out["write_words"],
+                "counts": {op: counts[:, k, :, :3] for k, op in enumerate(OPERANDS)},
+                "drains": counts[:, 2, :, 3], "transfers": {op: trans[:, k, :, :3] for k, op in enumerate(OPERANDS)},
+                "counts4": counts, "transfers4": trans, "output_words": self.owords, "used": self.used,
+                "tile": self.tile, "capacity_used": self.capacity, "temporal_iters": self.titer, "latency_terms": latency}
+
+    def _rows(self, keep: np.ndarray) -> Counted:
+        n = len(self.titer)
+
+        def cut(v: Any) -> Any:
+            return v[keep] if isinstance(v, np.ndarray) and v.ndim and len(v) == n else v
+
+        row = {k: cut(v) for k, v in self.row.items()}
+        return Counted(self.problems, self.arch, {k: v[keep] for k, v in self.arr.items()}, self.idx[keep],
+                       {k: cut(v) for k, v in self.params.items()}, self.aa, {k: v[keep] for k, v in self.out.items()},
+                       self.counts[keep], self.trans[keep], self.used[keep], self.tile[keep], self.capacity[keep],
+                       self.titer[keep], self.owords[keep], row)
+
+
+_stacked_cache: dict[tuple[int, ...], tuple[tuple[Any, ...], dict[str, np.ndarray]]] = {}
+_params_cache: dict[int, tuple[Architecture, dict[str, np.ndarray]]] = {}
+
+
+def _stacked(distinct: Sequence[LoopProblem], arch: Architecture) -> dict[str, np.ndarray]:
+    """Per-problem kernel inputs of ``distinct`` on ``arch``, one row per problem (cached for the
+    objects: a mapping search scores the same problems round after round)."""
+    key = tuple(id(p) for p in distinct) + (id(arch),)
+    hit = _stacked_cache.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], (*distinct, arch))):
+        return hit[1]
+    pas = [problem_arrays(p) for p in distinct]
+    if any(pa.key != pas[0].key for pa in pas):
+        raise ConfigError("problems scored in one call must share one loop structure (dims and operand axes)")
+    outs = [output_words(p, arch) for p in distinct]
+    value = {"stride": np.stack([pa.stride for pa in pas]), "limit": np.stack([pa.limit for pa in pas]),
+             "words": np.stack([level_words(p, arch) for p in distinct]), "wps": np.stack([o[0] for o in outs]),
+             "wfin": np.stack([o[1] for o in outs]), "macs": np.array([pa.macs for pa in pas]),
+             "bits": np.array([[p.bits["W"], p.bits["I"], p.bits["O"]] for p in distinct], dtype=np.float64),
+             "psum_bits": np.array([float(p.psum_bits) for p in distinct])}
+    if len(_stacked_cache) >= _CACHE_LIMIT:
+        _stacked_cache.clear()
+    _stacked_cache[key] = ((*distinct, arch), value)
+    return value
+
+
+def _own_params(arch: Architecture) -> dict[str, np.ndarray]:
+    """:func:`level_params` of ``arch`` alone (cached per architecture object)."""
+    hit = _params_cache.get(id(arch))
+    if hit is not None and hit[0] is arch:
+        return hit[1]
+    return _remember(_params_cache, arch, level_params([arch]))
+
+
+def count_arrays(problem: LoopProblem, arch: Architecture, arr: dict[str, np.ndarray],
+                 archs: Sequence[Architecture] | None = None, problems: Sequence[LoopProblem] | None = None,
+                 params: Mapping[str, np.ndarray] | None = None, rows: np.ndarray | None = None) -> Counted:
+    """The counts phase of :func:`evaluate_arrays` (same arguments)."""
     t = np.ascontiguousarray(arr["T"], dtype=np.float64)
     n, nl, nd = t.shape
     aa = arch_arrays(arch)
     distinct = list(problems) if problems is not None else [problem]
-    pas = [problem_arrays(p) for p in distinct]
-    if any(pa.key != pas[0].key for pa in pas):
-        raise ConfigError("problems scored in one call must share one loop structure (dims and operand axes)")
+    st = _stacked(distinct, arch)
     if rows is None and len(distinct) not in (1, n):
         raise ConfigError(f"problems must give one problem per mapping row ({n}), but got {len(distinct)}")
-    if len(distinct) == 1:
-        stride, limit = np.broadcast_to(pas[0].stride, (n,) + pas[0].stride.shape), np.broadcast_to(
-            pas[0].limit, (n,) + pas[0].limit.shape)
-        words = np.broadcast_to(level_words(distinct[0], arch), (n, nl, 3))
-        wps, wfin = (np.broadcast_to(w, (n, nl)) for w in output_words(distinct[0], arch))
-        macs = np.full(n, pas[0].macs)
-        idx = np.zeros(n, dtype=np.int64)
-    else:
-        idx = np.arange(n) if rows is None else np.asarray(rows)
-        stride, limit = np.stack([pa.stride for pa in pas])[idx], np.stack([pa.limit for pa in pas])[idx]
-        words = np.stack([level_words(p, arch) for p in distinct])[idx]
-        wps, wfin = (np.stack(w)[idx] for w in zip(*(output_words(p, arch) for p in distinct)))
-        macs = np.array([pa.macs for pa in pas])[idx]
-    pa = pas[0]
+    idx = (np.zeros(n, dtype=np.int64) if len(distinct) == 1 else np.arange(n) if rows is None
+           else np.asarray(rows, dtype=np.int64))
+    stride, limit, words, wps, wfin, macs = (st[k][idx] for k in ("stride", "limit", "words", "wps", "wfin", "macs"))
+    pa = problem_arrays(distinct[0])
     if params is None:
-        params = level_params(archs if archs is not None else [arch])
-        if archs is None:
-            params = {k: np.broadcast_to(v, (n,) + v.shape[1:]) for k, v in params.items()}
+        params = level_params(archs) if archs is not None else {k: np.repeat(v, n, axis=0)
+                                                                 for k, v in _own_params(arch).items()}
     sx, sy, s, served = _spatial_inputs(arch, arr)
     counts, trans = np.zeros((n, 3, nl, 4)), np.zeros((n, 3, nl, 4))
     used, tile = np.empty((n, nl + 1)), np.empty((n, nl + 1, nd))
@@ -245,26 +375,7 @@ def evaluate_arrays(problem: LoopProblem, arch: Architecture, arr: dict[str, np.
                        pa.win, pa.kind, pa.pdim, pa.rdim, c(stride), c(limit), c(words), aa.final_outputs, c(wps),
                        c(wfin), counts, trans, used, tile, capacity, titer, owords, *row.values())
     out = _cost(aa, counts, trans, used, titer, words, owords, params, macs)
-    latency = None
-    if arch.latency == "zigzag":
-        bits = np.array([[p.bits["W"], p.bits["I"], p.bits["O"]] for p in distinct], dtype=np.float64)[idx]
-        psum = np.array([float(p.psum_bits) for p in distinct])[idx]
-        row.update({"rel": pa.rel, "win": pa.win, "bits": bits, "psum_bits": psum})
-        latency = latency_terms(distinct[0], arch, arr, row, params, aa)
-        leak = params["leak_pj"] * np.asarray(aa.instances)[None, :] * (latency["cycles"] - out["cycles"])[:, None]
-        out["e_level"] = out["e_level"] + leak
-        out["energy"] = out["energy"] + leak.sum(axis=1)
-        out["cycles"] = latency["cycles"]
-    over = capacity / params["size_words"] - 1.0
-    names = [lv.name for lv in arch.levels]
-    by_level = {"compute": out["e_compute"], **{name: out["e_level"][:, li] for li, name in enumerate(names)}}
-    return {"cycles": out["cycles"], "compute_cycles": out["compute"], "energy_pj": out["energy"],
-            "energy_pj_by_operand": out["e_op"], "energy_pj_by_level": by_level, "capacity_over": over,
-            "read_words": out["read_words"], "write_words": out["write_words"],
-            "counts": {op: counts[:, k, :, :3] for k, op in enumerate(OPERANDS)},
-            "drains": counts[:, 2, :, 3], "transfers": {op: trans[:, k, :, :3] for k, op in enumerate(OPERANDS)},
-            "counts4": counts, "transfers4": trans, "output_words": owords, "used": used, "tile": tile, "capacity_used": capacity,
-            "temporal_iters": titer, "latency_terms": latency}
+    return Counted(distinct, arch, arr, idx, params, aa, out, counts, trans, used, tile, capacity, titer, owords, row)
 
 
 def _cost(aa: ArchArrays, counts: np.ndarray, trans: np.ndarray, used: np.ndarray, titer: np.ndarray,

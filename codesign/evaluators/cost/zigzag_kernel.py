@@ -88,12 +88,12 @@ def reduce_ordered(c, mn, s, out_rem, out_red):
 @compiled
 def zigzag_rows(sx_all, sy_all, s_all, keeps, rel, win, seq_f, seq_d, seq_n, seq_start, low_all, high_all, fp_tile,
                 fp_inside, bits_all, psum_bits, wbits, size_all, cpm, op_order, memory, z_port, z_level, z_op, z_dir,
-                zport, port_wbits, port_two, bw_all, systolic, out):
-    """ZigZag's latency terms of every row into ``out (n, 6)``: full latency, computation phase,
-    stall, on-loading, off-loading, systolic drain (see the module docstring). The loop sequence,
+                zport, port_wbits, port_two, bw_all, systolic, which, out):
+    """ZigZag's latency terms of rows ``which`` into ``out (len(which), 6)``: full latency,
+    computation phase, stall, on-loading, off-loading, systolic drain (see the module docstring). The loop sequence,
     partial-sum flags and footprints come from :func:`codesign.evaluators.cost.kernel.counts_rows`
     (this module's compiled code calls no other module's, so numba's cache stays valid)."""
-    n, nl = low_all.shape
+    nl = low_all.shape[1]
     npt = port_wbits.shape[0]
     suf = np.empty(seq_f.shape[1] + 1)
     chain = np.empty((3, nl), dtype=np.int64)
@@ -135,7 +135,8 @@ def zigzag_rows(sx_all, sy_all, s_all, keeps, rel, win, seq_f, seq_d, seq_n, seq
     pc = np.empty(z_port.shape[0])
     rem = np.empty(z_port.shape[0])
     red = np.empty(z_port.shape[0])
-    for i in range(n):
+    for k_row in range(which.shape[0]):
+        i = which[k_row]
         cpo = cpm[i]
         fin, ps = bits_all[i, 2], psum_bits[i]
         f, fd, nf, starts, low, high = seq_f[i], seq_d[i], seq_n[i], seq_start[i], low_all[i], high_all[i]
@@ -389,12 +390,12 @@ def zigzag_rows(sx_all, sy_all, s_all, keeps, rel, win, seq_f, seq_d, seq_n, seq
         drain = 0.0
         for a in range(systolic.shape[0]):
             drain += max(np.ceil(systolic_util(sx_all[i], sy_all[i], s_all[i], systolic[a])) - 1.0, 0.0)
-        out[i, 0] = ideal + stall + onload + offload + drain
-        out[i, 1] = ideal + stall
-        out[i, 2] = stall
-        out[i, 3] = onload
-        out[i, 4] = offload
-        out[i, 5] = drain
+        out[k_row, 0] = ideal + stall + onload + offload + drain
+        out[k_row, 1] = ideal + stall
+        out[k_row, 2] = stall
+        out[k_row, 3] = onload
+        out[k_row, 4] = offload
+        out[k_row, 5] = drain
 
 
 @compiled

@@ -105,42 +105,44 @@ def zigzag_ports(arch: Any, table: Any) -> ZigzagPorts:
     return ZigzagPorts(st[:, 0].copy(), st[:, 1].copy(), st[:, 2].copy(), st[:, 3].copy(), zport, wbits, two, memory)
 
 
-_ports_cache: dict[int, tuple[Any, ZigzagPorts]] = {}
+_ports_cache: dict[int, tuple[Any, ZigzagPorts, np.ndarray, np.ndarray]] = {}
 
 
 def latency_terms(problem: Any, arch: Any, arr: dict[str, np.ndarray], rows: Any, params: Any,
-                  aa: Any) -> dict[str, np.ndarray]:
+                  aa: Any, which: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """ZigZag's latency terms of a batch of mapping rows (called by
     :func:`codesign.evaluators.cost.model.evaluate_arrays` for ``latency: zigzag``): ``cycles``
     (full latency), ``compute_phase``, ``stall``, ``onloading``, ``offloading``, ``systolic_drain``.
     ``rows`` carries what :func:`codesign.evaluators.cost.kernel.counts_rows` worked out per row
     (loop sequence, partial-sum flags, footprints) and the rows' bits; ``aa`` the architecture's
-    kernel arrays (:func:`codesign.evaluators.cost.model.arch_arrays`)."""
+    kernel arrays (:func:`codesign.evaluators.cost.model.arch_arrays`); ``which`` the rows to
+    evaluate (all by default), in the order of the results."""
     hit = _ports_cache.get(id(arch))
     if hit is None or hit[0] is not arch:
         if len(_ports_cache) > 1024:
             _ports_cache.clear()
-        hit = (arch, zigzag_ports(arch, aa.ports))
+        axes = [d for d, _ in arch.array_dims] if arch.array_dims is not None else []
+        systolic = np.array([-1 if a == "x" else -2 if a == "y" else axes.index(a) for a in arch.compute.systolic],
+                            dtype=np.int64)
+        hit = (arch, zigzag_ports(arch, aa.ports), systolic, np.array([float(lv.word_bits) for lv in arch.levels]))
         _ports_cache[id(arch)] = hit
-    zp = hit[1]
-    t = np.ascontiguousarray(arr["T"], dtype=np.float64)
-    n = t.shape[0]
-    nd = t.shape[2]
-    s = arr.get("S")
-    ones = np.ones_like(t)
-    sx, sy = arr.get("SX", ones), arr.get("SY", ones)
+    zp, systolic, wbits = hit[1:]
+    t = arr["T"]
+    n, _, nd = t.shape
+    sx, sy, s = arr.get("SX"), arr.get("SY"), arr.get("S")
+    if sx is None or sy is None:
+        ones = np.ones(t.shape)
+        sx, sy = (ones if sx is None else sx), (ones if sy is None else sy)
     s = np.ones((n, aa.served.shape[1], nd)) if s is None else s
-    axes = [d for d, _ in arch.array_dims] if arch.array_dims is not None else []
-    systolic = np.array([-1 if a == "x" else -2 if a == "y" else axes.index(a) for a in arch.compute.systolic],
-                        dtype=np.int64)
     op_order = np.array([2, 0, 1] if "R" in problem.dims else [2, 1, 0], dtype=np.int64)
-    out = np.zeros((n, 6))
+    which = np.arange(n) if which is None else np.asarray(which, dtype=np.int64)
+    out = np.zeros((len(which), 6))
     c = np.ascontiguousarray
     zigzag_rows(c(sx, dtype=np.float64), c(sy, dtype=np.float64), c(s, dtype=np.float64), aa.keeps, rows["rel"],
                 rows["win"], rows["seq_f"], rows["seq_d"], rows["seq_n"], rows["seq_start"], rows["low"], rows["high"],
                 rows["fp_tile"], rows["fp_inside"], c(rows["bits"]), c(rows["psum_bits"]),
-                np.array([float(lv.word_bits) for lv in arch.levels]), c(params["size_words"], dtype=np.float64),
+                wbits, c(params["size_words"], dtype=np.float64),
                 c(params["cycles_per_mac"], dtype=np.float64), op_order, zp.memory, zp.z_port, zp.z_level, zp.z_op,
-                zp.z_dir, zp.zport, zp.port_wbits, zp.port_two_inputs, c(params["bw"], dtype=np.float64), systolic, out)
+                zp.z_dir, zp.zport, zp.port_wbits, zp.port_two_inputs, c(params["bw"], dtype=np.float64), systolic, which, out)
     return {"cycles": out[:, 0], "compute_phase": out[:, 1], "stall": out[:, 2], "onloading": out[:, 3],
             "offloading": out[:, 4], "systolic_drain": out[:, 5]}

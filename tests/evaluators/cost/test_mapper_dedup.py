@@ -32,11 +32,22 @@ def test_row_keys_ignore_the_order_of_unit_loops_and_tell_real_changes_apart():
     assert MP.row_keys(arr, seg + 1)[0] != keys[0]  # another problem's row
 
 
+def test_equal_rows_get_equal_keys_wherever_they_sit_in_a_batch():
+    """A BLAS product rounds a row by its position in the batch; the keys must not."""
+    arch = load_arch("zigzag")
+    arr = MP.sample_greedy(P.from_dict(CONV), arch, 37, np.random.default_rng(5))
+    for n in (1, 3, 50, 203, 1000):
+        rows = np.random.default_rng(n).integers(0, 37, n)
+        keys = MP.row_keys(MP.take(arr, rows), np.zeros(n, dtype=np.int64))
+        alone = MP.row_keys(arr, np.zeros(37, dtype=np.int64))
+        np.testing.assert_array_equal(keys, alone[rows])
+
+
 def test_each_mapping_is_scored_once_per_search(monkeypatch):
     arch = load_arch("zigzag")
     problems = [P.from_dict(CONV), P.from_dict({"op": "gemm", "dims": {"M": 8, "N": 64, "K": 64}})]
     scored: list[np.ndarray] = []
-    real = MP.evaluate_arrays
+    real = MP.count_arrays
 
     def spy(problem, arch_, arr, problems=None, rows=None, **kw):
         seg = np.zeros(len(arr["T"]), dtype=np.int64) if rows is None else np.asarray(rows)
@@ -48,12 +59,12 @@ def test_each_mapping_is_scored_once_per_search(monkeypatch):
     def problem_arrays_id(probs, seg):
         return np.array([ids.setdefault(id(probs[s]), len(ids)) for s in seg], dtype=float)
 
-    monkeypatch.setattr(MP, "evaluate_arrays", spy)
+    monkeypatch.setattr(MP, "count_arrays", spy)
     for p in problems:
         ids.clear()
         scored.clear()
         r = MP.heuristic(p, arch, "edp", **KW)
-        search = np.concatenate(scored[:-1])  # the last call re-scores the final choice
+        search = np.concatenate(scored)  # every candidate counted (the final choice is re-scored apart)
         assert len(np.unique(search)) == len(search) == r.evaluated
         assert r.feasible
 
