@@ -35,7 +35,7 @@ import numpy as np
 
 from codesign.evaluators.cost.arch import Architecture
 from codesign.evaluators.cost.jit import compiled
-from codesign.evaluators.cost.kernel import footprint
+from codesign.evaluators.cost.kernel import footprint, smallest_prime
 from codesign.evaluators.cost.model import level_words, problem_arrays
 from codesign.evaluators.cost.problem import LoopProblem
 
@@ -84,16 +84,6 @@ def _move(target, li, j, f, t, sx, sy, words, limit, kind, pdim, rdim, stride, l
 
 
 @compiled
-def _smallest_prime(n):
-    p = 2
-    while p * p <= n:
-        if n % p == 0:
-            return p
-        p += 1
-    return n
-
-
-@compiled
 def _grow(li, dims, t, sx, sy, words, limit, kind, pdim, rdim, stride, lim, tile):
     """Grow level ``li`` round-robin over ``dims``, one smallest prime factor at a time, until no move fits."""
     live = np.empty(dims.shape[0], dtype=np.int64)
@@ -106,7 +96,7 @@ def _grow(li, dims, t, sx, sy, words, limit, kind, pdim, rdim, stride, lim, tile
         k = 0
         for q in range(m):
             j = live[q]
-            if _move(0, li, j, float(_smallest_prime(int(t[0, j]))), t, sx, sy, words, limit, kind, pdim, rdim, stride,
+            if _move(0, li, j, float(smallest_prime(int(t[0, j]))), t, sx, sy, words, limit, kind, pdim, rdim, stride,
                      lim, tile) and t[0, j] > 1:
                 live[k] = j
                 k += 1

@@ -34,6 +34,17 @@ READ, FILL, UPDATE, DRAIN = 0, 1, 2, 3
 PJ_KIND = (0, 1, 2, 0)  # energy entry of each direction: a drain is a read
 
 
+@compiled
+def smallest_prime(n):
+    """Smallest prime factor of a positive integer (1 for 1)."""
+    p = 2
+    while p * p <= n:
+        if n % p == 0:
+            return p
+        p += 1
+    return n
+
+
 @compiled(inline="always")
 def footprint(kind, pdim, rdim, stride, limit, op, ext):
     """Elements of operand ``op`` touched by a tile with extents ``ext`` (D,)."""

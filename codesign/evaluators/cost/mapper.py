@@ -35,58 +35,19 @@ from codesign.evaluators.cost.candidates import (OBJECTIVES, MapperResult, best,
 from codesign.evaluators.cost.model import Counted, count_arrays, evaluate_arrays, problem_arrays
 from codesign.evaluators.cost.problem import LoopProblem
 from codesign.evaluators.cost.qmapper import qlearning
-from codesign.evaluators.cost.sampler import sample, sample_greedy
+from codesign.evaluators.cost.sampler import local_moves, sample, sample_greedy
 
 
-_SPF = np.arange(2)  # smallest prime factor of every integer up to its length - 1, grown on demand
+def _uniforms(rngs: Sequence[np.random.Generator], counts: Sequence[int], nl: int, nd: int) -> np.ndarray:
+    """The uniforms one round of :func:`~codesign.evaluators.cost.sampler.local_moves` needs, drawn
+    per problem from its own stream (so a problem's search does not depend on the others
+    searched with it): ``nl·nd + 5`` per row, rows grouped by problem."""
+    return np.concatenate([r.random((c, nl * nd + 5)) for r, c in zip(rngs, counts)])
 
 
-def _smallest_prime(values: np.ndarray) -> np.ndarray:
-    """Smallest prime factor of each positive integer (1 for 1), from a sieve kept between calls."""
-    global _SPF
-    top = int(values.max()) if values.size else 1
-    if top >= len(_SPF):
-        top = max(top, 2 * len(_SPF))
-        spf = np.arange(top + 1)
-        for p in range(2, int(top ** 0.5) + 1):
-            if spf[p] == p:
-                block = spf[p * p::p]
-                np.minimum(block, np.where(block == np.arange(p * p, top + 1, p), p, block), out=block)
-        _SPF = spf
-    return _SPF[values.astype(np.int64)].astype(float)
-
-
-class _Draws:
-    """The random numbers one round of local moves needs, drawn per problem from its own stream
-    (so a problem's search does not depend on the others searched with it): one block of
-    uniforms per problem, ``nl·nd`` keys to pick the loop and five for the move."""
-
-    def __init__(self, rngs: Sequence[np.random.Generator], counts: Sequence[int], nl: int, nd: int) -> None:
-        u = np.concatenate([r.random((c, nl * nd + 5)) for r, c in zip(rngs, counts)])
-        self.keys = u[:, :nl * nd]
-        m = max(nl, 2) - 1
-        self.shift = 1 + np.minimum((u[:, -5] * m).astype(np.int64), m - 1)
-        self.level, self.a, self.b = ((u[:, -k] * size).astype(np.int64) for k, size in ((4, nl), (3, nd), (2, nd)))
-        self.swap = u[:, -1]
-
-
-def _mutate(out: dict[str, np.ndarray], draws: _Draws) -> dict[str, np.ndarray]:
-    """Local moves, in place: move the smallest prime factor of a temporal loop (factor > 1,
-    picked at random) to another level, and with probability 1/2 swap two loops of a level."""
-    n, nl, nd = out["T"].shape
-    rows = np.arange(n)
-    flat = out["T"].reshape(n, nl * nd)
-    pick = np.argmax(np.where(flat > 1, draws.keys, -1.0), axis=1)  # a random loop with a factor to move
-    src, d = pick // nd, pick % nd
-    dst = (src + draws.shift) % nl if nl > 1 else src
-    ft = out["T"][rows, src, d]
-    primes = _smallest_prime(ft)
-    out["T"][rows, src, d] = ft / primes
-    out["T"][rows, dst, d] *= primes
-    lv, a, b, swap = draws.level, draws.a, draws.b, draws.swap < 0.5
-    ra, rb = out["rank"][rows, lv, a].copy(), out["rank"][rows, lv, b].copy()
-    out["rank"][rows[swap], lv[swap], a[swap]] = rb[swap]
-    out["rank"][rows[swap], lv[swap], b[swap]] = ra[swap]
+def _mutate(out: dict[str, np.ndarray], u: np.ndarray) -> dict[str, np.ndarray]:
+    """:func:`~codesign.evaluators.cost.sampler.local_moves` of candidate arrays, in place."""
+    local_moves(out["T"], out["rank"], u)
     return out
 
 
@@ -111,10 +72,15 @@ def row_keys(arr: dict[str, np.ndarray], seg: np.ndarray) -> np.ndarray:
     return keys
 
 
-def _fresh(keys: np.ndarray, seen: np.ndarray) -> np.ndarray:
-    """Indices (ascending) of the rows whose key is not in ``seen`` and not taken by an earlier row."""
-    first = np.sort(np.unique(keys, return_index=True)[1])
-    return first[~np.isin(keys[first], seen)]
+def _fresh(keys: np.ndarray, seen: set[float]) -> np.ndarray:
+    """Indices (ascending) of the rows whose key is not in ``seen`` and not taken by an earlier
+    row; their keys join ``seen``."""
+    out = []
+    for i, k in enumerate(keys.tolist()):
+        if k not in seen:
+            seen.add(k)
+            out.append(i)
+    return np.array(out, dtype=np.int64)
 
 
 def _best_per_segment(scores: np.ndarray, seg: np.ndarray, keep: int) -> np.ndarray:
@@ -176,8 +142,9 @@ def heuristic_many(problems: Sequence[LoopProblem], arch: Architecture, objectiv
         seg = np.repeat(np.arange(len(pools)), [len(pool["T"]) for pool in pools])
         pool = concat(pools)
         keys = row_keys(pool, seg)
-        unique = _fresh(keys, keys[:0])  # bottom-up filling repeats itself; each mapping is scored once
-        pool, seg, seen = take(pool, unique), seg[unique], np.unique(keys)
+        seen: set[float] = set()
+        unique = _fresh(keys, seen)  # bottom-up filling repeats itself; each mapping is scored once
+        pool, seg = take(pool, unique), seg[unique]
         evaluated = [int(c) for c in np.bincount(seg, minlength=len(pools))]
         counted = count_arrays(probs[0], arch, pool, problems=probs, rows=seg)
         bound = _bound(counted, objective)
@@ -194,11 +161,10 @@ def heuristic_many(problems: Sequence[LoopProblem], arch: Architecture, objectiv
             pool, res, scores, seg = take(pool, elite), take(res, elite), scores[elite], seg[elite]
             parent = np.repeat(np.arange(len(seg)), children)
             counts = np.bincount(seg[parent], minlength=len(probs))
-            kids = _mutate(take(pool, parent), _Draws(rngs, counts, nl, nd))
+            kids = _mutate(take(pool, parent), _uniforms(rngs, counts, nl, nd))
             kid_keys = row_keys(kids, seg[parent])
             new = _fresh(kid_keys, seen)  # a mapping scored before (kept or dropped) is not scored again
             kids, kid_seg = take(kids, new), seg[parent][new]
-            seen = np.union1d(seen, kid_keys[new])
             for j, c in enumerate(np.bincount(kid_seg, minlength=len(probs))):
                 evaluated[j] += int(c)
             counted = count_arrays(probs[0], arch, kids, problems=probs, rows=kid_seg)

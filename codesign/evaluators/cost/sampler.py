@@ -14,6 +14,9 @@ loops, seeded from the caller's NumPy generator (deterministic for a seed):
   probability ``climb``). A level's loop order is the placement order (first placed =
   innermost), so each level holds as much as fits and loops irrelevant to a level's operands
   collect where they cost no refetches.
+
+:func:`local_moves` mutates candidates in place for the heuristic mapper's refinement rounds
+(:mod:`codesign.evaluators.cost.mapper`), from uniforms the caller draws.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from codesign.evaluators.cost.jit import compiled
-from codesign.evaluators.cost.kernel import footprint, spatial
+from codesign.evaluators.cost.kernel import footprint, smallest_prime, spatial
 from codesign.evaluators.cost.model import arch_arrays, level_words, problem_arrays
 
 
@@ -159,6 +162,37 @@ def greedy_rows(seed, sizes, slot_kind, slot_index, slot_cap, served, words, siz
                     ttile[x] *= p
                     break
                 cur -= 1
+
+
+@compiled
+def local_moves(t, rank, u):
+    """Local moves of every row, in place: move the smallest prime factor of a temporal loop of
+    factor > 1 to another level, and with probability 1/2 swap two loops of a level. Row ``i``
+    takes its choices from ``u[i]`` (``L·D + 5`` uniforms): the loop is the one of factor > 1 with
+    the largest of the first ``L·D`` (the first loop where none has a factor > 1), then the level
+    shift, the level whose loops swap, the two loops, and whether they swap."""
+    n, nl, nd = t.shape
+    w = nl * nd
+    m = max(nl, 2) - 1
+    for i in range(n):
+        best = -2.0
+        pick = 0
+        for q in range(w):
+            v = u[i, q] if t[i, q // nd, q % nd] > 1 else -1.0
+            if v > best:
+                best = v
+                pick = q
+        src, d = pick // nd, pick % nd
+        dst = (src + 1 + min(int(u[i, w] * m), m - 1)) % nl if nl > 1 else src
+        ft = t[i, src, d]
+        p = float(smallest_prime(int(ft)))
+        t[i, src, d] = ft / p
+        t[i, dst, d] *= p
+        if u[i, w + 4] < 0.5:
+            lv, a, b = int(u[i, w + 1] * nl), int(u[i, w + 2] * nd), int(u[i, w + 3] * nd)
+            ra = rank[i, lv, a]
+            rank[i, lv, a] = rank[i, lv, b]
+            rank[i, lv, b] = ra
 
 
 def _slots(arch: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

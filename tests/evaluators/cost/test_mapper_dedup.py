@@ -75,11 +75,49 @@ def test_dropping_repeats_keeps_every_distinct_score():
     base = MP.sample_greedy(p, arch, 100, np.random.default_rng(3))
     arr = MP.concat([base, MP.take(base, np.random.default_rng(4).integers(0, 100, 60))])  # 60 repeats
     keys = MP.row_keys(arr, np.zeros(len(arr["T"]), dtype=np.int64))
-    unique = MP._fresh(keys, keys[:0])
+    seen: set[float] = set()
+    unique = MP._fresh(keys, seen)
     assert len(unique) <= 100 and list(unique) == sorted(unique)
     full = score(model.evaluate_arrays(p, arch, arr))
     kept = score(model.evaluate_arrays(p, arch, MP.take(arr, unique)))
     assert kept.min() == full.min()
     assert set(full.tolist()) == set(kept.tolist())
-    again = MP._fresh(keys, np.sort(keys[unique]))  # everything scored before: nothing is new
+    assert seen == set(keys[unique].tolist())
+    again = MP._fresh(keys, seen)  # everything scored before: nothing is new
     assert len(again) == 0
+
+
+def _moves_reference(arr, u):
+    """The local moves written with NumPy array operations (the mapper's earlier implementation)."""
+    out = {k: v.copy() for k, v in arr.items()}
+    n, nl, nd = out["T"].shape
+    rows = np.arange(n)
+    m = max(nl, 2) - 1
+    shift = 1 + np.minimum((u[:, -5] * m).astype(np.int64), m - 1)
+    level, a, b = ((u[:, -k] * size).astype(np.int64) for k, size in ((4, nl), (3, nd), (2, nd)))
+    pick = np.argmax(np.where(out["T"].reshape(n, -1) > 1, u[:, :nl * nd], -1.0), axis=1)
+    src, d = pick // nd, pick % nd
+    dst = (src + shift) % nl if nl > 1 else src
+    ft = out["T"][rows, src, d]
+    primes = np.array([float(next((p for p in range(2, int(f) + 1) if int(f) % p == 0), 1)) for f in ft])
+    out["T"][rows, src, d] = ft / primes
+    out["T"][rows, dst, d] *= primes
+    swap = u[:, -1] < 0.5
+    ra, rb = out["rank"][rows, level, a].copy(), out["rank"][rows, level, b].copy()
+    out["rank"][rows[swap], level[swap], a[swap]] = rb[swap]
+    out["rank"][rows[swap], level[swap], b[swap]] = ra[swap]
+    return out
+
+
+def test_compiled_local_moves_match_the_array_formulation():
+    arch = load_arch("zigzag")
+    arr = MP.sample_greedy(P.from_dict(CONV), arch, 300, np.random.default_rng(8))
+    arr["T"][:5] = 1.0  # rows with no loop to move keep their factors
+    n, nl, nd = arr["T"].shape
+    u = np.random.default_rng(9).random((n, nl * nd + 5))
+    want = _moves_reference(arr, u)
+    got = MP._mutate({k: v.copy() for k, v in arr.items()}, u)
+    for k in want:
+        np.testing.assert_array_equal(got[k], want[k])
+    assert np.all(np.prod(got["T"], axis=1) == np.prod(arr["T"], axis=1))  # factors moved, none lost
+    assert (got["T"] != arr["T"]).any(axis=(1, 2))[5:].all()
