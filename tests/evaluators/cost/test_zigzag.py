@@ -201,3 +201,25 @@ def test_bench_quality_puts_both_mappings_through_our_model():
     assert row["theirs_energy_pj"] == pytest.approx(theirs["energy_pj"]) and row["theirs_cycles"] == theirs["cycles"]
     assert row["energy_ratio"] == pytest.approx(0.5) and row["cycles_ratio"] == pytest.approx(2.0)
     assert (q["energy_le"], q["cycles_le"], q["both_le"]) == (1, 0, 0) and not q["untranslated"]
+
+
+def test_bench_quality_over_seeds_reports_each_seed(monkeypatch):
+    """``--quality-seeds``: one quality comparison per mapper seed, the seed passed to the search."""
+    from codesign.evaluators.cost import bench
+
+    case = case_from_layer(LAYER, HW, "test", "mini")
+    theirs = M.evaluate(P.from_dict(case["problem"]), A.from_dict({**case["arch"], "latency": "zigzag"}),
+                        Mp.from_list(case["mapping"]))
+    macs = P.from_dict(case["problem"]).macs
+    seen = []
+
+    def fake(latency, objective, mapper):
+        seen.append(mapper["seed"])
+        scale = (0.5, 2.0)[mapper["seed"] % 2]  # even seeds dominate zigzag's mapping, odd ones do not
+        return {"latency_model": latency, "layers": [{"name": "conv", "energy_pj": scale * theirs["energy_pj"],
+                                                      "latency_cycles": scale * theirs["cycles"], "macs": macs}]}
+
+    monkeypatch.setattr(bench, "ours", fake)
+    q = bench.quality_seeds("zigzag", "edp", {"hardware": HW, "layers": [{**LAYER, "macs": macs}]}, 3)
+    assert seen == [0, 1, 2] and q["both_le"] == [1, 0, 1] and q["energy_le"] == [1, 0, 1]
+    assert q["energy_ratio_total_median"] == pytest.approx(0.5) and q["energy_ratio_total_max"] == pytest.approx(2.0)
