@@ -37,7 +37,7 @@ from codesign.errors import ConfigError
 HERE = Path(__file__).resolve().parent
 ARCH = HERE / "references" / "archs" / "zigzag-tpu_like.yaml"
 PEER = HERE / "peer_zigzag.py"
-MAPPER = {"samples": 0, "greedy": 200, "rounds": 6, "keep": 12, "children": 6}
+MAPPER = {"samples": 0, "greedy": 120, "rounds": 6, "keep": 12, "children": 6, "mixed_canonical": True}
 
 
 def onnx_layer_name(name: str) -> str:

@@ -124,6 +124,7 @@ def pick(problem: LoopProblem, arch: Architecture, arr: dict[str, np.ndarray], r
                         {lv.name: float(res["capacity_over"][r, li]) for li, lv in enumerate(arch.levels)})
 
 
-def with_canonical(problem: LoopProblem, arch: Architecture, arr: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """``arr`` plus the canonical stationary mappings (:func:`canonical.canonical`)."""
-    return concat([canonical(problem, arch), arr])
+def with_canonical(problem: LoopProblem, arch: Architecture, arr: dict[str, np.ndarray],
+                   mixed: bool = False) -> dict[str, np.ndarray]:
+    """``arr`` plus the canonical stationary mappings (:func:`canonical.canonical`, ``mixed`` too)."""
+    return concat([canonical(problem, arch, mixed), arr])

@@ -24,6 +24,11 @@ move keeps every level's tile within its size, :func:`model.level_words`):
    first, 1 the others first. Growth is round-robin by one smallest prime factor at a time
    (balanced tiles), until no move fits.
 
+``mixed=True`` adds each dataflow's spatial dims with the other two stationary operands (six
+pairings more, as ZigZag's and Timeloop's mapping files choose the array's unrolling and the
+temporal stationarity separately: ZigZag's tpu_like unrolls weight-stationary ``M × C`` under
+output-stationary innermost loops).
+
 Loop order at every level: dims relevant to ``s`` outer, stationary dims inner (so the operand
 is not refetched across them, see :mod:`codesign.evaluators.cost.model`). If even the all-ones
 tiles overflow a buffer, the candidates are returned anyway and score infeasible.
@@ -129,20 +134,26 @@ def build(fan, ydims, xdims, inner, mid, words, limit, kind, pdim, rdim, stride,
         _grow(li, mid, t, sx, sy, words, limit, kind, pdim, rdim, stride, lim, tile)
 
 
-def canonical(problem: LoopProblem, arch: Architecture) -> dict[str, np.ndarray]:
-    """The canonical candidates (``len(DATAFLOWS)·len(VARIANTS)`` rows) as mapping arrays."""
+def canonical(problem: LoopProblem, arch: Architecture, mixed: bool = False) -> dict[str, np.ndarray]:
+    """The canonical candidates (``len(DATAFLOWS)·len(VARIANTS)`` rows) as mapping arrays; with
+    ``mixed`` also each dataflow's spatial dims with the other two's stationary operand (a
+    weight-stationary array under output-stationary temporal loops, say: ZigZag's and
+    Timeloop's mapping files separate the two choices), three times as many rows."""
     cls = {k: np.array(v, dtype=np.int64) for k, v in _classes(problem).items()}
     nl, nd = len(arch.levels), len(problem.dims)
     fan = np.array([arch.fanout(li) for li in range(nl)], dtype=np.float64).reshape(nl, 2)
     limit = np.array([np.inf if lv.size_words is None else float(lv.size_words) * (1 + 1e-9) for lv in arch.levels])
     words = level_words(problem, arch)
     pa = problem_arrays(problem)
-    rows = len(DATAFLOWS) * len(VARIANTS)
+    combos = list(DATAFLOWS.items())
+    if mixed:
+        combos += [(df, op) for df in DATAFLOWS for op in DATAFLOWS.values() if op != DATAFLOWS[df]]
+    rows = len(combos) * len(VARIANTS)
     out = {"T": np.ones((rows, nl, nd)), "SX": np.ones((rows, nl, nd)), "SY": np.ones((rows, nl, nd)),
            "rank": np.empty((rows, nl, nd))}
     out["T"][:, 0] = [float(v) for v in problem.dims.values()]
     k = 0
-    for df, op in DATAFLOWS.items():
+    for df, op in combos:
         y_role, x_role = _ROLES[df]
         relevant = problem.relevant(op)
         stationary, others = np.nonzero(~relevant)[0], np.nonzero(relevant)[0]

@@ -112,16 +112,19 @@ def _bar(scores: np.ndarray, seg: np.ndarray, segments: int, keep: int) -> np.nd
 
 
 def heuristic(problem: LoopProblem, arch: Architecture, objective: str = "edp", samples: int = 1500,
-              rounds: int = 4, keep: int = 32, seed: int = 0, greedy: int | None = None, children: int = 8) -> MapperResult:
+              rounds: int = 4, keep: int = 32, seed: int = 0, greedy: int | None = None, children: int = 8,
+              mixed_canonical: bool = False) -> MapperResult:
     """Random and bottom-up-filled samples + local refinement (see the module docstring);
     deterministic for a seed. ``greedy`` bottom-up candidates (default ``samples // 3``); each
-    round keeps the ``keep`` best and scores ``children`` local moves of each."""
-    return heuristic_many([problem], arch, objective, samples, rounds, keep, seed, greedy, children)[0]
+    round keeps the ``keep`` best and scores ``children`` local moves of each; ``mixed_canonical``
+    seeds the mixed canonical mappings too (:func:`~codesign.evaluators.cost.canonical.canonical`)."""
+    return heuristic_many([problem], arch, objective, samples, rounds, keep, seed, greedy, children,
+                          mixed_canonical)[0]
 
 
 def heuristic_many(problems: Sequence[LoopProblem], arch: Architecture, objective: str = "edp", samples: int = 1500,
                    rounds: int = 4, keep: int = 32, seed: int = 0, greedy: int | None = None,
-                   children: int = 8) -> list[MapperResult]:
+                   children: int = 8, mixed_canonical: bool = False) -> list[MapperResult]:
     """:func:`heuristic` for several problems at once: the candidates of problems of one loop
     structure are scored in one call per round (each problem keeps its own random stream, so its
     result equals ``heuristic(problem, ...)``)."""
@@ -138,7 +141,8 @@ def heuristic_many(problems: Sequence[LoopProblem], arch: Architecture, objectiv
             parts = [sample(p, arch, samples, rng)] if samples > 0 else []
             if n_greedy > 0:
                 parts.append(sample_greedy(p, arch, n_greedy, rng))
-            pools.append(with_canonical(p, arch, concat(parts)) if parts else canonical(p, arch))
+            pools.append(with_canonical(p, arch, concat(parts), mixed_canonical) if parts
+                         else canonical(p, arch, mixed_canonical))
         seg = np.repeat(np.arange(len(pools)), [len(pool["T"]) for pool in pools])
         pool = concat(pools)
         keys = row_keys(pool, seg)
