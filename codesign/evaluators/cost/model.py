@@ -6,6 +6,9 @@ each row may be its own :class:`LoopProblem` of one structure (the layers of a n
 their own sizes, strides and bits), so one call scores many mappings, designs or layers. The
 equations below run one row at a time in the compiled kernel
 (:mod:`codesign.evaluators.cost.kernel`); this module prepares its arrays and names its results.
+:func:`count_arrays` runs the counts phase alone and returns a :class:`Counted` batch, whose
+``lower_bounds`` let a mapper skip ZigZag's latency model for rows that cannot win and whose
+``totals``/``finish`` complete the rows it keeps.
 
 Notation: ``t_l[d]`` tile extent of level ``l`` = product of temporal and spatial factors at
 ``l`` and below; ``used_l`` = product of spatial factors above ``l`` (instances in use).
