@@ -10,14 +10,18 @@ layout) and scored thousands at a time by :func:`codesign.evaluators.cost.model.
   another level; with probability 1/2 swap two loops of a level); :func:`heuristic_many`
   searches several problems at once, each with its own random stream. A mapping is scored once
   per search: repeats among the bottom-up candidates and children equal to a mapping scored in
-  an earlier round (:func:`row_keys`) are dropped before scoring.
+  an earlier round (:func:`row_keys`) are dropped before scoring. Scoring has two phases
+  (:func:`~codesign.evaluators.cost.model.count_arrays`): every candidate is counted, and
+  ZigZag's latency model runs only for those whose lower bound can still enter the elite, so
+  the result is the one full scoring gives. Local moves are compiled
+  (:func:`~codesign.evaluators.cost.sampler.local_moves`).
 - :func:`exhaustive` — every factorization of every dim over the temporal slots (spatial
   factors enumerated too) × every loop order of the dims that vary; for small cases.
 - :func:`codesign.evaluators.cost.qmapper.qlearning` — HASCO-style Q-learning.
 - Objectives, scores and the choice of the result: :mod:`codesign.evaluators.cost.candidates`.
 - Every mapper's candidate set includes the canonical weight-, output- and input-stationary
   mappings (:mod:`codesign.evaluators.cost.canonical`), so its result is never worse than
-  they are.
+  they are; ``mixed_canonical`` adds each array unrolling paired with the other stationarities.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from codesign.evaluators.cost import mapper as MP
 from codesign.evaluators.cost import model as M
 from codesign.evaluators.cost import problem as P
 from codesign.evaluators.cost.bench import load_arch
+from codesign.evaluators.cost.canonical import canonical
 from codesign.evaluators.cost.validate import REFERENCES
 
 KW = {"samples": 0, "greedy": 120, "rounds": 4, "keep": 8, "children": 6}
@@ -88,7 +89,7 @@ def test_the_search_returns_what_it_returned_without_the_bound(monkeypatch, obje
 def test_mixed_canonical_mappings_pair_each_array_dataflow_with_every_stationarity():
     arch = load_arch("zigzag")
     problem = P.from_dict(CONV)
-    plain, mixed = MP.canonical(problem, arch), MP.canonical(problem, arch, mixed=True)
+    plain, mixed = canonical(problem, arch), canonical(problem, arch, mixed=True)
     assert len(mixed["T"]) == 3 * len(plain["T"])
     for k in plain:  # the plain dataflows first, unchanged
         np.testing.assert_array_equal(mixed[k][:len(plain[k])], plain[k])
@@ -108,5 +109,5 @@ def test_mixed_canonical_seeds_hold_zigzags_weight_stationary_array_under_output
     arch, problem = A.from_dict({**d["arch"], "latency": "zigzag"}), P.from_dict(d["problem"])
     theirs = M.evaluate(problem, arch, Mp.from_list(d["mapping"]))
     edp = theirs["energy_pj"] * theirs["cycles"]
-    assert score(M.evaluate_arrays(problem, arch, MP.canonical(problem, arch))).min() > 1.2 * edp
-    assert score(M.evaluate_arrays(problem, arch, MP.canonical(problem, arch, mixed=True))).min() <= edp * (1 + 1e-9)
+    assert score(M.evaluate_arrays(problem, arch, canonical(problem, arch))).min() > 1.2 * edp
+    assert score(M.evaluate_arrays(problem, arch, canonical(problem, arch, mixed=True))).min() <= edp * (1 + 1e-9)
