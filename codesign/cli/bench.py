@@ -18,6 +18,8 @@ BENCHES = {
              "cost model with mapping search vs zigzag-dse on ResNet-18 (speed and mapping quality)"),
     "store": ("codesign.cli.store_bench", "add_bench_arguments", "bench_store_command",
               "store write throughput: batched SQLite vs the journal baseline, 1 and 3 writers"),
+    "probe": ("codesign.cli.probe_bench", "add_bench_arguments", "bench_probe_command",
+              "real-accuracy evaluation cost: cold (empty cache) vs warm and cached probe answers, in process and CLI"),
     "torture": ("codesign.cli.torture", "add_bench_arguments", "bench_torture_command",
                 "crash torture: concurrent workers, one killed with SIGKILL at random points"),
 }

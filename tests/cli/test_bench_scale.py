@@ -3,6 +3,8 @@ from __future__ import annotations
 import json
 import os
 
+import pytest
+
 from codesign.cli.main import main
 
 PLUGIN = os.path.join(os.path.dirname(__file__), "..", "plugins", "synth_plugin.py")
@@ -64,3 +66,27 @@ def test_bench_store_and_torture_bad_arguments(capsys) -> None:
     assert "--records must be" in capsys.readouterr().err
     assert main(["bench", "torture", "--kills", "0"]) == 2
     assert "--kills must be" in capsys.readouterr().err
+
+
+def test_bench_probe_rejects_bad_input(capsys) -> None:
+    assert main(["bench", "probe", "--problem", "no-such-problem"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--problem must be a registered problem" in err and "no-such-problem" in err
+    assert main(["bench", "probe", "--new-bits", "0"]) == 2
+    assert "--new-bits must be >= 1" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_bench_probe_times_cold_and_cached_paths(capsys) -> None:
+    code = main(["bench", "probe", "--problem", "fmnist-accel", "--new-bits", "1", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    doc = json.loads(out)
+    cold, warm = doc["rows"]
+    assert (cold["process_start"], warm["process_start"]) == ("empty cache", "warm disk cache")
+    # the second process answers the first design from the disk cache: nothing is built
+    assert warm["first_eval_s"] < cold["first_eval_s"]
+    assert cold["same_bits_probe_cached"] and warm["same_bits_probe_cached"]
+    assert all(r["probe_cached_ms"] < r["probe_new_bits_s"] * 1e3 for r in doc["rows"])
+    (cli,) = doc["cli"]
+    assert cli["workload"] == "fmnist-cnn" and cli["second_s"] < cli["first_s"]
