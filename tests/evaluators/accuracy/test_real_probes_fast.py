@@ -63,6 +63,31 @@ def test_fmnist_workload_is_traced() -> None:
     assert wl["fc1"].gemm_shape == (1, 128, 1568)
 
 
+def test_fmnist_pool_is_torchs_max_pool_bit_for_bit() -> None:
+    """The CNN's inference pool (two maxima over views) equals ``nn.MaxPool2d(2)`` exactly,
+    NaN and infinities included, and training (autograd on) runs torch's own kernel."""
+    import torch
+
+    from codesign.evaluators.accuracy.fmnist import build_cnn
+
+    pool, ref = build_cnn().pool, torch.nn.MaxPool2d(2)
+    g = torch.Generator().manual_seed(0)
+    for shape in ((3, 16, 28, 28), (2, 32, 14, 14), (1, 1, 4, 4)):
+        x = torch.randn(*shape, generator=g)
+        x.view(-1)[:: 7] = x.view(-1)[1:: 7]  # ties
+        x.view(-1)[5] = float("nan")
+        x.view(-1)[9], x.view(-1)[13] = float("inf"), float("-inf")
+        with torch.no_grad():
+            assert torch.equal(pool(x).nan_to_num(7.0), ref(x).nan_to_num(7.0))
+            assert pool(x).isnan().equal(ref(x).isnan())
+    odd = torch.randn(1, 2, 7, 7, generator=g)
+    with torch.no_grad():
+        assert torch.equal(pool(odd), ref(odd))  # odd sizes: torch's kernel (floor mode)
+    xg = torch.randn(1, 2, 4, 4, generator=g, requires_grad=True)
+    pool(xg).sum().backward()
+    assert xg.grad is not None and xg.grad.sum().item() == 4 * 2  # one gradient per window: torch's rule
+
+
 def test_shakespeare_splits_are_disjoint(skip_unless_ci) -> None:
     from codesign.evaluators.accuracy import shakespeare as S
 
