@@ -80,7 +80,7 @@ def child(name: str, round_: int, new_bits: int = 3) -> dict[str, Any]:
     m, same_bits = _timed(lambda: problem.evaluate(c))
     rng = np.random.default_rng([round_, 7])
     fresh = []
-    for _ in range(max(1, new_bits)):
+    for _ in range(new_bits):
         d = space.sample(rng)
         fresh.append(_timed(lambda: probe.evaluate(d))[1])
     cached = [_timed(lambda: probe.evaluate(b))[1] for _ in range(50)]
@@ -90,32 +90,27 @@ def child(name: str, round_: int, new_bits: int = 3) -> dict[str, Any]:
             "probe_cached_ms": 1e3 * statistics.median(cached), "load": os.getloadavg()[0]}
 
 
-def _codesign() -> list[str]:
-    return [sys.executable, "-m", "codesign.cli.main"]
+def _codesign(args: list[str], cache: str, what: str) -> tuple[str, float]:
+    """Run ``codesign ARGS`` in a new process with ``$CODESIGN_CACHE=cache``: (stdout, seconds)."""
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "codesign.cli.main", *args], capture_output=True, text=True,
+                          env={**os.environ, "CODESIGN_CACHE": cache}, timeout=3600)
+    seconds = time.perf_counter() - t0
+    if proc.returncode != 0:
+        tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
+        raise ConfigError(f"bench probe: {what} must succeed; it exited {proc.returncode}: {tail}")
+    return proc.stdout, seconds
 
 
 def _run_child(name: str, cache: str, round_: int, new_bits: int) -> dict[str, Any]:
-    env = {**os.environ, "CODESIGN_CACHE": cache}
-    cmd = _codesign() + ["bench", "probe", "--child", name, "--round", str(round_), "--new-bits", str(new_bits)]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=3600)
-    if proc.returncode != 0:
-        tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
-        raise ConfigError(f"bench probe: the timing process of {name!r} must succeed; it exited {proc.returncode}: {tail}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    out, _ = _codesign(["bench", "probe", "--child", name, "--round", str(round_), "--new-bits", str(new_bits)],
+                       cache, f"the timing process of {name!r}")
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def _cli_probe(workload: str, cache: str) -> dict[str, Any]:
-    env = {**os.environ, "CODESIGN_CACHE": cache}
-    cmd = _codesign() + ["probe", "--workload", workload, "--w-bits", "4", "--a-bits", "8", "--json", "--quiet"]
-    times = []
-    for _ in range(2):
-        t0 = time.perf_counter()
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=3600)
-        times.append(time.perf_counter() - t0)
-        if proc.returncode != 0:
-            tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
-            raise ConfigError(f"bench probe: `codesign probe --workload {workload}` must succeed; "
-                              f"it exited {proc.returncode}: {tail}")
+    args = ["probe", "--workload", workload, "--w-bits", "4", "--a-bits", "8", "--json", "--quiet"]
+    times = [_codesign(args, cache, f"`codesign probe --workload {workload}`")[1] for _ in range(2)]
     return {"workload": workload, "first_s": times[0], "second_s": times[1], "load": os.getloadavg()[0]}
 
 
