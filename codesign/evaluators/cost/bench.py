@@ -5,13 +5,17 @@
   layer is searched once (:func:`codesign.evaluators.cost.mapper.heuristic_many`), repeated
   layers reuse it; the wall time covers loading the architecture, the mapping search and scoring.
 - :func:`peer` runs zigzag-dse (its own environment) on the same network and hardware with its
-  own mapping search (LOMA, ``opt=latency``) and dumps every layer (its mapping, energy and
-  latency terms), timing ZigZag's run alone.
+  own mapping search (LOMA; ``opt=latency`` unless told otherwise) and dumps every layer (its
+  mapping, energy and latency terms), timing ZigZag's run alone.
 - :func:`quality` puts both mappings of each layer through our model under one latency model:
   ours on the architecture above, ZigZag's translated by :mod:`codesign.evaluators.cost.from_zigzag`
   (the same hardware). With ZigZag's latency semantics selected our model reproduces ZigZag's
   own latency of its mapping (``codesign validate --family zigzag-latency``), so the cycles
-  compare the two mapping searches under ZigZag's own latency model.
+  compare the two mapping searches under ZigZag's own latency model. Besides energy and cycles,
+  each layer's *objective ratio* compares the value our search minimizes (EDP, energy or
+  cycles): against a peer run with the same objective (``--peer-opt``) it is the like-for-like
+  verdict on the two searches, since no single objective can promise a mapping that is
+  better on both axes of another search's trade-off.
 - :func:`cached_evaluation` times a whole-network evaluation of a ``resnet18-accel`` design by
   :class:`~codesign.evaluators.cost.evaluator.CostModelEvaluator`: the first one (mapping
   search), then fully cached repeats, against re-scoring every layer with fixed mappings one
@@ -84,14 +88,19 @@ def ours(latency: str, objective: str, mapper: dict[str, Any] | None = None) -> 
             "_arch": arch}
 
 
-def peer(python: str, timeout: float = 3600) -> dict[str, Any]:
-    """Run zigzag-dse on ResNet-18 / tpu_like (``opt=latency``) and dump every layer."""
+PEER_OPTS = {"latency": "cycles", "energy": "energy", "EDP": "edp"}  # ZigZag's opt -> our objective
+
+
+def peer(python: str, opt: str = "latency", timeout: float = 3600) -> dict[str, Any]:
+    """Run zigzag-dse on ResNet-18 / tpu_like (LOMA minimizing ``opt``) and dump every layer."""
+    if opt not in PEER_OPTS:
+        raise ConfigError(f"zigzag-dse's objective must be one of {', '.join(PEER_OPTS)}, but got {opt!r}")
     py = Path(python).absolute()
     if not py.exists():
         raise ConfigError(f"--peer-python must point to an interpreter with zigzag-dse (`make peer` builds .venv-peer), "
                           f"but {python!r} does not exist")
     t0 = time.perf_counter()
-    proc = subprocess.run([str(py), str(PEER), "--dump", "tpu_like.yaml", "tpu_like.yaml", "resnet18.onnx", "latency"],
+    proc = subprocess.run([str(py), str(PEER), "--dump", "tpu_like.yaml", "tpu_like.yaml", "resnet18.onnx", opt],
                           capture_output=True, text=True, timeout=timeout, cwd="/tmp")
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
@@ -110,6 +119,7 @@ def quality(our: dict[str, Any], dump: dict[str, Any]) -> dict[str, Any]:
     from codesign.evaluators.cost import from_zigzag, mapping, model, problem
 
     theirs = {onnx_layer_name(layer["name"]): layer for layer in dump["layers"]}
+    objective = our.get("objective", "edp")
     rows = []
     for layer in our["layers"]:
         z = theirs.get(layer["name"])
@@ -131,12 +141,16 @@ def quality(our: dict[str, Any], dump: dict[str, Any]) -> dict[str, Any]:
                         else row["zigzag_compute_phase"])
         row["energy_ratio"] = layer["energy_pj"] / ref_e
         row["cycles_ratio"] = layer["latency_cycles"] / ref_c
+        row["objective_ratio"] = objective_ratio(row["energy_ratio"], row["cycles_ratio"], objective)
         rows.append(row)
     e = np.array([r["energy_ratio"] for r in rows])
     c = np.array([r["cycles_ratio"] for r in rows])
+    o = np.array([r["objective_ratio"] for r in rows])
     tot = lambda k, alt: sum(r.get(k, r[alt]) for r in rows)  # noqa: E731
     return {"layers": rows, "matched": len(rows), "energy_le": int((e <= 1 + 1e-9).sum()),
             "cycles_le": int((c <= 1 + 1e-9).sum()), "both_le": int(((e <= 1 + 1e-9) & (c <= 1 + 1e-9)).sum()),
+            "objective": objective, "objective_le": int((o <= 1 + 1e-9).sum()),
+            "objective_ratio_range": [float(o.min()), float(o.max())],
             "energy_ratio_range": [float(e.min()), float(e.max())], "cycles_ratio_range": [float(c.min()), float(c.max())],
             "energy_ratio_total": sum(r["ours_energy_pj"] for r in rows) / tot("theirs_energy_pj", "zigzag_energy_pj"),
             "cycles_ratio_total": sum(r["ours_cycles"] for r in rows) / tot(
@@ -144,11 +158,17 @@ def quality(our: dict[str, Any], dump: dict[str, Any]) -> dict[str, Any]:
             "untranslated": [r["name"] for r in rows if "untranslated" in r]}
 
 
+def objective_ratio(energy_ratio: float, cycles_ratio: float, objective: str) -> float:
+    """Ours ÷ theirs in the value ``objective`` minimizes (``edp``: the product of the two ratios;
+    ``cycles``: fewest cycles first, so their ratio)."""
+    return {"edp": energy_ratio * cycles_ratio, "energy": energy_ratio, "cycles": cycles_ratio}[objective]
+
+
 def quality_seeds(latency: str, objective: str, dump: dict[str, Any], seeds: int) -> dict[str, Any]:
     """:func:`quality` of our search with mapper seeds ``0..seeds-1`` against one zigzag-dse dump:
     per seed, the layers where our energy, cycles and both are <= LOMA's, and the totals' ratios."""
     per = [quality(ours(latency, objective, {**MAPPER, "seed": seed}), dump) for seed in range(seeds)]
-    keys = ("energy_le", "cycles_le", "both_le")
+    keys = ("energy_le", "cycles_le", "both_le", "objective_le")
     out: dict[str, Any] = {"seeds": list(range(seeds)), "layers": per[0]["matched"] if per else 0}
     out.update({k: [q[k] for q in per] for k in keys})
     for k in ("energy_ratio_total", "cycles_ratio_total"):

@@ -130,6 +130,9 @@ def test_bench_cost_without_peer_reports_ours_and_throughput(capsys):
     assert doc["throughput"]["designs"] == 50 and "peer" not in doc
     assert main(["bench", "cost", "--peer-python", "/nonexistent/python"]) == 2
     assert "make peer" in capsys.readouterr().err
+    assert main(["bench", "cost", "--peer-opt", "edp"]) == 2  # one line naming the choices
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "'EDP'" in err[0]
 
 
 def test_case_generator_writes_validated_cases_from_dumps(tmp_path):
@@ -201,6 +204,11 @@ def test_bench_quality_puts_both_mappings_through_our_model():
     assert row["theirs_energy_pj"] == pytest.approx(theirs["energy_pj"]) and row["theirs_cycles"] == theirs["cycles"]
     assert row["energy_ratio"] == pytest.approx(0.5) and row["cycles_ratio"] == pytest.approx(2.0)
     assert (q["energy_le"], q["cycles_le"], q["both_le"]) == (1, 0, 0) and not q["untranslated"]
+    # the objective ratio: what our search minimized, ours / theirs (EDP by default: 0.5 x 2)
+    assert q["objective"] == "edp" and row["objective_ratio"] == pytest.approx(1.0)
+    for objective, ratio, le in (("energy", 0.5, 1), ("cycles", 2.0, 0), ("edp", 1.0, 1)):
+        q = quality({**ours, "objective": objective}, dump)
+        assert q["layers"][0]["objective_ratio"] == pytest.approx(ratio) and q["objective_le"] == le
 
 
 def test_bench_quality_over_seeds_reports_each_seed(monkeypatch):
@@ -222,4 +230,5 @@ def test_bench_quality_over_seeds_reports_each_seed(monkeypatch):
     monkeypatch.setattr(bench, "ours", fake)
     q = bench.quality_seeds("zigzag", "edp", {"hardware": HW, "layers": [{**LAYER, "macs": macs}]}, 3)
     assert seen == [0, 1, 2] and q["both_le"] == [1, 0, 1] and q["energy_le"] == [1, 0, 1]
+    assert q["objective_le"] == [1, 0, 1]
     assert q["energy_ratio_total_median"] == pytest.approx(0.5) and q["energy_ratio_total_max"] == pytest.approx(2.0)
