@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
 from typing import Any
 
 SMOKE_AGENTS = ("random", "tpe", "mcts", "qlearning", "botorch", "marl")
@@ -289,11 +290,33 @@ def _write(docs: list[dict[str, Any]], args: argparse.Namespace, command: str) -
         d["table"] = stem + ".md"
         with open(stem + ".json", "w") as fh:
             json.dump({k: v for k, v in d.items() if not k.startswith("_")}, fh, indent=1, default=str)
-    if len(docs) > 1:
+    every = _tables_in(args.out, docs)
+    if len(every) > 1:
+        by_command: dict[str, list[str]] = {}
+        for d in every:
+            by_command.setdefault(d["command"], []).append(f"`{d['problem']}`")
+        regenerate = (f"Regenerate: `{next(iter(by_command))}`" if len(by_command) == 1 else
+                      "Regenerate each column with the command of its table: "
+                      + "; ".join(f"{', '.join(ps)}: `{c}`" for c, ps in by_command.items()))
         with open(os.path.join(args.out, "agents-summary.md"), "w") as fh:
             fh.write("# Agents benchmark: summary\n\nMedian normalized HV over seeds (÷ best-known front); ✓✓ beats "
                      "random by more than the seed spread, ✓ median ≥ random's, ✗ below random's.\n\n"
-                     + summary_table(docs) + f"\nRegenerate: `{command}`\n")
+                     + summary_table(every) + f"\n{regenerate}\n")
+
+
+def _tables_in(out: str, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """This run's documents and those of the other problems already in ``out`` (``agents-<problem>.json``
+    of an earlier run), by problem name: the summary covers every table in the directory."""
+    by_problem = {}
+    for path in sorted(Path(out).glob("agents-*.json")):
+        try:
+            doc = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(doc, dict) and {"problem", "agents", "command"} <= doc.keys() and path.stem == f"agents-{doc['problem']}":
+            by_problem[doc["problem"]] = doc
+    by_problem.update({d["problem"]: d for d in docs})
+    return [by_problem[k] for k in sorted(by_problem)]
 
 
 def _command(args: argparse.Namespace, problems: list[str], agents: list[str]) -> str:

@@ -52,3 +52,36 @@ def test_botorch_takes_its_model_path_on_one_objective(needle) -> None:
     assert agent.acquisition == "ei"
     run_in_memory(agent, needle, 16)
     assert agent.timings and not agent.fallbacks, agent.fallbacks
+
+
+def test_loop_agents_repeat_known_designs_for_free(needle) -> None:
+    """A design the run already recorded is answered from its record: no new record, no budget
+    spent, the same metrics for the learner; free repeats are capped by the budget, so a policy
+    stuck on one design still ends."""
+    from codesign.agents.rl.loop import LoopAgent
+    from codesign.testing.learning import MemoryRecorder
+
+    class Scripted(LoopAgent):
+        def _learn(self, evaluate):
+            rng = np.random.default_rng(0)
+            a, b = self.space.default(), self.space.sample(rng)
+            self.seen = [evaluate([a])[0], *evaluate([a, b]), evaluate([a])[0]]
+            while True:  # stuck on one design: ends once free repeats and then the budget are spent
+                self.seen.append(evaluate([a])[0])
+
+    agent = Scripted(needle.space, needle.objectives, problem=needle)
+    recorder = MemoryRecorder(needle, budget=4)
+    agent.drive(recorder)
+    keys = [r.design.key for r in recorder.records]
+    assert keys[:2] == [needle.space.default().key, keys[1]] and keys[1] != keys[0]
+    # budget 4 at the start: 4 free repeats of a, then 2 paid ones, then the budget is spent
+    assert keys[2:] == [keys[0], keys[0]] and agent.repeats_answered == 4 and len(agent.seen) == 2 + 4 + 2
+    assert all(m == agent.seen[0] for m in agent.seen[:1] + agent.seen[1:2] + agent.seen[3:])
+
+    class Paying(Scripted):
+        free_repeats = False
+
+    paying = Paying(needle.space, needle.objectives, problem=needle)
+    recorder = MemoryRecorder(needle, budget=4)
+    paying.drive(recorder)
+    assert len(recorder.records) == 4 and len(paying.seen) == 4 and paying.repeats_answered == 0  # every repeat paid

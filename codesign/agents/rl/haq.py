@@ -11,11 +11,14 @@
   probability of a wide σ onto the bounds: the extreme bit widths and hardware choices.
   HAQ decays σ by 0.95 per episode, which fixes the policy on one trade-off within ~60 designs;
   that suits its one budget, not a front. Here the decay is 0.995 per design (σ halves in ~140).
-  Measured (``digits-accel``, 200 evaluations, 5 seeds, median normalized HV; random 0.2509):
-  decay 0.95 → 0.2094, 0.99 → 0.2329, 0.995 → 0.2570; the former clipped Gaussian (σ 0.3,
-  10 warm-up designs) 0.2042. On ``digits-accel-small`` (random 0.2040) 0.995 gives 0.1915:
-  HAQ still loses to random there (a 4-objective front of a small space, where uniform
-  sampling covers the front and a learned policy narrows it).
+  Measured (``digits-accel``, 200 evaluations, 5 seeds, median normalized HV; random 0.2509,
+  on the area range then in use): decay 0.95 → 0.2094, 0.99 → 0.2329, 0.995 → 0.2570; the
+  former clipped Gaussian (σ 0.3, 10 warm-up designs) 0.2042. With the area range the code
+  derives today (``docs/results/agents-digits-accel*.md``), 0.995 gives 0.2513 against random's
+  0.2525 on ``digits-accel`` and 0.2188 against 0.2319 on ``digits-accel-small``: HAQ loses to
+  random on both (a 4-objective front, where uniform sampling covers the front and a policy
+  trained towards budgets narrows it; on the small space its action wall maps many actions to
+  one design, which no longer costs budget, see :mod:`codesign.agents.rl.loop`).
 - **Action wall**: before a design is evaluated, its bit widths are lowered from the last
   layer backwards until the hardware-cost proxy fits the budget (:meth:`BitModel.action_wall`;
   the proxy is BOPs ``Σ MACs · w · a``, since agents see no cost model). The evaluated (walled)

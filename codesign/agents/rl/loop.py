@@ -4,6 +4,15 @@
   ``evaluate`` = the recorder's :meth:`~codesign.runner.Recorder.evaluate_metrics` (every
   evaluation recorded once, the same way as ask/tell) and learns until ``recorder.remaining``
   reaches 0 — an evaluation that would exceed the budget stops the loop instead.
+  **Repeats are free** when driven: a design this run already recorded is answered from its
+  record without a new record and without spending budget (evaluators are pure, so a repeat is
+  not an evaluation; the learner still gets its step and reward), up to as many repeats as the
+  run's budget, so a policy that has collapsed onto known designs still ends. Policies over
+  small discrete spaces repeat often (HAQ's action wall maps many actions to one design: 138 of
+  200 designs were new on ``digits-accel-small``); measured there (200 evaluations, 5 seeds,
+  median normalized HV, random 0.2319): sb3-ppo 0.2460 → 0.2498, sb3-dqn 0.2395 → 0.2458,
+  sb3-sac 0.2348 → 0.2384, haq 0.2147 → 0.2188. ``free_repeats = False`` on a subclass restores
+  one budget unit per proposal.
 - ``ask`` / ``tell`` (conformance suite, or any caller that owns the loop): the same learning
   loop runs in a worker thread whose env ``evaluate`` hands its designs to ``ask`` and waits
   for ``tell`` to bring their records. Only one side runs at a time, so a seeded agent is
@@ -63,11 +72,13 @@ class LoopAgent(Agent):
     """
 
     name = "loop"
+    free_repeats = True
 
     def __init__(self, space: Space, objectives: Sequence[Objective | str], seed: int = 0, problem: Any = None) -> None:
         super().__init__(space, objectives, seed)
         self.problem = problem if problem is not None else SpaceProblem(space, self.objectives)
         self.expected_evaluations: int | None = None
+        self.repeats_answered = self.repeats_budget = 0  # repeats answered from the run's records (free)
         self._thread: threading.Thread | None = None
         self._requests: queue.Queue[Any] = queue.Queue()
         self._responses: queue.Queue[Any] = queue.Queue()
@@ -84,11 +95,25 @@ class LoopAgent(Agent):
     def drive(self, recorder: Any) -> None:
         """Learn on an env whose evaluations are the recorder's, until the budget is spent."""
 
-        def evaluate(designs: list[Design]) -> list[Metrics]:
-            if recorder.remaining < len(designs):
-                raise BudgetSpent
-            return [env_safe(m, self.objectives) for m in recorder.evaluate_metrics(designs)]
+        known = {r.design.key: env_safe(record_metrics(r), self.objectives) for r in recorder.records}
+        free = [recorder.remaining if self.free_repeats else 0]  # repeats still answered from `known`
 
+        def evaluate(designs: list[Design]) -> list[Metrics]:
+            out: list[Metrics | None] = [None] * len(designs)
+            todo: list[int] = []
+            for i, d in enumerate(designs):
+                if d.key in known and free[0] > 0:
+                    out[i], free[0] = known[d.key], free[0] - 1
+                else:
+                    todo.append(i)
+            if recorder.remaining < len(todo):
+                raise BudgetSpent
+            for i, m in zip(todo, recorder.evaluate_metrics([designs[i] for i in todo])):
+                out[i] = known[designs[i].key] = env_safe(m, self.objectives)
+            self.repeats_answered = self.repeats_budget - free[0]
+            return out  # type: ignore[return-value]
+
+        self.repeats_budget = free[0]
         self.expected_evaluations = recorder.remaining
         if recorder.remaining <= 0:
             return

@@ -147,7 +147,7 @@ class MARLAgent(LoopAgent):
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "seed": self.seed, **self.params, "steps": self.steps, "updates": self.updates,
-                "redraws": self.redraws}
+                "redraws": self.redraws, "repeats_answered": self.repeats_answered}
 
 
 class IndependentMARLAgent(MARLAgent):

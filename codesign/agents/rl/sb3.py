@@ -96,7 +96,8 @@ class SB3Agent(LoopAgent):
         model = getattr(self, "model", None)
         return {"name": self.name, "seed": self.seed, "learning_rate": self.learning_rate,
                 "net_arch": self.net_arch, "reward": self.reward, **self.algo_overrides,
-                "updates": int(getattr(model, "_n_updates", 0)), "env_steps": int(getattr(model, "num_timesteps", 0))}
+                "updates": int(getattr(model, "_n_updates", 0)), "env_steps": int(getattr(model, "num_timesteps", 0)),
+                "repeats_answered": self.repeats_answered}
 
 
 class PPOAgent(SB3Agent):
