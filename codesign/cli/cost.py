@@ -23,13 +23,13 @@ import numpy as np
 
 from codesign.cli.common import print_json
 from codesign.errors import ConfigError
-from codesign.evaluators.cost.bench import onnx_layer_name  # noqa: F401  (re-exported for callers)
+from codesign.evaluators.cost.bench import PEER_OPTS, onnx_layer_name  # noqa: F401  (onnx_layer_name re-exported)
 
 
 def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--peer-python", default=".venv-peer/bin/python", help="interpreter with zigzag-dse installed")
     parser.add_argument("--no-peer", action="store_true", help="skip the zigzag-dse run")
-    parser.add_argument("--peer-opt", default="latency", choices=("latency", "energy", "EDP"),
+    parser.add_argument("--peer-opt", default="latency", choices=PEER_OPTS,
                         help="what zigzag-dse's LOMA search minimizes (default latency); with the matching --objective "
                              "(cycles, energy, edp) the per-layer objective ratio compares the two searches like for like")
     parser.add_argument("--designs", type=int, default=10000, help="hardware variants for the batched throughput")
@@ -128,7 +128,8 @@ def _print(doc: dict[str, Any]) -> None:
               f"{q['objective_ratio_range'][1]:.3f})")
         qs = doc["quality_seeds"]
         print(f"  over mapper seeds 0-{len(qs['seeds']) - 1}: energy <= in {qs['energy_le']} layers, cycles <= in "
-              f"{qs['cycles_le']}, both in {qs['both_le']}, objective in {qs['objective_le']}; total energy ratio median {qs['energy_ratio_total_median']:.3f} "
+              f"{qs['cycles_le']}, both in {qs['both_le']}, objective in {qs['objective_le']}; "
+              f"total energy ratio median {qs['energy_ratio_total_median']:.3f} "
               f"(max {qs['energy_ratio_total_max']:.3f}), cycles median {qs['cycles_ratio_total_median']:.3f} "
               f"(max {qs['cycles_ratio_total_max']:.3f})")
         if q["untranslated"]:
