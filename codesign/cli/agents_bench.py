@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
+import re
 import sys
 import tempfile
 import time
@@ -67,6 +69,9 @@ def add_bench_arguments(p: argparse.ArgumentParser) -> None:
                         "botorch,optuna-gp,tpe)")
     p.add_argument("--observations", default="50,200", help="history sizes of --overhead (default 50,200)")
     p.add_argument("--asks", type=int, default=3, help="asks timed per agent and history size (default 3)")
+    p.add_argument("--probe-device", default=None,
+                   help="where real-accuracy probes measure: cpu (default) or cuda[:N] (sets $CODESIGN_PROBE_DEVICE "
+                        "for every worker; fmnist and moe probes)")
     p.add_argument("--json", action="store_true", help="print one JSON document")
 
 
@@ -145,6 +150,12 @@ def bench_agents_command(args: argparse.Namespace) -> int:
     bad = [p for p in problems if p not in known_problems]
     if bad:
         return _fail(f"unknown problems {bad} (known: {', '.join(known_problems)})")
+    if args.probe_device is not None:
+        from codesign.evaluators.accuracy.probe import DEVICE_ENV
+
+        if not re.fullmatch(r"cpu|cuda(:[0-9]+)?", args.probe_device):
+            return _fail(f"--probe-device must be cpu, cuda or cuda:N, but got {args.probe_device!r}")
+        os.environ[DEVICE_ENV] = args.probe_device  # the workers inherit it
     store = args.store or tempfile.mkdtemp(prefix="codesign-bench-")
     try:
         prepared = {p: _prepare(p, args.enumerate_limit) for p in problems}
@@ -241,7 +252,8 @@ def _problem_doc(prep: dict[str, Any], outs: list[dict[str, Any]], agents: list[
         "exact_hv": normalized_hypervolume(prep["exact_front"], norm) if prep["exact_front"] is not None else None,
         "exact_space_size": prep["exact_size"], "eval_s_median": eval_s, "lottery_budget": args.lottery_budget,
         "objectives": [o.to_dict() for o in objectives], "agents": rows, "command": command,
-        "load_avg": list(os.getloadavg()), "_results": results,
+        "load_avg": list(os.getloadavg()), "cpus": os.cpu_count(), "jobs": args.jobs,
+        "probe_device": os.environ.get("CODESIGN_PROBE_DEVICE") or "cpu", "_results": results,
     }
     scored = [r for r in rows if r.get("ratio_median") is not None]
     if scored:
@@ -270,7 +282,9 @@ def _notes(doc: dict[str, Any]) -> list[str]:
              f"({doc['eval_s_median'] * 1e3:.1f} ms); nHV at TPE's time = the median normalized HV when TPE's "
              f"modelled run time had elapsed. Overhead = (wall − evaluation time) / evaluations.",
              "",
-             f"Machine load average at the end: {', '.join(f'{v:.2f}' for v in doc['load_avg'])} (2 cores, shared).",
+             f"Machine: {doc.get('cpus') or '?'} cores, {doc.get('jobs', '?')} parallel runs, probes on "
+             f"{doc.get('probe_device', 'cpu')}; load average at the end: "
+             f"{', '.join(f'{v:.2f}' for v in doc['load_avg'])}.",
              "",
              f"Regenerate: `{doc['command']}`"]
     return notes
@@ -325,6 +339,8 @@ def _command(args: argparse.Namespace, problems: list[str], agents: list[str]) -
     if args.lottery_budget:
         parts.append(f"--lottery-budget {args.lottery_budget}")
     parts.append(f"--jobs {args.jobs}")
+    if getattr(args, "probe_device", None) not in (None, "cpu"):
+        parts.append(f"--probe-device {args.probe_device}")
     if args.out:
         parts.append(f"--out {args.out}")
     return " ".join(parts)
@@ -350,7 +366,9 @@ def _run_all(jobs: list[tuple[str, str, int, int, dict[str, Any], str]], batch: 
                 outs.append(_one(p, a, s, b, batch, where(p), kw, lab))
                 report(step, i, outs[-1])
             return outs
-        with ProcessPoolExecutor(workers) as pool:
+        # a GPU probe cannot live in a forked child of a process that touched CUDA: spawn then
+        ctx = multiprocessing.get_context("spawn" if os.environ.get("CODESIGN_PROBE_DEVICE", "cpu") != "cpu" else None)
+        with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
             futs = [pool.submit(_one, p, a, s, b, batch, where(p), kw, lab) for p, a, s, b, kw, lab in jobs]
             for i, fut in enumerate(as_completed(futs), 1):
                 report(step, i, fut.result())

@@ -111,3 +111,15 @@ def test_bench_agents_cli(tmp_path, capsys) -> None:
     assert 0 < doc["exact_hv"] <= doc["best_known_hv"] <= 1 and {r["agent"] for r in doc["agents"]} == {"random", "mcts"}
     assert doc["problem_version"] == codesign.make_problem("digits-accel-small").version
     assert (tmp_path / "agents-digits-accel-small.md").exists() and (tmp_path / "agents-digits-accel-small.json").exists()
+    assert doc["probe_device"] == "cpu" and doc["cpus"] >= 1 and doc["jobs"] == 1
+    assert "probes on cpu" in (tmp_path / "agents-digits-accel-small.md").read_text()
+
+
+def test_bench_agents_probe_device_must_be_cpu_or_cuda(capsys, monkeypatch) -> None:
+    from codesign.cli.main import main
+
+    monkeypatch.delenv("CODESIGN_PROBE_DEVICE", raising=False)
+    assert main(["bench", "agents", "--probe-device", "gpu", "--budget", "2"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "codesign bench agents: --probe-device must be cpu, cuda or cuda:N, but got 'gpu'"
+    assert "CODESIGN_PROBE_DEVICE" not in __import__("os").environ

@@ -160,6 +160,7 @@ class FashionMNISTProbe(TorchProbe):
     primary = "accuracy"
     higher_is_better = True
     metrics = ("accuracy", "accuracy_degradation")
+    devices = ("cpu", "cuda")
 
     def build(self) -> tuple[Any, Sequence[Layer]]:
         import torch
@@ -208,6 +209,7 @@ class FashionMNISTProbe(TorchProbe):
         import torch
 
         b = 250  # small batches stay in cache (measured faster than 1000 on one thread)
-        pred = torch.cat([self.model(self.test_x[i : i + b]).argmax(1) for i in range(0, len(self.test_x), b)])
+        pred = torch.cat([self.model(self.to_device(self.test_x[i : i + b])).argmax(1).cpu()
+                          for i in range(0, len(self.test_x), b)])
         correct = (pred.numpy() == self.test_y).astype(np.float64)
         return {"accuracy": float(correct.mean())}, correct

@@ -59,6 +59,7 @@ class MoEProbe(TorchProbe):
     higher_is_better = False
     metrics = ("bits_per_byte", "bits_per_byte_degradation")
     default_eval_size = 65536
+    devices = ("cpu", "cuda")
 
     def build(self) -> tuple[Any, Sequence[Layer]]:
         from codesign.evaluators.accuracy.shakespeare import load_split
@@ -86,8 +87,9 @@ class MoEProbe(TorchProbe):
 
         per_window = []
         for i in range(0, len(self.x_test), 32):
-            out = self.model(self.x_test[i : i + 32])
-            nll = F.cross_entropy(out.reshape(-1, 256), self.y_test[i : i + 32].reshape(-1), reduction="none")
-            per_window.append(nll.reshape(-1, self.ctx).mean(dim=1).numpy() / np.log(2))
+            out = self.model(self.to_device(self.x_test[i : i + 32]))
+            y = self.to_device(self.y_test[i : i + 32])
+            nll = F.cross_entropy(out.reshape(-1, 256), y.reshape(-1), reduction="none")
+            per_window.append(nll.reshape(-1, self.ctx).mean(dim=1).cpu().numpy() / np.log(2))
         items = np.concatenate(per_window)
         return {"bits_per_byte": float(items.mean())}, items

@@ -21,16 +21,23 @@ tags where relevant), calibration inputs and a metric on real held-out data. Thi
   by its round-to-nearest quantized value (:class:`QuantScheme`: symmetric or asymmetric, per
   output channel or per group of 32/64/128 along the reduction dim) and the input by its
   per-tensor quantized value (asymmetric by default, range from calibration);
-- optionally computes quantized layers **hardware-exactly** (:mod:`codesign.evaluators.accuracy.hwexact`).
+- optionally computes quantized layers **hardware-exactly** (:mod:`codesign.evaluators.accuracy.hwexact`);
+- optionally **measures on a GPU** (``device="cuda"`` or ``$CODESIGN_PROBE_DEVICE``, for probes
+  whose :attr:`TorchProbe.devices` allow it): calibration, quantizer parameters and the memo stay
+  on the CPU; only the evaluation pass runs on the device, in float32 with TF32 off, so a GPU
+  answer equals the CPU's up to float summation order (an activation code can flip where a value
+  sits on a rounding boundary). The answer is memoized under the same key as the CPU's.
 
 Layers without bits stay float. Biases, norms, embeddings and attention matmuls stay float.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -49,7 +56,7 @@ from codesign.spaces.builders import bit_keys, bits_at
 from codesign.types import Design, Metrics
 from codesign.workloads.layer import Layer
 
-__all__ = ["RESULTS_ENV", "BitConfig", "QuantScheme", "TorchProbe", "atomic_write", "default_cache_dir", "results_dir",
+__all__ = ["DEVICE_ENV", "RESULTS_ENV", "BitConfig", "QuantScheme", "TorchProbe", "atomic_write", "default_cache_dir", "results_dir",
            "shared_probe"]
 
 BitConfig = tuple[tuple[int, int] | None, ...]
@@ -63,6 +70,7 @@ def default_cache_dir() -> Path:
 
 
 RESULTS_ENV = "CODESIGN_PROBE_RESULTS"
+DEVICE_ENV = "CODESIGN_PROBE_DEVICE"
 
 
 def results_dir(cache_dir: Path) -> Path:
@@ -130,6 +138,9 @@ class TorchProbe(BaseEvaluator):
         threads: torch intra-op threads while measuring (default ``$CODESIGN_PROBE_THREADS`` or 1:
             on a shared machine one thread per probe beats oversubscribed ones, and pool workers
             each run their own probe).
+        device: where the evaluation pass runs: ``"cpu"`` or ``"cuda[:N]"`` (default
+            ``$CODESIGN_PROBE_DEVICE`` or ``"cpu"``); a GPU only for probes whose :attr:`devices`
+            name ``"cuda"`` and not with ``hw_exact``.
     """
 
     name = "torch-probe"
@@ -139,16 +150,26 @@ class TorchProbe(BaseEvaluator):
     default_eval_size: int | None = None
     calib_rows = 512  # input rows kept per layer for the proxy
     opposes_bits = "real probe"  # what makes lowering bits cost something (problems' degenerate-dimension check)
+    devices: tuple[str, ...] = ("cpu",)  # where measure() can run (it moves its inputs with to_device)
 
     def __init__(self, scheme: QuantScheme | None = None, eval_size: int | None = None,
                  cache_dir: str | os.PathLike[str] | None = None, disk_cache: bool = True,
-                 hw_exact: bool = False, pe: str = "bit_parallel", threads: int | None = None) -> None:
+                 hw_exact: bool = False, pe: str = "bit_parallel", threads: int | None = None,
+                 device: str | None = None) -> None:
         if threads is None:
             env = os.environ.get("CODESIGN_PROBE_THREADS", "1")
             threads = int(env) if env.isdigit() else env  # type: ignore[assignment]
         if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
             raise ConfigError(f"`threads` must be an integer >= 1, but got {threads!r}")
         self.threads = threads
+        device = device if device is not None else (os.environ.get(DEVICE_ENV) or "cpu")
+        if not isinstance(device, str) or not re.fullmatch(r"cpu|cuda(:[0-9]+)?", device):
+            raise ConfigError(f"`device` must be 'cpu', 'cuda' or 'cuda:N', but got {device!r}")
+        if device.split(":")[0] not in self.devices:
+            raise ConfigError(f"{self.name} measures on {' or '.join(self.devices)} only, but `device` is {device!r}")
+        if hw_exact and device != "cpu":
+            raise ConfigError(f"hardware-exact mode runs on the CPU only, but `device` is {device!r}")
+        self.device = device
         if eval_size is not None and (isinstance(eval_size, bool) or not isinstance(eval_size, int) or eval_size < 1):
             raise ConfigError(f"`eval_size` must be an integer >= 1 or None, but got {eval_size!r}")
         self.scheme = scheme or QuantScheme()
@@ -314,12 +335,36 @@ class TorchProbe(BaseEvaluator):
         threads = torch.get_num_threads()
         torch.set_num_threads(self.threads)
         try:
-            with torch.no_grad():
+            with torch.no_grad(), self._on_device():
                 values, items = self.measure()
         finally:
             torch.set_num_threads(threads)
             self.restore(handles)
         return values, np.asarray(items, dtype=np.float64)
+
+    def to_device(self, x: Any) -> Any:
+        """A tensor moved to where :meth:`measure` runs (``self.device``; a no-op on the CPU)."""
+        return x if self.device == "cpu" else x.to(self.device, non_blocking=True)
+
+    @contextlib.contextmanager
+    def _on_device(self) -> Any:
+        """The quantized model (weights and hooks as applied) on ``self.device`` for one
+        measurement, back on the CPU afterwards (calibration, proxies and the cached quantized
+        weights stay there)."""
+        if self.device == "cpu":
+            yield
+            return
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ConfigError(f"{self.name}: `device` is {self.device!r}, but torch sees no CUDA device")
+        torch.backends.cuda.matmul.allow_tf32 = False  # float32 as on the CPU
+        torch.backends.cudnn.allow_tf32 = False
+        self.model.to(self.device)
+        try:
+            yield
+        finally:
+            self.model.to("cpu")
 
     def cached_result(self, config: BitConfig) -> dict[str, Any] | None:
         """The memoized result of ``config`` (memory, then disk), or None; builds nothing."""

@@ -124,3 +124,55 @@ def test_threads_must_be_positive() -> None:
 
     with pytest.raises(ConfigError, match="threads"):
         TinyProbe(threads=0)
+
+
+class TinyDeviceProbe(TinyProbe):
+    """TinyProbe whose measurement moves its inputs (may run on a GPU)."""
+
+    name = "tiny-device-probe"
+    devices = ("cpu", "cuda")
+
+    def measure(self) -> tuple[dict[str, float], np.ndarray]:
+        pred = self.model(self.to_device(self.x)).argmax(1).cpu().numpy()
+        correct = (pred == self.y).astype(float)
+        return {"accuracy": float(correct.mean())}, correct
+
+
+@pytest.mark.parametrize("device, match", [("gpu", "'cpu', 'cuda' or 'cuda:N'"), ("cuda:", "'cpu', 'cuda' or 'cuda:N'"),
+                                           ("cuda", "measures on cpu only")])
+def test_device_must_be_one_the_probe_supports(device: str, match: str) -> None:
+    from codesign.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=match):
+        TinyProbe(device=device)
+
+
+def test_device_from_the_environment_and_not_with_hw_exact(monkeypatch) -> None:
+    from codesign.errors import ConfigError
+
+    monkeypatch.setenv("CODESIGN_PROBE_DEVICE", "cuda:1")
+    assert TinyDeviceProbe().device == "cuda:1"
+    with pytest.raises(ConfigError, match="hardware-exact mode runs on the CPU only"):
+        TinyDeviceProbe(hw_exact=True)
+    monkeypatch.delenv("CODESIGN_PROBE_DEVICE")
+    assert TinyDeviceProbe().device == "cpu"
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error of a machine without CUDA")
+def test_cuda_without_a_gpu_is_a_clear_error(tmp_path) -> None:
+    from codesign.errors import ConfigError
+
+    probe, d = TinyDeviceProbe(cache_dir=tmp_path, device="cuda"), Design({"w_bits.all": 4, "a_bits.all": 4})
+    with pytest.raises(ConfigError, match="torch sees no CUDA device"):
+        probe.evaluate(d)
+    assert probe.cached_result(probe.bit_config(d)) is None  # nothing memoized, the model restored
+    assert all(torch.equal(probe.modules[n].weight, w) for n, w in probe.orig_weights.items())
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_gpu_measurement_matches_the_cpu(tmp_path) -> None:  # pragma: no cover - GPU machines only
+    for bits in (2, 4, 8):
+        d = Design({"w_bits.all": bits, "a_bits.all": bits})
+        cpu = TinyDeviceProbe(cache_dir=tmp_path / "c").evaluate(d)
+        gpu = TinyDeviceProbe(cache_dir=tmp_path / "g", device="cuda").evaluate(d)
+        assert gpu["accuracy"] == pytest.approx(cpu["accuracy"], abs=2 / 300)
