@@ -151,9 +151,9 @@ def bench_agents_command(args: argparse.Namespace) -> int:
     if bad:
         return _fail(f"unknown problems {bad} (known: {', '.join(known_problems)})")
     if args.probe_device is not None:
-        from codesign.evaluators.accuracy.probe import DEVICE_ENV
+        from codesign.evaluators.accuracy.probe import DEVICE_ENV, DEVICE_PATTERN
 
-        if not re.fullmatch(r"cpu|cuda(:[0-9]+)?", args.probe_device):
+        if not re.fullmatch(DEVICE_PATTERN, args.probe_device):
             return _fail(f"--probe-device must be cpu, cuda or cuda:N, but got {args.probe_device!r}")
         os.environ[DEVICE_ENV] = args.probe_device  # the workers inherit it
     store = args.store or tempfile.mkdtemp(prefix="codesign-bench-")

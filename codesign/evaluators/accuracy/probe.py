@@ -56,8 +56,8 @@ from codesign.spaces.builders import bit_keys, bits_at
 from codesign.types import Design, Metrics
 from codesign.workloads.layer import Layer
 
-__all__ = ["DEVICE_ENV", "RESULTS_ENV", "BitConfig", "QuantScheme", "TorchProbe", "atomic_write", "default_cache_dir", "results_dir",
-           "shared_probe"]
+__all__ = ["DEVICE_ENV", "DEVICE_PATTERN", "RESULTS_ENV", "BitConfig", "QuantScheme", "TorchProbe", "atomic_write",
+           "default_cache_dir", "results_dir", "shared_probe"]
 
 BitConfig = tuple[tuple[int, int] | None, ...]
 GROUPS = (None, 32, 64, 128)
@@ -71,6 +71,7 @@ def default_cache_dir() -> Path:
 
 RESULTS_ENV = "CODESIGN_PROBE_RESULTS"
 DEVICE_ENV = "CODESIGN_PROBE_DEVICE"
+DEVICE_PATTERN = r"cpu|cuda(:[0-9]+)?"  # the devices a probe may name (re.fullmatch)
 
 
 def results_dir(cache_dir: Path) -> Path:
@@ -163,7 +164,7 @@ class TorchProbe(BaseEvaluator):
             raise ConfigError(f"`threads` must be an integer >= 1, but got {threads!r}")
         self.threads = threads
         device = device if device is not None else (os.environ.get(DEVICE_ENV) or "cpu")
-        if not isinstance(device, str) or not re.fullmatch(r"cpu|cuda(:[0-9]+)?", device):
+        if not isinstance(device, str) or not re.fullmatch(DEVICE_PATTERN, device):
             raise ConfigError(f"`device` must be 'cpu', 'cuda' or 'cuda:N', but got {device!r}")
         if device.split(":")[0] not in self.devices:
             raise ConfigError(f"{self.name} measures on {' or '.join(self.devices)} only, but `device` is {device!r}")
