@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -24,15 +25,16 @@ def flagship_pe_types() -> tuple[str, ...]:
 
 
 def cached_workload(build: Callable[..., Workload], **kwargs: Any) -> Workload:
-    """``build(**kwargs)``, memoized as JSON under ``<cache>/workloads/`` (keyed by the builder's
-    source code and arguments), so tracing a transformer (seconds of ``transformers`` import and
-    hooks) happens once per machine, not once per problem build."""
+    """``build(**kwargs)``, memoized as JSON under ``<cache>/workloads/`` (keyed by the source code
+    of the builder's module, so an edited helper beside it counts too, and the arguments), so
+    tracing a transformer (seconds of ``transformers`` import and hooks) happens once per machine,
+    not once per problem build."""
     from codesign.evaluators.accuracy.calibration import atomic_write
     from codesign.evaluators.accuracy.probe import default_cache_dir
 
     try:
-        src = inspect.getsource(build)
-    except (OSError, TypeError):
+        src = inspect.getsource(sys.modules[build.__module__])
+    except (OSError, TypeError, KeyError):
         return build(**kwargs)
     key = hashlib.sha1(json.dumps([build.__module__, build.__qualname__, src, kwargs], sort_keys=True,
                                   default=str).encode()).hexdigest()[:16]
