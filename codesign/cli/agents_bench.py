@@ -76,12 +76,14 @@ def add_bench_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _one(problem: str, agent: str, seed: int, budget: int, batch: int, store: str, kwargs: dict[str, Any],
-         label: str) -> dict[str, Any]:
-    """Run one agent × seed (in a worker process); return its records and timings.
+         label: str, jobs: int = 1) -> dict[str, Any]:
+    """Run one agent × seed (in a worker process, one of ``jobs`` in parallel); return its records
+    and timings.
 
-    The timings of a finished run are kept beside the store (``bench-<run>.json``), so a later
-    invocation on the same ``--store`` resumes the finished run (nothing evaluated again) and
-    reports the timings it was measured with."""
+    The timings of a finished run are kept beside the store (``bench-<run>.json``) with the
+    machine they were measured on, so a later invocation on the same ``--store`` resumes the
+    finished run (nothing evaluated again), reports the timings it was measured with and says
+    (``resumed``) where they come from."""
     from codesign.runner import run
 
     name = f"{problem}/{agent}{label}/seed{seed}"
@@ -100,7 +102,8 @@ def _one(problem: str, agent: str, seed: int, budget: int, batch: int, store: st
                 "error": f"{type(exc).__name__}: {exc}"}
     out = {"problem": problem, "agent": agent, "seed": seed, "label": label, "records": res.records}
     if kept is not None and len(res.records) == kept.get("evaluations") and not stamps:
-        return {**out, **{k: kept[k] for k in ("wall_s", "overhead_s", "agent_time", "describe")}}
+        return {**out, **{k: kept[k] for k in ("wall_s", "overhead_s", "agent_time", "describe")},
+                "resumed": {k: kept.get(k) for k in ("jobs", "cpus", "probe_device")}}
     wall = time.perf_counter() - t0
     recs = res.records
     evals = sum(r.eval_seconds for r in recs)
@@ -112,7 +115,8 @@ def _one(problem: str, agent: str, seed: int, budget: int, batch: int, store: st
               "describe": json.loads(json.dumps(res.agent, default=str))}
     if len(stamps) == len(recs):  # a complete measurement (not a resumed run)
         with open(sidecar, "w") as fh:
-            json.dump({"evaluations": len(recs), **timing}, fh)
+            json.dump({"evaluations": len(recs), **timing, "jobs": jobs, "cpus": os.cpu_count(),
+                       "probe_device": os.environ.get("CODESIGN_PROBE_DEVICE") or "cpu"}, fh)
     return {**out, **timing}
 
 
@@ -254,6 +258,7 @@ def _problem_doc(prep: dict[str, Any], outs: list[dict[str, Any]], agents: list[
         "objectives": [o.to_dict() for o in objectives], "agents": rows, "command": command,
         "load_avg": list(os.getloadavg()), "cpus": os.cpu_count(), "jobs": args.jobs,
         "probe_device": os.environ.get("CODESIGN_PROBE_DEVICE") or "cpu", "_results": results,
+        "resumed": _resumed(outs),
     }
     scored = [r for r in rows if r.get("ratio_median") is not None]
     if scored:
@@ -284,10 +289,28 @@ def _notes(doc: dict[str, Any]) -> list[str]:
              "",
              f"Machine: {doc.get('cpus') or '?'} cores, {doc.get('jobs', '?')} parallel runs, probes on "
              f"{doc.get('probe_device', 'cpu')}; load average at the end: "
-             f"{', '.join(f'{v:.2f}' for v in doc['load_avg'])}.",
+             f"{', '.join(f'{v:.2f}' for v in doc['load_avg'])}."
+             + (f" {doc['resumed']['text']}" if doc.get("resumed") else ""),
              "",
              f"Regenerate: `{doc['command']}`"]
     return notes
+
+
+def _resumed(outs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Which runs were resumed from the store, and the machine their timings were measured on."""
+    runs = [o for o in outs if "resumed" in o]
+    if not runs:
+        return None
+    def machine(m: dict[str, Any]) -> str:
+        if m.get("jobs") is None:
+            return "a machine not recorded"
+        return f"{m['cpus']} cores, {m['jobs']} parallel runs, probes on {m['probe_device']}"
+    by: dict[str, list[str]] = {}
+    for o in runs:
+        by.setdefault(machine(o["resumed"]), []).append(f"{o['agent']}{o['label']} seed {o['seed']}")
+    text = (f"{len(runs)} of {len(outs)} runs were resumed from the store; their overhead and wall seconds were "
+            f"measured by an earlier invocation, on " + "; ".join(f"{m} ({len(v)} runs)" for m, v in by.items()) + ".")
+    return {"runs": len(runs), "of": len(outs), "machines": by, "text": text}
 
 
 def _write(docs: list[dict[str, Any]], args: argparse.Namespace, command: str) -> None:
@@ -363,13 +386,13 @@ def _run_all(jobs: list[tuple[str, str, int, int, dict[str, Any], str]], batch: 
         if workers <= 1:
             for i, (p, a, s, b, kw, lab) in enumerate(jobs, 1):
                 step(0, status=f"{p} {a}{lab} seed {s}")
-                outs.append(_one(p, a, s, b, batch, where(p), kw, lab))
+                outs.append(_one(p, a, s, b, batch, where(p), kw, lab, 1))
                 report(step, i, outs[-1])
             return outs
         # a GPU probe cannot live in a forked child of a process that touched CUDA: spawn then
         ctx = multiprocessing.get_context("spawn" if os.environ.get("CODESIGN_PROBE_DEVICE", "cpu") != "cpu" else None)
         with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-            futs = [pool.submit(_one, p, a, s, b, batch, where(p), kw, lab) for p, a, s, b, kw, lab in jobs]
+            futs = [pool.submit(_one, p, a, s, b, batch, where(p), kw, lab, workers) for p, a, s, b, kw, lab in jobs]
             for i, fut in enumerate(as_completed(futs), 1):
                 report(step, i, fut.result())
             return [f.result() for f in futs]

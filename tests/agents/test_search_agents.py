@@ -123,3 +123,21 @@ def test_bench_agents_probe_device_must_be_cpu_or_cuda(capsys, monkeypatch) -> N
     err = capsys.readouterr().err.strip()
     assert err == "codesign bench agents: --probe-device must be cpu, cuda or cuda:N, but got 'gpu'"
     assert "CODESIGN_PROBE_DEVICE" not in __import__("os").environ
+
+
+def test_bench_agents_says_which_runs_were_resumed(tmp_path, capsys) -> None:
+    import json
+
+    from codesign.cli.main import main
+
+    args = ["bench", "agents", "--problem", "digits-accel-small", "--agents", "random", "--budget", "5",
+            "--seeds", "2", "--store", str(tmp_path / "store"), "--json"]
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)["resumed"] is None  # every run measured now
+    assert main([*args[:5], "random,mcts", *args[6:], "--out", str(tmp_path / "out")]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["resumed"]["runs"], doc["resumed"]["of"]) == (2, 4)  # random's two seeds, from the first call
+    cpus = __import__("os").cpu_count()
+    assert doc["resumed"]["machines"] == {f"{cpus} cores, 1 parallel runs, probes on cpu": ["random seed 0", "random seed 1"]}
+    md = (tmp_path / "out" / "agents-digits-accel-small.md").read_text()
+    assert "2 of 4 runs were resumed from the store" in md
