@@ -301,6 +301,7 @@ def _resumed(outs: list[dict[str, Any]]) -> dict[str, Any] | None:
     runs = [o for o in outs if "resumed" in o]
     if not runs:
         return None
+
     def machine(m: dict[str, Any]) -> str:
         if m.get("jobs") is None:
             return "a machine not recorded"
