@@ -86,7 +86,8 @@ def _one(problem: str, agent: str, seed: int, budget: int, batch: int, store: st
     (``resumed``) where they come from."""
     from codesign.runner import run
 
-    name = f"{problem}/{agent}{label}/seed{seed}"
+    # the agent's code in the name: a kept --store never resumes a run of an agent since edited
+    name = f"{problem}/{agent}{label}@{agent_fingerprint(agent, kwargs)}/seed{seed}"
     sidecar = os.path.join(store, "bench-" + "".join(c if c.isalnum() or c in "-_.@=" else "_" for c in name) + ".json")
     kept = None
     if os.path.isfile(sidecar):
@@ -118,6 +119,21 @@ def _one(problem: str, agent: str, seed: int, budget: int, batch: int, store: st
             json.dump({"evaluations": len(recs), **timing, "jobs": jobs, "cpus": os.cpu_count(),
                        "probe_device": os.environ.get("CODESIGN_PROBE_DEVICE") or "cpu"}, fh)
     return {**out, **timing}
+
+
+def agent_fingerprint(agent: str, kwargs: dict[str, Any]) -> str:
+    """Digest of the source of the modules that define registered ``agent`` (its class and the
+    codesign classes it derives from) and of ``kwargs``: a bench run of a changed agent is a new
+    run. Code the agent only calls (envs, rewards) is not covered."""
+    import hashlib
+    import inspect
+
+    import codesign
+
+    factory = codesign.registry("agent").spec(agent).load()
+    mods = sorted({c.__module__ for c in getattr(factory, "__mro__", (factory,)) if c.__module__.startswith("codesign")})
+    src = [inspect.getsource(sys.modules[m]) for m in mods if m in sys.modules]
+    return hashlib.sha1(json.dumps([src, kwargs], sort_keys=True, default=str).encode()).hexdigest()[:8]
 
 
 def _fail(msg: str) -> int:

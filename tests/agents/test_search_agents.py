@@ -125,7 +125,7 @@ def test_bench_agents_probe_device_must_be_cpu_or_cuda(capsys, monkeypatch) -> N
     assert "CODESIGN_PROBE_DEVICE" not in __import__("os").environ
 
 
-def test_bench_agents_says_which_runs_were_resumed(tmp_path, capsys) -> None:
+def test_bench_agents_says_which_runs_were_resumed(tmp_path, capsys, monkeypatch) -> None:
     import json
 
     from codesign.cli.main import main
@@ -141,3 +141,10 @@ def test_bench_agents_says_which_runs_were_resumed(tmp_path, capsys) -> None:
     assert doc["resumed"]["machines"] == {f"{cpus} cores, 1 parallel runs, probes on cpu": ["random seed 0", "random seed 1"]}
     md = (tmp_path / "out" / "agents-digits-accel-small.md").read_text()
     assert "2 of 4 runs were resumed from the store" in md
+    # an agent whose code changed since is run again, not resumed
+    from codesign.cli import agents_bench
+
+    assert agents_bench.agent_fingerprint("random", {}) != agents_bench.agent_fingerprint("random", {"x": 1})
+    monkeypatch.setattr(agents_bench, "agent_fingerprint", lambda agent, kwargs: "edited")
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)["resumed"] is None
