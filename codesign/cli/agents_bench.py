@@ -117,7 +117,7 @@ def _one(problem: str, agent: str, seed: int, budget: int, batch: int, store: st
     if len(stamps) == len(recs):  # a complete measurement (not a resumed run)
         with open(sidecar, "w") as fh:
             json.dump({"evaluations": len(recs), **timing, "jobs": jobs, "cpus": os.cpu_count(),
-                       "probe_device": os.environ.get("CODESIGN_PROBE_DEVICE") or "cpu"}, fh)
+                       "probe_device": _probe_device()}, fh)
     return {**out, **timing}
 
 
@@ -134,6 +134,13 @@ def agent_fingerprint(agent: str, kwargs: dict[str, Any]) -> str:
     mods = sorted({c.__module__ for c in getattr(factory, "__mro__", (factory,)) if c.__module__.startswith("codesign")})
     src = [inspect.getsource(sys.modules[m]) for m in mods if m in sys.modules]
     return hashlib.sha1(json.dumps([src, kwargs], sort_keys=True, default=str).encode()).hexdigest()[:8]
+
+
+def _probe_device() -> str:
+    """Where this process's probes measure (``--probe-device`` sets it for the workers)."""
+    from codesign.evaluators.accuracy.probe import DEVICE_ENV
+
+    return os.environ.get(DEVICE_ENV) or "cpu"
 
 
 def _fail(msg: str) -> int:
@@ -273,7 +280,7 @@ def _problem_doc(prep: dict[str, Any], outs: list[dict[str, Any]], agents: list[
         "exact_space_size": prep["exact_size"], "eval_s_median": eval_s, "lottery_budget": args.lottery_budget,
         "objectives": [o.to_dict() for o in objectives], "agents": rows, "command": command,
         "load_avg": list(os.getloadavg()), "cpus": os.cpu_count(), "jobs": args.jobs,
-        "probe_device": os.environ.get("CODESIGN_PROBE_DEVICE") or "cpu", "_results": results,
+        "probe_device": _probe_device(), "_results": results,
         "resumed": _resumed(outs),
     }
     scored = [r for r in rows if r.get("ratio_median") is not None]
@@ -407,7 +414,7 @@ def _run_all(jobs: list[tuple[str, str, int, int, dict[str, Any], str]], batch: 
                 report(step, i, outs[-1])
             return outs
         # a GPU probe cannot live in a forked child of a process that touched CUDA: spawn then
-        ctx = multiprocessing.get_context("spawn" if os.environ.get("CODESIGN_PROBE_DEVICE", "cpu") != "cpu" else None)
+        ctx = multiprocessing.get_context("spawn" if _probe_device() != "cpu" else None)
         with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
             futs = [pool.submit(_one, p, a, s, b, batch, where(p), kw, lab, workers) for p, a, s, b, kw, lab in jobs]
             for i, fut in enumerate(as_completed(futs), 1):
