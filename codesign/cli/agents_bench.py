@@ -117,30 +117,73 @@ def _one(problem: str, agent: str, seed: int, budget: int, batch: int, store: st
     if len(stamps) == len(recs):  # a complete measurement (not a resumed run)
         with open(sidecar, "w") as fh:
             json.dump({"evaluations": len(recs), **timing, "jobs": jobs, "cpus": os.cpu_count(),
-                       "probe_device": _probe_device()}, fh)
+                       "probe_device": _probe_device(describe=True)}, fh)
     return {**out, **timing}
 
 
+# the search side whose code a bench run's result depends on beside the problem (whose version
+# covers the evaluators): an edit to a module here that the agent imports starts its runs anew
+FINGERPRINT_SCOPE = ("codesign.agents", "codesign.envs", "codesign.allocation", "codesign.spaces")
+
+
 def agent_fingerprint(agent: str, kwargs: dict[str, Any]) -> str:
-    """Digest of the source of the modules that define registered ``agent`` (its class and the
-    codesign classes it derives from) and of ``kwargs``: a bench run of a changed agent is a new
-    run. Code the agent only calls (envs, rewards) is not covered."""
+    """Digest of ``kwargs`` and of the source of the modules registered ``agent`` runs: those
+    that define its class and the codesign classes it derives from, and every module of
+    :data:`FINGERPRINT_SCOPE` they import, transitively (imports inside functions too, e.g. an
+    RL agent's env and reward): a bench run of a changed agent is a new run."""
+    import ast
     import hashlib
-    import inspect
+    import importlib.util
 
     import codesign
 
     factory = codesign.registry("agent").spec(agent).load()
-    mods = sorted({c.__module__ for c in getattr(factory, "__mro__", (factory,)) if c.__module__.startswith("codesign")})
-    src = [inspect.getsource(sys.modules[m]) for m in mods if m in sys.modules]
-    return hashlib.sha1(json.dumps([src, kwargs], sort_keys=True, default=str).encode()).hexdigest()[:8]
+    todo = sorted({c.__module__ for c in getattr(factory, "__mro__", (factory,)) if c.__module__.startswith("codesign")})
+    sources: dict[str, str] = {}
+    while todo:
+        mod = todo.pop()
+        if mod in sources:
+            continue
+        spec = importlib.util.find_spec(mod)
+        if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+            continue
+        sources[mod] = Path(spec.origin).read_text()
+        for node in ast.walk(ast.parse(sources[mod])):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            else:
+                continue
+            todo += [n for n in names if n.startswith(FINGERPRINT_SCOPE) and n not in sources
+                     and _is_module(n)]
+    return hashlib.sha1(json.dumps([sorted(sources.items()), kwargs], sort_keys=True, default=str).encode()).hexdigest()[:8]
 
 
-def _probe_device() -> str:
-    """Where this process's probes measure (``--probe-device`` sets it for the workers)."""
+def _is_module(name: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # ``from pkg.module import function``: pkg.module.function is none
+        return False
+
+
+def _probe_device(describe: bool = False) -> str:
+    """Where this process's probes measure (``--probe-device`` sets it for the workers); with
+    ``describe``, a GPU device carries its model (``cuda (NVIDIA H100 80GB HBM3)``), since the
+    tables' timings depend on it."""
     from codesign.evaluators.accuracy.probe import DEVICE_ENV
 
-    return os.environ.get(DEVICE_ENV) or "cpu"
+    device = os.environ.get(DEVICE_ENV) or "cpu"
+    if describe and device.startswith("cuda"):
+        try:
+            import torch
+
+            return f"{device} ({torch.cuda.get_device_name(torch.device(device))})"
+        except Exception:  # no usable GPU here: the probes themselves say so
+            return device
+    return device
 
 
 def _fail(msg: str) -> int:
@@ -280,7 +323,7 @@ def _problem_doc(prep: dict[str, Any], outs: list[dict[str, Any]], agents: list[
         "exact_space_size": prep["exact_size"], "eval_s_median": eval_s, "lottery_budget": args.lottery_budget,
         "objectives": [o.to_dict() for o in objectives], "agents": rows, "command": command,
         "load_avg": list(os.getloadavg()), "cpus": os.cpu_count(), "jobs": args.jobs,
-        "probe_device": _probe_device(), "_results": results,
+        "probe_device": _probe_device(describe=True), "_results": results,
         "resumed": _resumed(outs),
     }
     scored = [r for r in rows if r.get("ratio_median") is not None]
@@ -413,8 +456,10 @@ def _run_all(jobs: list[tuple[str, str, int, int, dict[str, Any], str]], batch: 
                 outs.append(_one(p, a, s, b, batch, where(p), kw, lab, 1))
                 report(step, i, outs[-1])
             return outs
-        # a GPU probe cannot live in a forked child of a process that touched CUDA: spawn then
-        ctx = multiprocessing.get_context("spawn" if _probe_device() != "cpu" else None)
+        # spawned, never forked: a child forked while this process has threads (the progress bar's
+        # refresh, torch's OpenMP pool, CUDA) can wait forever on a lock one of them held (seen:
+        # every worker of a --jobs 2 fmnist-accel bench idle on a futex); a worker starts once
+        ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
             futs = [pool.submit(_one, p, a, s, b, batch, where(p), kw, lab, workers) for p, a, s, b, kw, lab in jobs]
             for i, fut in enumerate(as_completed(futs), 1):

@@ -148,3 +148,55 @@ def test_bench_agents_says_which_runs_were_resumed(tmp_path, capsys, monkeypatch
     monkeypatch.setattr(agents_bench, "agent_fingerprint", lambda agent, kwargs: "edited")
     assert main(args) == 0
     assert json.loads(capsys.readouterr().out)["resumed"] is None
+
+
+def test_agent_fingerprint_covers_the_env_and_reward_an_agent_imports(monkeypatch) -> None:
+    """An edit to code an agent only calls (haq: its env's reward, imported inside a method)
+    makes its bench runs new runs; an agent that never imports it keeps its fingerprint."""
+    from pathlib import Path
+
+    from codesign.cli import agents_bench
+
+    before = {a: agents_bench.agent_fingerprint(a, {}) for a in ("haq", "sb3-ppo", "random")}
+    read = Path.read_text
+
+    def edited(self: Path, *args, **kwargs) -> str:
+        text = read(self, *args, **kwargs)
+        return text + "\n# edited\n" if self.as_posix().endswith("codesign/envs/reward.py") else text
+    monkeypatch.setattr(Path, "read_text", edited)
+    after = {a: agents_bench.agent_fingerprint(a, {}) for a in before}
+    assert after["haq"] != before["haq"] and after["sb3-ppo"] != before["sb3-ppo"]
+    assert after["random"] == before["random"]
+
+
+def test_bench_probe_device_names_the_gpu_model_or_says_only_the_device(monkeypatch) -> None:
+    import torch
+
+    from codesign.cli import agents_bench
+
+    monkeypatch.setenv("CODESIGN_PROBE_DEVICE", "cpu")
+    assert agents_bench._probe_device(describe=True) == "cpu"
+    monkeypatch.setenv("CODESIGN_PROBE_DEVICE", "cuda")
+    assert agents_bench._probe_device() == "cuda"
+    want = f"cuda ({torch.cuda.get_device_name(0)})" if torch.cuda.is_available() else "cuda"
+    assert agents_bench._probe_device(describe=True) == want
+
+
+@pytest.mark.slow
+def test_bench_agents_runs_in_parallel_workers(tmp_path, capsys) -> None:
+    """--jobs 2: spawned workers (a forked one hung on a lock of this process's threads) give
+    the same records as one process: the runs are seeded."""
+    import json
+
+    from codesign.cli.main import main
+
+    base = ["bench", "agents", "--problem", "digits-accel-small", "--agents", "random,mcts", "--budget", "6",
+            "--seeds", "1", "--json"]
+    assert main([*base, "--jobs", "2", "--store", str(tmp_path / "a")]) == 0
+    parallel = json.loads(capsys.readouterr().out)
+    assert main([*base, "--store", str(tmp_path / "b")]) == 0
+    serial = json.loads(capsys.readouterr().out)
+    for doc in (parallel, serial):
+        assert {a["agent"] for a in doc["agents"]} == {"random", "mcts"}
+    hv = {d: {a["agent"]: a["hv_median"] for a in doc["agents"]} for d, doc in (("p", parallel), ("s", serial))}
+    assert hv["p"] == hv["s"]
