@@ -14,13 +14,17 @@
   Measured (``digits-accel``, 200 evaluations, 5 seeds, median normalized HV; random 0.2509,
   on the area range then in use): decay 0.95 → 0.2094, 0.99 → 0.2329, 0.995 → 0.2570; the
   former clipped Gaussian (σ 0.3, 10 warm-up designs) 0.2042. With the area range the code
-  derives today, 0.995 with four budgets (0.25, 0.5, 0.75, 1) gives 0.2513 against random's
-  0.2525 on ``digits-accel``, 0.2188 against 0.2319 on ``digits-accel-small`` and 0.2598
-  against 0.2593 on ``fmnist-accel``: HAQ loses to random on the digits problems (a 4-objective
-  front, where uniform sampling covers the front and a policy trained towards a few budgets
-  narrows it). Measured and not taken: ten budgets (0.1, 0.2, …, 1) give 0.2573 and 0.2381 on
-  the digits problems but 0.2374 on ``fmnist-accel``; decay 0.998 with four budgets 0.2625 and
-  0.2290, with ten 0.2431 and 0.2383; no wall (budget 1 only) 0.2360 and 0.2254.
+  derives today, 0.995 with four budgets (0.25, 0.5, 0.75, 1) gives 0.2572 against random's
+  0.2525 on ``digits-accel``, 0.2187 against 0.2319 on ``digits-accel-small``, 0.2663 against
+  0.2593 on ``fmnist-accel`` and 0.1074 against 0.1397 on ``moe-accel``
+  (``docs/results/agents-*.md``): HAQ loses to random on the small digits space and on the MoE
+  (a 4-objective front, where uniform sampling covers the front and a policy trained towards a
+  few budgets narrows it). An earlier session's environment measured the same code at 0.2513 on
+  ``digits-accel`` and 0.2598 on ``fmnist-accel``: seeded runs repeat exactly in one
+  environment, not across environments (``docs/guide/agents.md``). Measured there and not
+  taken: ten budgets (0.1, 0.2, …, 1) give 0.2573 and 0.2381 on the digits problems but 0.2374
+  on ``fmnist-accel``; decay 0.998 with four budgets 0.2625 and 0.2290, with ten 0.2431 and
+  0.2383; no wall (budget 1 only) 0.2360 and 0.2254.
 - **Action wall**: before a design is evaluated, its bit widths are lowered from the last
   layer backwards until the hardware-cost proxy fits the budget (:meth:`BitModel.action_wall`;
   the proxy is BOPs ``Σ MACs · w · a``, since agents see no cost model). The evaluated (walled)
