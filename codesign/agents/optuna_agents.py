@@ -214,5 +214,5 @@ class GPAgent(OptunaAgent):
 
 
 # seconds per asked design at 200 observations with the defaults above, by number of objectives
-# (measured with `codesign bench agents --overhead`; see docs/results/agents-overhead.md)
+# (measured with `codesign bench agents --overhead`; see docs/results/agents-overhead-digits-accel.md)
 EXPECTED_ASK_S = {1: 0.5, 2: 1.0, 3: 2.0, 4: 3.0}
