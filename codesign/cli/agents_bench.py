@@ -133,40 +133,43 @@ def agent_fingerprint(agent: str, kwargs: dict[str, Any]) -> str:
     RL agent's env and reward): a bench run of a changed agent is a new run."""
     import ast
     import hashlib
-    import importlib.util
 
     import codesign
 
     factory = codesign.registry("agent").spec(agent).load()
     todo = sorted({c.__module__ for c in getattr(factory, "__mro__", (factory,)) if c.__module__.startswith("codesign")})
     sources: dict[str, str] = {}
+    seen: set[str] = set()  # names looked up, modules or not
     while todo:
         mod = todo.pop()
-        if mod in sources:
+        src = None if mod in seen else _module_source(mod)
+        seen.add(mod)
+        if src is None:
             continue
-        spec = importlib.util.find_spec(mod)
-        if spec is None or not spec.origin or not spec.origin.endswith(".py"):
-            continue
-        sources[mod] = Path(spec.origin).read_text()
-        for node in ast.walk(ast.parse(sources[mod])):
+        sources[mod] = src
+        for node in ast.walk(ast.parse(src)):
             if isinstance(node, ast.Import):
                 names = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
             else:
                 continue
-            todo += [n for n in names if n.startswith(FINGERPRINT_SCOPE) and n not in sources
-                     and _is_module(n)]
+            todo += [n for n in names if n.startswith(FINGERPRINT_SCOPE)]
     return hashlib.sha1(json.dumps([sorted(sources.items()), kwargs], sort_keys=True, default=str).encode()).hexdigest()[:8]
 
 
-def _is_module(name: str) -> bool:
+def _module_source(name: str) -> str | None:
+    """Source of module ``name``, or None where it is no Python module (``from pkg.mod import
+    function`` also names ``pkg.mod.function``)."""
     import importlib.util
 
     try:
-        return importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError):  # ``from pkg.module import function``: pkg.module.function is none
-        return False
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        return None
+    return Path(spec.origin).read_text()
 
 
 def _probe_device(describe: bool = False) -> str:

@@ -185,7 +185,7 @@ def test_bench_probe_device_names_the_gpu_model_or_says_only_the_device(monkeypa
 @pytest.mark.slow
 def test_bench_agents_runs_in_parallel_workers(tmp_path, capsys) -> None:
     """--jobs 2: spawned workers (a forked one hung on a lock of this process's threads) give
-    the same records as one process: the runs are seeded."""
+    the same normalized HV as one process: the runs are seeded."""
     import json
 
     from codesign.cli.main import main
