@@ -3,6 +3,7 @@
     codesign bench agents --problem digits-accel --problem fmnist-accel --budget 200 --seeds 5 \
         --jobs 2 --out docs/results            # the committed tables
     codesign bench agents --smoke              # CI: small budget, 2 seeds, a few agents, no files
+    codesign bench agents --render --out docs/results   # the tables again from their JSON, no runs
 
 Per problem: normalized hypervolume (the problem's fixed normalization,
 :meth:`codesign.evaluators.composite.Problem.objective_bounds`) after each evaluation, median,
@@ -11,8 +12,11 @@ invocation, plus the exact front when the space has at most ``--enumerate-limit`
 evaluations and modelled seconds to 95% of it; agent overhead per evaluation; the margin over
 ``random`` against the seed spread; fallbacks agents recorded; an ArchGym-style lottery over
 :data:`LOTTERY_GRID` when ``--lottery-budget`` > 0. Files (``agents-<problem>.md/.png/.json``
-and ``agents-summary.md``) are written only under ``--out``. Runs of one problem share a store
-(``--store``, default a temporary directory), so identical designs are evaluated once.
+and ``agents-summary.md``) are written only under ``--out``; each row records the fingerprint of
+the agent code that measured it (:func:`agent_fingerprint`), and every table of the directory is
+rendered again with the rows whose agent code has changed since marked. Runs of one problem
+share a store (``--store``, default a temporary directory), so identical designs are evaluated
+once.
 Progress goes to stderr, one line per finished run.
 """
 
@@ -63,6 +67,9 @@ def add_bench_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--jobs", type=int, default=1, help="parallel processes (default 1)")
     p.add_argument("--out", default=None, help="directory of the tables, plots and JSON (default: none written)")
     p.add_argument("--store", default=None, help="store directory of the runs (default: a temporary one)")
+    p.add_argument("--render", action="store_true",
+                   help="run nothing: render the tables and the summary under --out again from their JSON, marking "
+                        "rows measured with agent code that has changed since")
     p.add_argument("--smoke", action="store_true", help="CI: budget 30, 2 seeds, 6 agents, no lottery, no files")
     p.add_argument("--overhead", action="store_true",
                    help="measure seconds per ask after --observations told designs instead (default agents "
@@ -205,6 +212,13 @@ def bench_agents_command(args: argparse.Namespace) -> int:
         from codesign.cli.agents_overhead import overhead_command
 
         return overhead_command(args, problems)
+    if args.render:
+        if not args.out:
+            return _fail("--render needs --out (the directory of the tables to render again)")
+        if not list(Path(args.out).glob("agents-*.json")):
+            return _fail(f"--render needs agents-<problem>.json tables in --out, but {args.out} has none")
+        _write([], args)
+        return 0
     if args.smoke:
         args.budget, args.seeds, args.lottery_budget = min(args.budget, 30), min(args.seeds, 2), 0
         args.agents = args.agents or ",".join(SMOKE_AGENTS)
@@ -242,7 +256,7 @@ def bench_agents_command(args: argparse.Namespace) -> int:
     command = _command(args, problems, agents)
     docs = [_problem_doc(prepared[p], [o for o in outs if o["problem"] == p], agents, args, command) for p in problems]
     if args.out:
-        _write(docs, args, command)
+        _write(docs, args)
     for d in docs:
         d.pop("_results", None)
     if args.json:
@@ -318,6 +332,8 @@ def _problem_doc(prep: dict[str, Any], outs: list[dict[str, Any]], agents: list[
     best_hv = normalized_hypervolume(best, norm) if len(best) else None
     eval_s = float(np.median(uncached)) if uncached else 0.0
     rows = summarize(list(results.values()), args.budget, best_hv, eval_s)
+    for r in rows:  # the code each row was measured with: a later render marks it once the code moves
+        r["fingerprint"] = agent_fingerprint(r["agent"], {})
     doc: dict[str, Any] = {
         "problem": prep["name"], "problem_version": problem.version, "budget": args.budget, "seeds": args.seeds,
         "batch_size": args.batch_size, "normalization": norm.to_dict(), "best_known_hv": best_hv,
@@ -383,14 +399,14 @@ def _resumed(outs: list[dict[str, Any]]) -> dict[str, Any] | None:
     return {"runs": len(runs), "of": len(outs), "machines": by, "text": text}
 
 
-def _write(docs: list[dict[str, Any]], args: argparse.Namespace, command: str) -> None:
-    from codesign.results.agent_bench import markdown_table, plot_traces, summary_table
+def _write(docs: list[dict[str, Any]], args: argparse.Namespace) -> None:
+    """This run's tables, plots and JSON under ``--out``; then every table of the directory and
+    the summary rendered again from their JSON, rows of agents whose code changed since marked."""
+    from codesign.results.agent_bench import markdown_table, plot_traces, stale_agents, summary_table
 
     os.makedirs(args.out, exist_ok=True)
     for d in docs:
         stem = os.path.join(args.out, f"agents-{d['problem']}")
-        with open(stem + ".md", "w") as fh:
-            fh.write(markdown_table(d["agents"], f"Agents benchmark: {d['problem']}", _notes(d)))
         d["plot"] = stem + ".png" if plot_traces(list(d["_results"].values()), d["budget"], stem + ".png",
                                                  f"{d['problem']}: median normalized HV ÷ best-known, IQR over "
                                                  f"{d['seeds']} seeds", d["best_known_hv"]) else None
@@ -398,6 +414,11 @@ def _write(docs: list[dict[str, Any]], args: argparse.Namespace, command: str) -
         with open(stem + ".json", "w") as fh:
             json.dump({k: v for k, v in d.items() if not k.startswith("_")}, fh, indent=1, default=str)
     every = _tables_in(args.out, docs)
+    current = {a: current_fingerprint(a) for a in dict.fromkeys(r["agent"] for d in every for r in d["agents"])}
+    stale = {d["problem"]: stale_agents(d, current) for d in every}
+    for d in every:
+        with open(os.path.join(args.out, f"agents-{d['problem']}.md"), "w") as fh:
+            fh.write(markdown_table(d["agents"], f"Agents benchmark: {d['problem']}", _notes(d), stale[d["problem"]]))
     if len(every) > 1:
         by_command: dict[str, list[str]] = {}
         for d in every:
@@ -408,7 +429,15 @@ def _write(docs: list[dict[str, Any]], args: argparse.Namespace, command: str) -
         with open(os.path.join(args.out, "agents-summary.md"), "w") as fh:
             fh.write("# Agents benchmark: summary\n\nMedian normalized HV over seeds (÷ best-known front); ✓✓ beats "
                      "random by more than the seed spread, ✓ median ≥ random's, ✗ below random's.\n\n"
-                     + summary_table(every) + f"\n{regenerate}\n")
+                     + summary_table(every, stale) + f"\n{regenerate}\n")
+
+
+def current_fingerprint(agent: str) -> str | None:
+    """The fingerprint of ``agent``'s code today, None if it is no longer registered."""
+    try:
+        return agent_fingerprint(agent, {})
+    except Exception:  # a table may name an agent since removed or renamed: not judged
+        return None
 
 
 def _tables_in(out: str, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -154,14 +154,29 @@ def _verdict(r: Mapping[str, Any]) -> str:
     return f"{word} ({r['vs_random']:+.4f}; spread {r['spread']:.4f})"
 
 
-def markdown_table(rows: Sequence[Mapping[str, Any]], title: str, notes: Sequence[str] = ()) -> str:
-    """The benchmark table of one problem, best median normalized hypervolume first."""
+STALE = "†"
+STALE_NOTE = (f"{STALE} measured with an earlier version of the agent's code (the fingerprint recorded in the "
+              "table's JSON is not the code's): out of step until the table is regenerated.")
+
+
+def stale_agents(doc: Mapping[str, Any], current: Mapping[str, str | None]) -> list[str]:
+    """The agents of a benchmark document whose row records a code fingerprint other than the
+    one ``current`` gives for that agent today (rows without one, and agents ``current`` does
+    not know, are not judged)."""
+    return [r["agent"] for r in doc["agents"]
+            if r.get("fingerprint") and current.get(r["agent"]) and r["fingerprint"] != current[r["agent"]]]
+
+
+def markdown_table(rows: Sequence[Mapping[str, Any]], title: str, notes: Sequence[str] = (),
+                   stale: Sequence[str] = ()) -> str:
+    """The benchmark table of one problem, best median normalized hypervolume first; the
+    ``stale`` agents' rows are marked (:data:`STALE_NOTE`)."""
     head = ["agent", "seeds", "normalized HV median [IQR] (min–max)", "÷ best-known (median, min–max)",
             "vs random (margin; spread)", "evals to 95%", "s to 95%", "nHV at TPE's time", "overhead ms/eval",
             "wall s", "lottery spread"]
     lines = [f"# {title}", "", *notes, "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in sorted(rows, key=lambda r: -(r.get("hv_median") or 0.0)):
-        cells = [f"`{r['agent']}`", str(r["seeds"]),
+        cells = [f"`{r['agent']}`" + (f" {STALE}" if r["agent"] in stale else ""), str(r["seeds"]),
                  f"{_fmt(r.get('hv_median'))} [{_fmt(r.get('hv_q1'))}, {_fmt(r.get('hv_q3'))}] "
                  f"({_fmt(r.get('hv_min'))}–{_fmt(r.get('hv_max'))})",
                  f"{_fmt(r.get('ratio_median'), '.3f')} ({_fmt(r.get('ratio_min'), '.3f')}–{_fmt(r.get('ratio_max'), '.3f')})",
@@ -170,6 +185,8 @@ def markdown_table(rows: Sequence[Mapping[str, Any]], title: str, notes: Sequenc
                  _fmt(r.get("overhead_ms_per_eval"), ".1f"), _fmt(r.get("wall_s_median"), ".1f"),
                  _fmt(r.get("lottery_spread"), ".3f")]
         lines.append("| " + " | ".join(cells) + " |")
+    if any(r["agent"] in stale for r in rows):
+        lines += ["", STALE_NOTE]
     lot = [r for r in rows if r.get("lottery")]
     if lot:
         lines += ["", "Lottery (final normalized HV per hyperparameter setting, seed 0):", ""]
@@ -185,8 +202,10 @@ def markdown_table(rows: Sequence[Mapping[str, Any]], title: str, notes: Sequenc
     return "\n".join(lines) + "\n"
 
 
-def summary_table(docs: Sequence[Mapping[str, Any]]) -> str:
-    """Agents × problems: median normalized HV ÷ best-known, and the verdict against random."""
+def summary_table(docs: Sequence[Mapping[str, Any]], stale: Mapping[str, Sequence[str]] | None = None) -> str:
+    """Agents × problems: median normalized HV ÷ best-known, and the verdict against random;
+    the cells of ``stale[problem]`` agents are marked (:data:`STALE_NOTE`)."""
+    stale = stale or {}
     problems = [d["problem"] for d in docs]
     agents: list[str] = []
     for d in docs:
@@ -200,8 +219,11 @@ def summary_table(docs: Sequence[Mapping[str, Any]]) -> str:
                 cells.append("—")
                 continue
             mark = {True: " ✓✓", False: " ✓"}.get(r.get("beats_random"), "") if r.get("ge_random", True) else " ✗"
+            mark += f" {STALE}" if a in stale.get(d["problem"], ()) else ""
             cells.append(f"{r['hv_median']:.4f} ({_fmt(r.get('ratio_median'), '.3f')}){mark}")
         lines.append(f"| `{a}` | " + " | ".join(cells) + " |")
+    if any(stale.get(d["problem"]) for d in docs):
+        lines += ["", STALE_NOTE]
     return "\n".join(lines) + "\n"
 
 
