@@ -27,6 +27,7 @@ import json
 import multiprocessing
 import os
 import re
+import shlex
 import sys
 import tempfile
 import time
@@ -60,6 +61,10 @@ def add_bench_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"registered problem; repeat for several (default {DEFAULT_PROBLEM})")
     p.add_argument("--budget", type=int, default=200, help="evaluations per run (default 200)")
     p.add_argument("--seeds", type=int, default=5, help="seeds per agent (default 5)")
+    p.add_argument("--first-seed", type=int, default=0, help="seeds are FIRST, FIRST+1, ... (default 0)")
+    p.add_argument("--variant", action="append", default=None, metavar="AGENT:KEY=VALUE[,KEY=VALUE]",
+                   help="one more row: AGENT with these arguments (VALUE is JSON, else a string), e.g. "
+                        "haq:noise_sigma=0.35; repeat for several")
     p.add_argument("--agents", default=None, help="comma-separated agents (default: every registered agent)")
     p.add_argument("--batch-size", type=int, default=4, help="designs per ask for ask/tell agents (default 4)")
     p.add_argument("--lottery-budget", type=int, default=0, help="budget of lottery runs (default 0: none)")
@@ -196,6 +201,43 @@ def _probe_device(describe: bool = False) -> str:
     return device
 
 
+def parse_variant(spec: str, known: list[str]) -> tuple[str, dict[str, Any], str]:
+    """``AGENT:KEY=VALUE[,KEY=VALUE]`` -> ``(agent, arguments, row label)``, the label
+    ``[KEY=VALUE,...]`` as given; a VALUE that does not parse as JSON is a string. A JSON list
+    value may hold commas (``budgets=[0.25,1]``)."""
+    agent, sep, rest = spec.partition(":")
+    if not sep or agent not in known or not rest:
+        raise ValueError(f"--variant must be AGENT:KEY=VALUE[,KEY=VALUE] with a known AGENT, but got {spec!r}")
+    kwargs: dict[str, Any] = {}
+    for part in re.split(r",(?![^\[]*\])", rest):  # commas outside brackets
+        key, eq, raw = part.partition("=")
+        if not eq or not key.strip().isidentifier():
+            raise ValueError(f"--variant must be AGENT:KEY=VALUE[,KEY=VALUE] with a known AGENT, but got {spec!r}")
+        try:
+            kwargs[key.strip()] = json.loads(raw)
+        except ValueError:
+            kwargs[key.strip()] = raw
+    return agent, kwargs, f"[{rest}]"
+
+
+def _check_variant(agent: str, kwargs: dict[str, Any], problem: Any) -> str | None:
+    """Why ``agent`` cannot be built with ``kwargs`` on ``problem`` (None if it can)."""
+    import inspect
+
+    import codesign
+    from codesign.results.records import reason
+
+    spec = codesign.registry("agent").spec(agent)
+    extra = {"problem": problem} if "problem" in inspect.signature(spec.load()).parameters else {}
+    try:
+        built = codesign.registry("agent").make(agent, space=problem.space, objectives=list(problem.objectives),
+                                                seed=0, **extra, **kwargs)
+    except Exception as exc:  # a bad argument name or value: the agent's own message
+        return reason(exc)
+    getattr(built, "close", lambda: None)()
+    return None
+
+
 def _fail(msg: str) -> int:
     print(f"codesign bench agents: {msg}", file=sys.stderr)
     return 2
@@ -226,6 +268,8 @@ def bench_agents_command(args: argparse.Namespace) -> int:
     for label, value in (("budget", args.budget), ("seeds", args.seeds), ("batch-size", args.batch_size), ("jobs", args.jobs)):
         if value < 1:
             return _fail(f"--{label} must be >= 1, but got {value}")
+    if args.first_seed < 0:
+        return _fail(f"--first-seed must be >= 0, but got {args.first_seed}")
     if args.lottery_budget < 0:
         return _fail(f"--lottery-budget must be >= 0, but got {args.lottery_budget}")
     known = codesign.registry("agent").names()
@@ -233,6 +277,10 @@ def bench_agents_command(args: argparse.Namespace) -> int:
     unknown = [a for a in agents if a not in known]
     if unknown:
         return _fail(f"unknown agents {unknown} (known: {', '.join(known)})")
+    try:
+        variants = [parse_variant(v, known) for v in args.variant or []]
+    except ValueError as exc:
+        return _fail(str(exc))
     known_problems = codesign.registry("problem").names()
     bad = [p for p in problems if p not in known_problems]
     if bad:
@@ -248,13 +296,20 @@ def bench_agents_command(args: argparse.Namespace) -> int:
         prepared = {p: _prepare(p, args.enumerate_limit) for p in problems}
     except CodesignError as exc:
         return _fail(str(exc))
-    jobs = [(p, a, s, args.budget, {}, "") for p in problems for a in agents for s in range(args.seeds)]
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    for a, kw, label in variants:  # a bad argument fails here, once, rather than in every run
+        bad = _check_variant(a, kw, prepared[problems[0]]["problem"])
+        if bad:
+            return _fail(f"--variant {a}:{label[1:-1]}: {bad}")
+    jobs = [(p, a, s, args.budget, {}, "") for p in problems for a in agents for s in seeds]
+    jobs += [(p, a, s, args.budget, kw, label) for p in problems for a, kw, label in variants for s in seeds]
     if args.lottery_budget:
         jobs += [(p, a, 0, args.lottery_budget, kw, f"@{lab}") for p in problems for a in agents
                  for lab, kw in LOTTERY_GRID.get(a, {}).items()]
     outs = _run_all(jobs, args.batch_size, store, args.jobs)
     command = _command(args, problems, agents)
-    docs = [_problem_doc(prepared[p], [o for o in outs if o["problem"] == p], agents, args, command) for p in problems]
+    rows = {a: (a, {}) for a in agents} | {a + label: (a, kw) for a, kw, label in variants}
+    docs = [_problem_doc(prepared[p], [o for o in outs if o["problem"] == p], rows, args, command) for p in problems]
     if args.out:
         _write(docs, args)
     for d in docs:
@@ -290,8 +345,9 @@ def _prepare(name: str, enumerate_limit: int) -> dict[str, Any]:
     return out
 
 
-def _problem_doc(prep: dict[str, Any], outs: list[dict[str, Any]], agents: list[str], args: argparse.Namespace,
-                 command: str) -> dict[str, Any]:
+def _problem_doc(prep: dict[str, Any], outs: list[dict[str, Any]], rows_of: dict[str, tuple[str, dict[str, Any]]],
+                 args: argparse.Namespace, command: str) -> dict[str, Any]:
+    """The benchmark document of one problem; ``rows_of``: row name -> (agent, arguments)."""
     import numpy as np
 
     from codesign.results.agent_bench import AgentResult, summarize
@@ -302,9 +358,10 @@ def _problem_doc(prep: dict[str, Any], outs: list[dict[str, Any]], agents: list[
     objectives = list(problem.objectives)
     fronts = [] if prep["exact_front"] is None else [prep["exact_front"]]
     uncached: list[float] = []
-    results = {a: AgentResult(a) for a in agents}
+    results = {a: AgentResult(a) for a in rows_of}
     for o in outs:
-        r = results[o["agent"]]
+        lottery = o["label"].startswith("@")  # a lottery run (a variant's label starts with "[")
+        r = results[o["agent"] if lottery or not o["label"] else o["agent"] + o["label"]]
         if "error" in o:
             r.errors.append(f"seed {o['seed']}{o['label']}: {o['error']}")
             continue
@@ -315,7 +372,7 @@ def _problem_doc(prep: dict[str, Any], outs: list[dict[str, Any]], agents: list[
         trace = normalized_hypervolume_trace(pts, norm, ok).tolist()
         fronts.append(objective_matrix(feasible(recs), objectives))
         uncached += [rec.eval_seconds for rec in recs if not rec.cached and rec.eval_seconds > 0]
-        if o["label"]:
+        if lottery:
             r.lottery[o["label"][1:]] = trace[-1] if trace else 0.0
             continue
         r.traces.append(trace)
@@ -333,9 +390,13 @@ def _problem_doc(prep: dict[str, Any], outs: list[dict[str, Any]], agents: list[
     eval_s = float(np.median(uncached)) if uncached else 0.0
     rows = summarize(list(results.values()), args.budget, best_hv, eval_s)
     for r in rows:  # the code each row was measured with: a later render marks it once the code moves
-        r["fingerprint"] = agent_fingerprint(r["agent"], {})
+        agent, kwargs = rows_of[r["agent"]]
+        if kwargs:
+            r.update(base=agent, kwargs=kwargs)
+        r["fingerprint"] = agent_fingerprint(agent, kwargs)
     doc: dict[str, Any] = {
         "problem": prep["name"], "problem_version": problem.version, "budget": args.budget, "seeds": args.seeds,
+        "first_seed": args.first_seed,
         "batch_size": args.batch_size, "normalization": norm.to_dict(), "best_known_hv": best_hv,
         "best_known_front_size": int(len(np.unique(best, axis=0))) if len(best) else 0,
         "exact_hv": normalized_hypervolume(prep["exact_front"], norm) if prep["exact_front"] is not None else None,
@@ -356,7 +417,7 @@ def _notes(doc: dict[str, Any]) -> list[str]:
     objs = ", ".join(f"{o['name']} ({o['direction']}, {o['scale']}: ideal {o['ideal']:.4g}, nadir {o['nadir']:.4g})"
                      for o in doc["normalization"]["objectives"])
     notes = [f"Problem `{doc['problem']}` (version `{doc['problem_version']}`), budget {doc['budget']} evaluations, "
-             f"{doc['seeds']} seeds, batch size {doc['batch_size']} for ask/tell agents.",
+             f"{doc['seeds']} seeds{_seed_range(doc)}, batch size {doc['batch_size']} for ask/tell agents.",
              "",
              f"Normalized HV: the fraction of the problem's fixed ideal–nadir box the front dominates "
              f"(`Problem.objective_bounds()`): {objs}.",
@@ -379,6 +440,11 @@ def _notes(doc: dict[str, Any]) -> list[str]:
              "",
              f"Regenerate: `{doc['command']}`"]
     return notes
+
+
+def _seed_range(doc: dict[str, Any]) -> str:
+    first = doc.get("first_seed", 0)
+    return f" ({first}–{first + doc['seeds'] - 1})" if first else ""
 
 
 def _resumed(outs: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -414,7 +480,7 @@ def _write(docs: list[dict[str, Any]], args: argparse.Namespace) -> None:
         with open(stem + ".json", "w") as fh:
             json.dump({k: v for k, v in d.items() if not k.startswith("_")}, fh, indent=1, default=str)
     every = _tables_in(args.out, docs)
-    current = {a: current_fingerprint(a) for a in dict.fromkeys(r["agent"] for d in every for r in d["agents"])}
+    current = {r["agent"]: current_fingerprint(r) for d in every for r in d["agents"]}
     stale = {d["problem"]: stale_agents(d, current) for d in every}
     for d in every:
         with open(os.path.join(args.out, f"agents-{d['problem']}.md"), "w") as fh:
@@ -432,10 +498,11 @@ def _write(docs: list[dict[str, Any]], args: argparse.Namespace) -> None:
                      + summary_table(every, stale) + f"\n{regenerate}\n")
 
 
-def current_fingerprint(agent: str) -> str | None:
-    """The fingerprint of ``agent``'s code today, None if it is no longer registered."""
+def current_fingerprint(row: dict[str, Any]) -> str | None:
+    """The fingerprint today of the code a table row measured (its agent and arguments), None
+    if that agent is no longer registered."""
     try:
-        return agent_fingerprint(agent, {})
+        return agent_fingerprint(row.get("base", row["agent"]), row.get("kwargs", {}))
     except Exception:  # a table may name an agent since removed or renamed: not judged
         return None
 
@@ -458,6 +525,9 @@ def _tables_in(out: str, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _command(args: argparse.Namespace, problems: list[str], agents: list[str]) -> str:
     parts = ["codesign bench agents", *(f"--problem {p}" for p in problems), f"--budget {args.budget}",
              f"--seeds {args.seeds}", f"--agents {','.join(agents)}", f"--batch-size {args.batch_size}"]
+    if args.first_seed:
+        parts.append(f"--first-seed {args.first_seed}")
+    parts += [f"--variant {shlex.quote(v)}" for v in args.variant or []]
     if args.lottery_budget:
         parts.append(f"--lottery-budget {args.lottery_budget}")
     parts.append(f"--jobs {args.jobs}")

@@ -88,7 +88,7 @@ def test_agent_table_marks_the_rows_measured_with_earlier_agent_code(table: path
     doc = json.loads(table.with_suffix(".json").read_text())
     unrecorded = [r["agent"] for r in doc["agents"] if not r.get("fingerprint")]
     assert not unrecorded, f"{table.name}: rows of {unrecorded} record no agent fingerprint: regenerate with `{doc['command']}`"
-    stale = set(stale_agents(doc, {r["agent"]: current_fingerprint(r["agent"]) for r in doc["agents"]}))
+    stale = set(stale_agents(doc, {r["agent"]: current_fingerprint(r) for r in doc["agents"]}))
     text = table.read_text()
     marked = {r["agent"] for r in doc["agents"] if f"| `{r['agent']}` {STALE} |" in text}
     cells = _summary_cells()

@@ -115,6 +115,45 @@ def test_bench_agents_cli(tmp_path, capsys) -> None:
     assert "probes on cpu" in (tmp_path / "agents-digits-accel-small.md").read_text()
 
 
+def test_bench_variant_is_a_row_of_its_own_on_the_seeds_asked(tmp_path, capsys) -> None:
+    """``--variant AGENT:KEY=VALUE`` adds a row of that agent with those arguments (its own code
+    fingerprint), ``--first-seed`` moves the seeds, and the table's command says both."""
+    import json
+
+    from codesign.cli import agents_bench
+    from codesign.cli.main import main
+
+    rc = main(["bench", "agents", "--problem", "digits-accel-small", "--agents", "random", "--variant",
+               "haq:noise_sigma=0.35,budgets=[0.25,1]", "--budget", "6", "--seeds", "2", "--first-seed", "3",
+               "--store", str(tmp_path / "store"), "--out", str(tmp_path / "out"), "--json"])
+    assert rc == 0
+    doc = json.loads(capsys.readouterr().out)
+    row = next(r for r in doc["agents"] if r["agent"] == "haq[noise_sigma=0.35,budgets=[0.25,1]]")
+    assert row["base"] == "haq" and row["kwargs"] == {"noise_sigma": 0.35, "budgets": [0.25, 1]} and row["seeds"] == 2
+    assert row["fingerprint"] == agents_bench.agent_fingerprint("haq", row["kwargs"]) != agents_bench.agent_fingerprint("haq", {})
+    sidecars = sorted(p.name for p in (tmp_path / "store").rglob("bench-*.json"))
+    assert len(sidecars) == 4 and all(n.endswith(("seed3.json", "seed4.json")) for n in sidecars), sidecars
+    text = (tmp_path / "out" / "agents-digits-accel-small.md").read_text()
+    assert "2 seeds (3–4)" in text and "--first-seed 3 --variant 'haq:noise_sigma=0.35,budgets=[0.25,1]'" in text
+    assert doc["first_seed"] == 3
+
+
+@pytest.mark.parametrize("variant, says", [
+    ("haq", "must be AGENT:KEY=VALUE[,KEY=VALUE] with a known AGENT, but got 'haq'"),
+    ("nosuch:a=1", "with a known AGENT, but got 'nosuch:a=1'"),
+    ("haq:noise_sigma=-1", "--variant haq:noise_sigma=-1: ConfigError: haq needs noise_sigma > 0"),
+    ("haq:nosuch=1", "--variant haq:nosuch=1: ConfigError: agent 'haq' takes options"),
+])
+def test_bench_bad_variant_fails_before_any_run(variant, says, tmp_path, capsys) -> None:
+    from codesign.cli.main import main
+
+    rc = main(["bench", "agents", "--problem", "digits-accel-small", "--agents", "random", "--variant", variant,
+               "--budget", "4", "--seeds", "1", "--store", str(tmp_path / "store"), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and says in err[0], err
+    assert not (tmp_path / "out").exists() and not list((tmp_path).rglob("bench-*.json"))
+
+
 def test_bench_agents_probe_device_must_be_cpu_or_cuda(capsys, monkeypatch) -> None:
     from codesign.cli.main import main
 

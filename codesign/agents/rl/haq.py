@@ -22,14 +22,18 @@ budget drawn per design and shown to the policy so that one policy covers a Pare
 - **Budget per design, in the state.** HAQ trains one policy for one budget. To cover a front,
   the budget fraction (of the BOPs range, ``1`` = no wall) is drawn uniformly from [0, 1] for
   every design (``budgets=None``; a sequence of fractions is cycled instead) and appended to the
-  observation, as the issue-19 brief suggests for per-episode preferences: the critic then
-  learns what a budget does to the reward instead of seeing the same state rewarded four ways.
+  observation, the way a multi-objective policy is conditioned on a per-episode preference: the
+  critic then learns what a budget does to the reward instead of seeing one state rewarded
+  under several walls.
 - Reward: the env's ``"front"`` reward (:mod:`codesign.envs.reward`); HAQ's
   ``0.1 · (acc_q − acc_fp)`` is its single-objective counterpart.
 
 Measured (200 evaluations, seeds 0-4, median normalized HV; random 0.2525 ``digits-accel``,
 0.2319 ``digits-accel-small``, 0.2593 ``fmnist-accel``, 0.1397 ``moe-accel``; ``moe-accel`` on an
-H200 with probes on the GPU, random measured in the same session):
+H200 with probes on the GPU, random measured in the same session). A row of today's code is
+``codesign bench agents --problem P --agents random,haq --variant haq:noise_sigma=0.35
+--budget 200 --seeds 5 --batch-size 4`` (``--first-seed 5`` for seeds 5-9; ``--probe-device cuda``
+for the MoE):
 
 =======================================================  ======  ======  ======  ======
 variant                                                  digits  small   fmnist  moe
@@ -43,8 +47,8 @@ uniform budgets in the state, σ₀ 0.35                    0.2476  0.2335  — 
 The first row is the previous default: the committed ``moe-accel`` table still shows it, marked
 as measured with earlier code; the other tables show the default. The default ties random on
 ``moe-accel`` (−0.0002, against a seed spread of 0.0079; on seeds 5-9 it gives 0.1441 against
-random's 0.1425). A narrower σ₀ helps there and hurts on ``digits-accel`` (the
-0.35 row), so HAQ's own 0.5 is kept rather than a value picked per problem. With uniform
+random's 0.1425). A narrower σ₀ helps there and hurts on ``digits-accel`` (the 0.35 row), so
+HAQ's own 0.5 is kept rather than a value picked per problem. With uniform
 budgets on ``moe-accel`` only: σ₀ 0.25 0.1574, 0.15 0.0750 (the policy collapses onto few
 designs); σ₀ 0.25 without decay 0.1589; σ₀ 0.5 without decay 0.1353; 50 warm-up designs 0.1441.
 Earlier sessions measured, with four cycled budgets not in the state: ten budgets (0.1 … 1)
