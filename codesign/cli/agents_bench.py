@@ -61,7 +61,7 @@ def add_bench_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"registered problem; repeat for several (default {DEFAULT_PROBLEM})")
     p.add_argument("--budget", type=int, default=200, help="evaluations per run (default 200)")
     p.add_argument("--seeds", type=int, default=5, help="seeds per agent (default 5)")
-    p.add_argument("--first-seed", type=int, default=0, help="seeds are FIRST, FIRST+1, ... (default 0)")
+    p.add_argument("--first-seed", type=int, default=0, help="the first seed; the runs use seeds FIRST_SEED .. FIRST_SEED+SEEDS-1 (default 0)")
     p.add_argument("--variant", action="append", default=None, metavar="AGENT:KEY=VALUE[,KEY=VALUE]",
                    help="one more row: AGENT with these arguments (VALUE is JSON, else a string), e.g. "
                         "haq:noise_sigma=0.35; repeat for several")
