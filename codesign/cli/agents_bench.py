@@ -8,7 +8,8 @@
 Per problem: normalized hypervolume (the problem's fixed normalization,
 :meth:`codesign.evaluators.composite.Problem.objective_bounds`) after each evaluation, median,
 IQR and range over seeds; the ratio to the best-known front (the union of every run of the
-invocation, plus the exact front when the space has at most ``--enumerate-limit`` designs);
+invocation, plus the exact front when the space has at most ``--enumerate-limit`` designs), and
+that of the union of the agent's own seeds;
 evaluations and modelled seconds to 95% of it; agent overhead per evaluation; the margin over
 ``random`` against the seed spread; fallbacks agents recorded; an ArchGym-style lottery over
 :data:`LOTTERY_GRID` when ``--lottery-budget`` > 0. Files (``agents-<problem>.md/.png/.json``
@@ -371,6 +372,8 @@ def _problem_doc(prep: dict[str, Any], outs: list[dict[str, Any]], rows_of: dict
         pts = np.where(np.isfinite(pts), pts, 0.0).reshape(len(recs), len(objectives))
         trace = normalized_hypervolume_trace(pts, norm, ok).tolist()
         fronts.append(objective_matrix(feasible(recs), objectives))
+        if not lottery:
+            r.fronts.append(fronts[-1])
         uncached += [rec.eval_seconds for rec in recs if not rec.cached and rec.eval_seconds > 0]
         if lottery:
             r.lottery[o["label"][1:]] = trace[-1] if trace else 0.0
@@ -387,6 +390,10 @@ def _problem_doc(prep: dict[str, Any], outs: list[dict[str, Any]], rows_of: dict
     allpts = np.vstack([f for f in fronts if f.size]) if any(f.size for f in fronts) else np.zeros((0, len(objectives)))
     best = allpts[non_dominated_mask(allpts, problem.directions)] if len(allpts) else allpts
     best_hv = normalized_hypervolume(best, norm) if len(best) else None
+    for r in results.values():  # every seed's front together: how near the agent gets with seeds × budget
+        union = np.vstack([f for f in r.fronts if f.size]) if any(f.size for f in r.fronts) else None
+        r.union_hv = normalized_hypervolume(union[non_dominated_mask(union, problem.directions)], norm) \
+            if union is not None else None
     eval_s = float(np.median(uncached)) if uncached else 0.0
     rows = summarize(list(results.values()), args.budget, best_hv, eval_s)
     for r in rows:  # the code each row was measured with: a later render marks it once the code moves
@@ -431,7 +438,9 @@ def _notes(doc: dict[str, Any]) -> list[str]:
              "`≥` = median not below random's; `loses` = median below random's. "
              f"Seconds to 95% = agent overhead + evaluations × the median uncached evaluation "
              f"({doc['eval_s_median'] * 1e3:.1f} ms); nHV at TPE's time = the median normalized HV when TPE's "
-             f"modelled run time had elapsed. Overhead = (wall − evaluation time) / evaluations.",
+             f"modelled run time had elapsed. Overhead = (wall − evaluation time) / evaluations. Seeds' union "
+             f"÷ best-known = the HV of every seed's designs together ({doc['seeds']} × {doc['budget']} "
+             f"evaluations) ÷ the best-known front's.",
              "",
              f"Machine: {doc.get('cpus') or '?'} cores, {doc.get('jobs', '?')} parallel runs, probes on "
              f"{doc.get('probe_device', 'cpu')}; load average at the end: "

@@ -6,7 +6,9 @@
   problems' runs, stores and benchmark invocations; median, interquartile range and min–max
   over seeds per agent;
 - the **best-known front** of a problem: the union of every run's feasible designs (and the
-  exact front when the space was enumerated); each run's final normalized HV as a ratio to it;
+  exact front when the space was enumerated); each run's final normalized HV as a ratio to it,
+  and that of the union of an agent's seeds (seeds × budget evaluations: how near the agent
+  gets with more runs, which bounds what one run can reach);
 - **evaluations and time to 95%** of the best-known front's normalized HV (median over the
   seeds that reach it, None when fewer than half do). Time is *modelled at equal evaluation
   cost*: the agent's own overhead up to that evaluation plus ``k ×`` the problem's median
@@ -51,6 +53,8 @@ class AgentResult:
     lottery: dict[str, float] = field(default_factory=dict)  # config label -> final HV
     errors: list[str] = field(default_factory=list)
     degraded: list[str] = field(default_factory=list)  # fallbacks an agent recorded (describe())
+    fronts: list[np.ndarray] = field(default_factory=list)  # each seed's feasible objective values
+    union_hv: float | None = None  # normalized HV of every seed's designs together
 
     def matrix(self, budget: int) -> np.ndarray:
         """``(seeds, budget)`` traces, each padded with its last value (a run may end early)."""
@@ -100,6 +104,8 @@ def summarize(results: Sequence[AgentResult], budget: int, best_hv: float | None
                 ratios = fin / best_hv
                 row.update(ratio_median=float(np.median(ratios)), ratio_min=float(ratios.min()),
                            ratio_max=float(ratios.max()))
+                if r.union_hv is not None:
+                    row["union_ratio"] = float(r.union_hv / best_hv)
                 target = TARGET * best_hv
                 reach = [evals_to_reach(t, target) for t in r.matrix(budget)]
                 row["evals_to_95"] = _median_if_most(reach)
@@ -172,6 +178,7 @@ def markdown_table(rows: Sequence[Mapping[str, Any]], title: str, notes: Sequenc
     """The benchmark table of one problem, best median normalized hypervolume first; the
     ``stale`` agents' rows are marked (:data:`STALE_NOTE`)."""
     head = ["agent", "seeds", "normalized HV median [IQR] (min–max)", "÷ best-known (median, min–max)",
+            "seeds' union ÷ best-known",
             "vs random (margin; spread)", "evals to 95%", "s to 95%", "nHV at TPE's time", "overhead ms/eval",
             "wall s", "lottery spread"]
     lines = [f"# {title}", "", *notes, "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -180,6 +187,7 @@ def markdown_table(rows: Sequence[Mapping[str, Any]], title: str, notes: Sequenc
                  f"{_fmt(r.get('hv_median'))} [{_fmt(r.get('hv_q1'))}, {_fmt(r.get('hv_q3'))}] "
                  f"({_fmt(r.get('hv_min'))}–{_fmt(r.get('hv_max'))})",
                  f"{_fmt(r.get('ratio_median'), '.3f')} ({_fmt(r.get('ratio_min'), '.3f')}–{_fmt(r.get('ratio_max'), '.3f')})",
+                 _fmt(r.get("union_ratio"), ".3f"),
                  _verdict(r), _fmt(r.get("evals_to_95"), ".0f"), _fmt(r.get("seconds_to_95"), ".1f"),
                  _fmt(r.get("hv_at_tpe_time")),
                  _fmt(r.get("overhead_ms_per_eval"), ".1f"), _fmt(r.get("wall_s_median"), ".1f"),

@@ -131,6 +131,8 @@ def test_bench_variant_is_a_row_of_its_own_on_the_seeds_asked(tmp_path, capsys) 
     row = next(r for r in doc["agents"] if r["agent"] == "haq[noise_sigma=0.35,budgets=[0.25,1]]")
     assert row["base"] == "haq" and row["kwargs"] == {"noise_sigma": 0.35, "budgets": [0.25, 1]} and row["seeds"] == 2
     assert row["fingerprint"] == agents_bench.agent_fingerprint("haq", row["kwargs"]) != agents_bench.agent_fingerprint("haq", {})
+    for r in doc["agents"]:  # the seeds' designs together dominate each seed's, and lie within the best-known front
+        assert r["ratio_max"] - 1e-12 <= r["union_ratio"] <= 1 + 1e-12, r
     sidecars = sorted(p.name for p in (tmp_path / "store").rglob("bench-*.json"))
     assert len(sidecars) == 4 and all(n.endswith(("seed3.json", "seed4.json")) for n in sidecars), sidecars
     text = (tmp_path / "out" / "agents-digits-accel-small.md").read_text()
