@@ -489,7 +489,8 @@ def _write(docs: list[dict[str, Any]], args: argparse.Namespace) -> None:
         with open(stem + ".json", "w") as fh:
             json.dump({k: v for k, v in d.items() if not k.startswith("_")}, fh, indent=1, default=str)
     every = _tables_in(args.out, docs)
-    current = {r["agent"]: current_fingerprint(r) for d in every for r in d["agents"]}
+    rows = {r["agent"]: r for d in every for r in d["agents"]}  # one digest per row name, not per table
+    current = {name: current_fingerprint(r) for name, r in rows.items()}
     stale = {d["problem"]: stale_agents(d, current) for d in every}
     for d in every:
         with open(os.path.join(args.out, f"agents-{d['problem']}.md"), "w") as fh:
