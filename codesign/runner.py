@@ -207,6 +207,14 @@ def _takes_problem(factory: Any) -> bool:
         return False
 
 
+def make_agent(problem: Problem, agent: str, seed: int, kwargs: Mapping[str, Any]) -> Any:
+    """The registered ``agent`` built for ``problem`` with ``kwargs`` (and the Problem itself for
+    agents that take one); a failure is one :class:`AgentError` or :class:`ConfigError` line."""
+    extra = {"problem": problem} if _takes_problem(REGISTRIES["agent"].spec(agent).load()) else {}
+    return _guarded(agent, kwargs, "built", REGISTRIES["agent"].make, agent, space=problem.space,
+                    objectives=list(problem.objectives), seed=seed, **extra, **kwargs)
+
+
 def worker_seed(seed: int, worker: str) -> int:
     """The agent seed of a worker: the run's seed for ``main``, a stable derivation otherwise,
     so that the workers of one shared run explore different designs."""
@@ -295,11 +303,7 @@ def run(
     if not isinstance(worker, str) or not worker.strip():
         raise ConfigError(f"worker must be a non-empty name, but got {worker!r}")
     agent_seed = worker_seed(seed, worker)
-    make_kwargs = dict(kwargs)
-    if _takes_problem(REGISTRIES["agent"].spec(agent).load()):
-        make_kwargs["problem"] = problem  # agents that build an env (RL) or nest searches
-    the_agent = _guarded(agent, kwargs, "built", REGISTRIES["agent"].make, agent, space=problem.space,
-                         objectives=list(problem.objectives), seed=agent_seed, **make_kwargs)
+    the_agent = make_agent(problem, agent, agent_seed, kwargs)
     the_store = store if isinstance(store, Store) else Store(store)
     name = name or run_name(problem, agent, seed)
     run_meta = {

@@ -223,17 +223,13 @@ def parse_variant(spec: str, known: list[str]) -> tuple[str, dict[str, Any], str
 
 def _check_variant(agent: str, kwargs: dict[str, Any], problem: Any) -> str | None:
     """Why ``agent`` cannot be built with ``kwargs`` on ``problem`` (None if it can)."""
-    import inspect
-
-    import codesign
+    from codesign.errors import CodesignError
     from codesign.results.records import reason
+    from codesign.runner import make_agent
 
-    spec = codesign.registry("agent").spec(agent)
-    extra = {"problem": problem} if "problem" in inspect.signature(spec.load()).parameters else {}
     try:
-        built = codesign.registry("agent").make(agent, space=problem.space, objectives=list(problem.objectives),
-                                                seed=0, **extra, **kwargs)
-    except Exception as exc:  # a bad argument name or value: the agent's own message
+        built = make_agent(problem, agent, 0, kwargs)
+    except CodesignError as exc:  # a bad argument name or value: the agent's own message
         return reason(exc)
     getattr(built, "close", lambda: None)()
     return None
@@ -352,7 +348,7 @@ def _problem_doc(prep: dict[str, Any], outs: list[dict[str, Any]], rows_of: dict
     import numpy as np
 
     from codesign.results.agent_bench import AgentResult, summarize
-    from codesign.results.pareto import non_dominated_mask, normalized_hypervolume, normalized_hypervolume_trace
+    from codesign.results.pareto import normalized_hypervolume, normalized_hypervolume_trace
     from codesign.results.summary import feasible, objective_matrix
 
     problem, norm = prep["problem"], prep["norm"]
@@ -387,13 +383,11 @@ def _problem_doc(prep: dict[str, Any], outs: list[dict[str, Any]], rows_of: dict
     for r in results.values():  # the default setting is one point of the lottery grid
         if r.lottery and r.traces:
             r.lottery["default"] = float(np.median([t[min(args.lottery_budget, len(t)) - 1] for t in r.traces if t]))
-    allpts = np.vstack([f for f in fronts if f.size]) if any(f.size for f in fronts) else np.zeros((0, len(objectives)))
-    best = allpts[non_dominated_mask(allpts, problem.directions)] if len(allpts) else allpts
+    best = _pooled(fronts, problem.directions)
     best_hv = normalized_hypervolume(best, norm) if len(best) else None
     for r in results.values():  # every seed's front together: how near the agent gets with seeds × budget
-        union = np.vstack([f for f in r.fronts if f.size]) if any(f.size for f in r.fronts) else None
-        r.union_hv = normalized_hypervolume(union[non_dominated_mask(union, problem.directions)], norm) \
-            if union is not None else None
+        union = _pooled(r.fronts, problem.directions)
+        r.union_hv = normalized_hypervolume(union, norm) if len(union) else None
     eval_s = float(np.median(uncached)) if uncached else 0.0
     rows = summarize(list(results.values()), args.budget, best_hv, eval_s)
     for r in rows:  # the code each row was measured with: a later render marks it once the code moves
@@ -449,6 +443,19 @@ def _notes(doc: dict[str, Any]) -> list[str]:
              "",
              f"Regenerate: `{doc['command']}`"]
     return notes
+
+
+def _pooled(fronts: list[Any], directions: Any) -> Any:
+    """The non-dominated points of several fronts together (no row when they hold none)."""
+    import numpy as np
+
+    from codesign.results.pareto import non_dominated_mask
+
+    pts = [f for f in fronts if f.size]
+    if not pts:
+        return np.zeros((0, len(directions)))
+    allpts = np.vstack(pts)
+    return allpts[non_dominated_mask(allpts, directions)]
 
 
 def _seed_range(doc: dict[str, Any]) -> str:
