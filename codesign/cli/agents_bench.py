@@ -140,10 +140,12 @@ FINGERPRINT_SCOPE = ("codesign.agents", "codesign.envs", "codesign.allocation", 
 
 
 def agent_fingerprint(agent: str, kwargs: dict[str, Any]) -> str:
-    """Digest of ``kwargs`` and of the source of the modules registered ``agent`` runs: those
+    """Digest of ``kwargs`` and of the code of the modules registered ``agent`` runs: those
     that define its class and the codesign classes it derives from, and every module of
     :data:`FINGERPRINT_SCOPE` they import, transitively (imports inside functions too, e.g. an
-    RL agent's env and reward): a bench run of a changed agent is a new run."""
+    RL agent's env and reward): a bench run of a changed agent is a new run. The code is the
+    source less its docstrings, comments and blank lines (:func:`code_text`), so a reworded
+    docstring leaves every measured row in step."""
     import ast
     import hashlib
 
@@ -168,7 +170,43 @@ def agent_fingerprint(agent: str, kwargs: dict[str, Any]) -> str:
             else:
                 continue
             todo += [n for n in names if n.startswith(FINGERPRINT_SCOPE)]
-    return hashlib.sha1(json.dumps([sorted(sources.items()), kwargs], sort_keys=True, default=str).encode()).hexdigest()[:8]
+    code = sorted((mod, code_text(src)) for mod, src in sources.items())
+    return hashlib.sha1(json.dumps([code, kwargs], sort_keys=True, default=str).encode()).hexdigest()[:8]
+
+
+def code_text(src: str) -> str:
+    """Python source ``src`` less its docstrings (of the module, classes and functions),
+    comments, trailing blanks and blank lines: what a fingerprint digests. Token and node
+    positions are the same on every Python version, so one source gives one text everywhere
+    (unlike ``ast.dump``, whose node fields grow between versions)."""
+    import ast
+    import io
+    import tokenize
+
+    lines = src.splitlines(keepends=True)
+    spans: list[tuple[tuple[int, int], tuple[int, int]]] = []  # ((line, char), (line, char)), 1-based lines
+    for node in ast.walk(ast.parse(src)):
+        body = getattr(node, "body", None)
+        if not isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) or not body:
+            continue
+        doc = body[0]
+        if isinstance(doc, ast.Expr) and isinstance(doc.value, ast.Constant) and isinstance(doc.value.value, str):
+            def char(line: int, byte: int) -> int:  # ast columns count UTF-8 bytes
+                return len(lines[line - 1].encode()[:byte].decode())
+            spans.append(((doc.lineno, char(doc.lineno, doc.col_offset)),
+                          (doc.end_lineno, char(doc.end_lineno, doc.end_col_offset))))
+    spans += [(t.start, t.end) for t in tokenize.generate_tokens(io.StringIO(src).readline)
+              if t.type == tokenize.COMMENT]
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+    kept, at = [], 0
+    for (l0, c0), (l1, c1) in sorted(spans):
+        a, b = starts[l0 - 1] + c0, starts[l1 - 1] + c1
+        kept.append(src[at:max(at, a)])
+        at = max(at, b)
+    kept.append(src[at:])
+    return "\n".join(line.rstrip() for line in "".join(kept).splitlines() if line.strip())
 
 
 def _module_source(name: str) -> str | None:

@@ -201,13 +201,30 @@ def test_agent_fingerprint_covers_the_env_and_reward_an_agent_imports(monkeypatc
     before = {a: agents_bench.agent_fingerprint(a, {}) for a in ("haq", "sb3-ppo", "random")}
     read = Path.read_text
 
-    def edited(self: Path, *args, **kwargs) -> str:
-        text = read(self, *args, **kwargs)
-        return text + "\n# edited\n" if self.as_posix().endswith("codesign/envs/reward.py") else text
-    monkeypatch.setattr(Path, "read_text", edited)
-    after = {a: agents_bench.agent_fingerprint(a, {}) for a in before}
+    def edit(addition: str) -> dict[str, str]:
+        def edited(self: Path, *args, **kwargs) -> str:
+            text = read(self, *args, **kwargs)
+            return text + addition if self.as_posix().endswith("codesign/envs/reward.py") else text
+        monkeypatch.setattr(Path, "read_text", edited)
+        return {a: agents_bench.agent_fingerprint(a, {}) for a in before}
+
+    after = edit("\nEDITED = 1\n")
     assert after["haq"] != before["haq"] and after["sb3-ppo"] != before["sb3-ppo"]
     assert after["random"] == before["random"]
+    # a comment, a docstring or blank lines are no change of code
+    assert edit("\n\n# a comment\ndef _f():\n    'a docstring'\n") == edit("\ndef _f():  # another\n    \"\"\"reworded\"\"\"\n")
+    assert edit("\n# only a comment\n\n") == before
+
+
+def test_code_text_drops_docstrings_comments_and_blank_lines_only() -> None:
+    from codesign.cli.agents_bench import code_text
+
+    src = ('"""Module × doc."""\nimport os  # why ÷\n\nclass A:\n    """Class doc\n    on lines."""\n\n'
+           '    x = "kept"  # c\n\n    def f(self):\n        \'\'\'f doc\'\'\'\n        return "#kept"\n'
+           'def g(): "doc"; return 1\n')
+    assert code_text(src).splitlines() == [
+        "import os", "class A:", '    x = "kept"', "    def f(self):", '        return "#kept"', "def g(): ; return 1"]
+    assert code_text(src.replace("return 1", "return 2")) != code_text(src)
 
 
 def test_bench_probe_device_names_the_gpu_model_or_says_only_the_device(monkeypatch) -> None:
