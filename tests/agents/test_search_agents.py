@@ -113,6 +113,9 @@ def test_bench_agents_cli(tmp_path, capsys) -> None:
     assert (tmp_path / "agents-digits-accel-small.md").exists() and (tmp_path / "agents-digits-accel-small.json").exists()
     assert doc["probe_device"] == "cpu" and doc["cpus"] >= 1 and doc["jobs"] == 1
     assert "probes on cpu" in (tmp_path / "agents-digits-accel-small.md").read_text()
+    # the most one run of 6 evaluations can hold of the pooled front: its best 6 points
+    assert 0 < doc["best_known_budget_hv"] <= doc["best_known_hv"]
+    assert "Its best 6 points (chosen greedily for HV) hold" in (tmp_path / "agents-digits-accel-small.md").read_text()
 
 
 def test_bench_variant_is_a_row_of_its_own_on_the_seeds_asked(tmp_path, capsys) -> None:

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from codesign.errors import ConfigError
 from codesign.results.pareto import (
     Normalization,
+    greedy_hypervolume_subset,
     hypervolume,
     normalized_hypervolume,
     normalized_hypervolume_trace,
@@ -69,3 +70,40 @@ def test_round_trip_and_bad_input() -> None:
         Normalization.from_dict({"objectives": [{"name": "x"}]})
     with pytest.raises(ConfigError, match="columns"):
         NORM.normalize(np.zeros((2, 3)))
+
+
+NORM3 = Normalization(("acc", "lat", "area"), ("max", "min", "min"), (1.0, 0.0, 0.0), (0.0, 1.0, 1.0),
+                      (False, False, False))
+coords3 = st.lists(st.tuples(st.floats(0.0, 1.0), st.floats(0.0, 1.0), st.floats(0.0, 1.0)), min_size=1, max_size=9)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(coords3, st.integers(1, 4))
+def test_greedy_subset_is_the_plain_greedy_and_near_the_best_subset(pts: list[tuple[float, ...]], k: int) -> None:
+    """The lazy greedy choice equals the plain greedy one (largest HV gain each step), its
+    reported HV is its points' HV, and it holds at least 1 − 1/e of the best k-subset's."""
+    import itertools
+
+    y = np.array(pts)
+    chosen, hv = greedy_hypervolume_subset(y, NORM3, k)
+    assert hv == pytest.approx(normalized_hypervolume(y[chosen], NORM3), abs=1e-12)
+    assert len(set(chosen)) == len(chosen) <= k
+    plain: list[int] = []
+    for _ in range(k):
+        gains = {i: normalized_hypervolume(y[plain + [i]], NORM3) for i in range(len(y)) if i not in plain}
+        if not gains or max(gains.values()) <= normalized_hypervolume(y[plain], NORM3):
+            break
+        plain.append(max(gains, key=lambda i: (gains[i], -i)))
+    assert hv == pytest.approx(normalized_hypervolume(y[plain], NORM3), abs=1e-12)
+    best = max(normalized_hypervolume(y[list(c)], NORM3) for c in itertools.combinations(range(len(y)), min(k, len(y))))
+    assert hv >= (1 - 1 / np.e) * best - 1e-12
+    # with room for every point the choice holds the whole front
+    assert greedy_hypervolume_subset(y, NORM3, len(y))[1] == pytest.approx(normalized_hypervolume(y, NORM3), abs=1e-12)
+
+
+def test_greedy_subset_takes_the_gains_in_order() -> None:
+    y = np.array([[0.5, 0.5, 0.5], [0.9, 0.9, 0.9], [0.9, 0.1, 0.1], [0.2, 0.2, 0.2]])  # (max, min, min)
+    chosen, hv = greedy_hypervolume_subset(y, NORM3, 2)
+    assert chosen[0] == 2  # 0.9 · 0.9 · 0.9, the largest box alone
+    assert greedy_hypervolume_subset(y, NORM3, 0) == ([], 0.0)
+    assert greedy_hypervolume_subset(np.zeros((0, 3)), NORM3, 3) == ([], 0.0)
