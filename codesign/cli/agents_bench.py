@@ -177,13 +177,15 @@ def agent_fingerprint(agent: str, kwargs: dict[str, Any]) -> str:
 def code_text(src: str) -> str:
     """Python source ``src`` less its docstrings (of the module, classes and functions),
     comments, trailing blanks and blank lines: what a fingerprint digests. Token and node
-    positions are the same on every Python version, so one source gives one text everywhere
-    (unlike ``ast.dump``, whose node fields grow between versions)."""
+    positions are the same on every Python version, so one source (read with universal newlines,
+    as :func:`_module_source` does) gives one text everywhere (unlike ``ast.dump``, whose node
+    fields grow between versions). Lines are split at ``\\n`` alone, as the tokenizer does (not
+    at the form feeds or separators ``str.splitlines`` also breaks at)."""
     import ast
     import io
     import tokenize
 
-    lines = src.splitlines(keepends=True)
+    lines = io.StringIO(src).readlines()
     spans: list[tuple[tuple[int, int], tuple[int, int]]] = []  # ((line, char), (line, char)), 1-based lines
     for node in ast.walk(ast.parse(src)):
         body = getattr(node, "body", None)
@@ -206,7 +208,7 @@ def code_text(src: str) -> str:
         kept.append(src[at:max(at, a)])
         at = max(at, b)
     kept.append(src[at:])
-    return "\n".join(line.rstrip() for line in "".join(kept).splitlines() if line.strip())
+    return "\n".join(line.rstrip() for line in "".join(kept).split("\n") if line.strip())
 
 
 def _module_source(name: str) -> str | None:
@@ -220,7 +222,7 @@ def _module_source(name: str) -> str | None:
         return None
     if spec is None or not spec.origin or not spec.origin.endswith(".py"):
         return None
-    return Path(spec.origin).read_text()
+    return Path(spec.origin).read_text(encoding="utf-8")
 
 
 def _probe_device(describe: bool = False) -> str:
@@ -470,9 +472,9 @@ def _notes(doc: dict[str, Any]) -> list[str]:
                 f"{doc['exact_hv']:.4f})" if doc["exact_hv"] is not None else "")
              + f": {doc['best_known_front_size']} points, normalized HV {doc['best_known_hv'] or 0:.4f}."
              + (f" Its best {doc['budget']} points (chosen greedily for HV) hold "
-                f"{doc['best_known_budget_hv'] / doc['best_known_hv']:.3f} of that HV: about the most a run of "
-                f"{doc['budget']} evaluations could hold, had it found them."
-                if doc.get("best_known_budget_hv") and doc.get("best_known_hv") else ""),
+                f"{doc['best_known_budget_hv'] / doc['best_known_hv']:.3f} of that HV: a run of "
+                f"{doc['budget']} evaluations could hold at least as much, had it found them."
+                if doc.get("best_known_budget_hv") is not None and doc.get("best_known_hv") else ""),
              "",
              "Verdict vs random: `beats` = median margin larger than the seed spread (the larger IQR); "
              "`≥` = median not below random's; `loses` = median below random's. "
@@ -559,7 +561,7 @@ def _write(docs: list[dict[str, Any]], args: argparse.Namespace) -> None:
             fh.write("# Agents benchmark: summary\n\nMedian normalized HV over seeds (÷ best-known front); ✓✓ beats "
                      "random by more than the seed spread, ✓ median ≥ random's, ✗ below random's. The last row, "
                      "where measured, is the best-known front's best points as many as one run evaluates (chosen "
-                     "greedily for HV): about the most one run could hold, had it found them.\n\n"
+                     "greedily for HV): one run could hold at least as much, had it found them.\n\n"
                      + summary_table(every, stale) + f"\n{regenerate}\n")
 
 

@@ -230,9 +230,9 @@ def summary_table(docs: Sequence[Mapping[str, Any]], stale: Mapping[str, Sequenc
             mark += f" {STALE}" if a in stale.get(d["problem"], ()) else ""
             cells.append(f"{r['hv_median']:.4f} ({_fmt(r.get('ratio_median'), '.3f')}){mark}")
         lines.append(f"| `{a}` | " + " | ".join(cells) + " |")
-    if any(d.get("best_known_budget_hv") for d in docs):  # the ceiling of one run on each problem
+    if any(d.get("best_known_budget_hv") is not None for d in docs):  # what one run could hold on each problem
         cells = [f"{d['best_known_budget_hv']:.4f} ({d['best_known_budget_hv'] / d['best_known_hv']:.3f})"
-                 if d.get("best_known_budget_hv") and d.get("best_known_hv") else "—" for d in docs]
+                 if d.get("best_known_budget_hv") is not None and d.get("best_known_hv") else "—" for d in docs]
         budgets = {d["budget"] for d in docs}
         k = f"{budgets.pop()} points" if len(budgets) == 1 else "budget's points"
         lines.append(f"| best {k} of the best-known front (greedy) | " + " | ".join(cells) + " |")

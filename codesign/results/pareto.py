@@ -227,7 +227,9 @@ def greedy_hypervolume_subset(points: np.ndarray, normalization: Normalization, 
     of the largest HV gain; lazily re-evaluated, since the gain of a point only shrinks as the
     chosen set grows), and the normalized HV of those ``k``. Hypervolume is submodular, so the
     greedy choice holds at least 1 − 1/e of the best ``k``-subset's HV and in practice nearly all
-    of it: what one run of ``k`` evaluations could hold of a front pooled from many runs."""
+    of it: a lower mark for what one run of ``k`` evaluations could hold of a front pooled from
+    many runs. The HV returned is that of the chosen points, computed afresh (not the sum of the
+    gains, whose rounding could exceed the whole front's)."""
     import heapq
 
     pts = np.asarray(points, dtype=float)
@@ -250,4 +252,4 @@ def greedy_hypervolume_subset(points: np.ndarray, normalization: Normalization, 
             current += gain
         else:
             heapq.heappush(heap, (-gain, i))
-    return chosen, current
+    return chosen, (hypervolume(y[chosen], ["min"] * m, ref) if chosen else 0.0)

@@ -228,6 +228,11 @@ def test_code_text_drops_docstrings_comments_and_blank_lines_only() -> None:
     assert code_text(src).splitlines() == [
         "import os", "class A:", '    x = "kept"', "    def f(self):", '        return "#kept"', "def g(): ; return 1"]
     assert code_text(src.replace("return 1", "return 2")) != code_text(src)
+    # ast counts columns in UTF-8 bytes: a non-ASCII docstring before code on its line
+    assert code_text('def f(): "é ×"; return 1\n') == "def f(): ; return 1"
+    # lines break at \n alone, as the tokenizer's do: a form feed or line separator moves nothing
+    assert code_text("x = 1\x0c\n# comment\ny = 2\n") == "x = 1\ny = 2"  # a trailing blank, dropped
+    assert code_text("s = 'a\u2028b'\n# c\ny = 2\n") == "s = 'a\u2028b'\ny = 2"
 
 
 def test_bench_probe_device_names_the_gpu_model_or_says_only_the_device(monkeypatch) -> None:
