@@ -72,7 +72,9 @@ def add_bench_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--enumerate-limit", type=int, default=20000, help="enumerate spaces up to this size (default 20000)")
     p.add_argument("--jobs", type=int, default=1, help="parallel processes (default 1)")
     p.add_argument("--out", default=None, help="directory of the tables, plots and JSON (default: none written)")
-    p.add_argument("--store", default=None, help="store directory of the runs (default: a temporary one)")
+    p.add_argument("--store", default=None,
+                   help="directory of the runs' stores, one subdirectory per problem; a later invocation with the "
+                        "same --store resumes the finished runs of unchanged agents (default: a temporary one)")
     p.add_argument("--render", action="store_true",
                    help="run nothing: render the tables and the summary under --out again from their JSON, marking "
                         "rows measured with agent code that has changed since")
