@@ -54,6 +54,14 @@ designs); σ₀ 0.25 without decay 0.1589; σ₀ 0.5 without decay 0.1353; 50 wa
 Earlier sessions measured, with four cycled budgets not in the state: ten budgets (0.1 … 1)
 0.2573 / 0.2381 / 0.2374 (digits / small / fmnist), decay 0.998 0.2625 / 0.2290, no wall
 0.2360 / 0.2254.
+
+Known weakness: the budget spreads the bit widths over the front, but nothing spreads the
+hardware and mapping choices, and DDPG's deterministic actor settles each of them on one end of
+its range. On ``digits-accel`` seed 1 (0.1916, against 0.2556–0.2689 for seeds 0 and 2-4) the
+last 100 designs are mostly the large corner (LUT PEs in 81, 64-row arrays in 58, 256 KB of
+buffer in 49, 51.2 GB/s in 63; 22% infeasible: too many PEs), while seed 2 settles on 4×4 arrays
+and 8 KB. A hardware-side preference drawn per design and shown in the state, with a wall or a
+reward that depends on it, is the next step; it is not taken here.
 """
 
 from __future__ import annotations
