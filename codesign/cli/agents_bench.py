@@ -178,27 +178,37 @@ def agent_fingerprint(agent: str, kwargs: dict[str, Any]) -> str:
 
 def code_text(src: str) -> str:
     """Python source ``src`` less its docstrings (of the module, classes and functions),
-    comments, trailing blanks and blank lines: what a fingerprint digests. Token and node
-    positions are the same on every Python version, so one source (read with universal newlines,
-    as :func:`_module_source` does) gives one text everywhere (unlike ``ast.dump``, whose node
-    fields grow between versions). Lines are split at ``\\n`` alone, as the tokenizer does (not
-    at the form feeds or separators ``str.splitlines`` also breaks at)."""
+    comments, trailing blanks and blank lines: what a fingerprint digests. The lines inside a
+    multi-line string that is no docstring are kept as they are (their blanks are data). Token
+    and node positions are the same on every Python version, so one source (read with universal
+    newlines, as :func:`_module_source` does) gives one text everywhere (unlike ``ast.dump``,
+    whose node fields grow between versions). Lines are split at ``\\n`` alone, as the tokenizer
+    does (not at the form feeds or separators ``str.splitlines`` also breaks at)."""
     import ast
     import io
     import tokenize
 
     lines = io.StringIO(src).readlines()
+
+    def char(line: int, byte: int) -> int:  # ast columns count UTF-8 bytes
+        return len(lines[line - 1].encode()[:byte].decode())
+
+    tree = ast.parse(src)
     spans: list[tuple[tuple[int, int], tuple[int, int]]] = []  # ((line, char), (line, char)), 1-based lines
-    for node in ast.walk(ast.parse(src)):
+    docs: set[int] = set()
+    for node in ast.walk(tree):
         body = getattr(node, "body", None)
         if not isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) or not body:
             continue
         doc = body[0]
         if isinstance(doc, ast.Expr) and isinstance(doc.value, ast.Constant) and isinstance(doc.value.value, str):
-            def char(line: int, byte: int) -> int:  # ast columns count UTF-8 bytes
-                return len(lines[line - 1].encode()[:byte].decode())
+            docs.add(id(doc.value))
             spans.append(((doc.lineno, char(doc.lineno, doc.col_offset)),
                           (doc.end_lineno, char(doc.end_lineno, doc.end_col_offset))))
+    inside = {line for node in ast.walk(tree)  # lines after the first of a kept multi-line string
+              if isinstance(node, (ast.Constant, ast.JoinedStr)) and id(node) not in docs
+              and node.end_lineno is not None and node.end_lineno > node.lineno
+              for line in range(node.lineno + 1, node.end_lineno + 1)}
     spans += [(t.start, t.end) for t in tokenize.generate_tokens(io.StringIO(src).readline)
               if t.type == tokenize.COMMENT]
     starts = [0]
@@ -207,10 +217,11 @@ def code_text(src: str) -> str:
     kept, at = [], 0
     for (l0, c0), (l1, c1) in sorted(spans):
         a, b = starts[l0 - 1] + c0, starts[l1 - 1] + c1
-        kept.append(src[at:max(at, a)])
+        kept.append(src[at:max(at, a)] + "\n" * src[max(at, a):b].count("\n"))  # the lines stay where they were
         at = max(at, b)
     kept.append(src[at:])
-    return "\n".join(line.rstrip() for line in "".join(kept).split("\n") if line.strip())
+    return "\n".join(line if n in inside else line.rstrip()
+                     for n, line in enumerate("".join(kept).split("\n"), 1) if n in inside or line.strip())
 
 
 def _module_source(name: str) -> str | None:

@@ -233,6 +233,10 @@ def test_code_text_drops_docstrings_comments_and_blank_lines_only() -> None:
     # lines break at \n alone, as the tokenizer's do: a form feed or line separator moves nothing
     assert code_text("x = 1\x0c\n# comment\ny = 2\n") == "x = 1\ny = 2"  # a trailing blank, dropped
     assert code_text("s = 'a\u2028b'\n# c\ny = 2\n") == "s = 'a\u2028b'\ny = 2"
+    # inside a multi-line string that is no docstring, blank lines and blanks are data
+    assert code_text('X = """a\n\nb"""\n') != code_text('X = """a\nb"""\n') == 'X = """a\nb"""'
+    assert code_text('X = f"""{1}\n  \n"""\n') != code_text('X = f"""{1}\n\n"""\n')
+    assert code_text('def f():\n    """a\n\n    b"""\n\n    return 1\n') == "def f():\n    return 1"
 
 
 def test_bench_probe_device_names_the_gpu_model_or_says_only_the_device(monkeypatch) -> None:
