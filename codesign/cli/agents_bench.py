@@ -626,7 +626,9 @@ def _run_all(jobs: list[tuple[str, str, int, int, dict[str, Any], str]], batch: 
         return os.path.join(store, problem.replace("/", "_"))
 
     def report(step: Any, i: int, o: dict[str, Any]) -> None:
-        what = f"error {o['error']}" if "error" in o else f"{len(o['records'])} evaluations, {o['wall_s']:.1f} s"
+        what = (f"error {o['error']}" if "error" in o else
+                f"{len(o['records'])} evaluations, {o['wall_s']:.1f} s"
+                + (" (resumed from the store: its measured wall time)" if "resumed" in o else ""))
         step(log=f"[{i}/{len(jobs)}] {o['problem']} {o['agent']}{o['label']} seed {o['seed']}: {what}")
 
     outs = []

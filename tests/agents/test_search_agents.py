@@ -179,8 +179,12 @@ def test_bench_agents_says_which_runs_were_resumed(tmp_path, capsys, monkeypatch
     assert main(args) == 0
     assert json.loads(capsys.readouterr().out)["resumed"] is None  # every run measured now
     assert main([*args[:5], "random,mcts", *args[6:], "--out", str(tmp_path / "out")]) == 0
-    doc = json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
     assert (doc["resumed"]["runs"], doc["resumed"]["of"]) == (2, 4)  # random's two seeds, from the first call
+    progress = [ln for ln in captured.err.splitlines() if " seed " in ln and "evaluations" in ln]
+    assert sorted("resumed from the store" in ln for ln in progress) == [False, False, True, True]
+    assert all("resumed" not in ln for ln in progress if " mcts seed " in ln)
     cpus = __import__("os").cpu_count()
     assert doc["resumed"]["machines"] == {f"{cpus} cores, 1 parallel runs, probes on cpu": ["random seed 0", "random seed 1"]}
     md = (tmp_path / "out" / "agents-digits-accel-small.md").read_text()
