@@ -437,10 +437,10 @@ def _problem_doc(prep: dict[str, Any], outs: list[dict[str, Any]], rows_of: dict
     for r in results.values():  # the default setting is one point of the lottery grid
         if r.lottery and r.traces:
             r.lottery["default"] = float(np.median([t[min(args.lottery_budget, len(t)) - 1] for t in r.traces if t]))
-    best = _pooled(fronts, problem.directions)
+    best = np.unique(_pooled(fronts, problem.directions), axis=0)
     best_hv = normalized_hypervolume(best, norm) if len(best) else None
     # the most one run can hold of the pooled front: its best `budget` points (greedy)
-    ceiling_hv = greedy_hypervolume_subset(np.unique(best, axis=0), norm, args.budget)[1] if len(best) else None
+    ceiling_hv = greedy_hypervolume_subset(best, norm, args.budget)[1] if len(best) else None
     for r in results.values():  # every seed's front together: how near the agent gets with seeds × budget
         union = _pooled(r.fronts, problem.directions)
         r.union_hv = normalized_hypervolume(union, norm) if len(union) else None
@@ -455,7 +455,7 @@ def _problem_doc(prep: dict[str, Any], outs: list[dict[str, Any]], rows_of: dict
         "problem": prep["name"], "problem_version": problem.version, "budget": args.budget, "seeds": args.seeds,
         "first_seed": args.first_seed,
         "batch_size": args.batch_size, "normalization": norm.to_dict(), "best_known_hv": best_hv,
-        "best_known_front_size": int(len(np.unique(best, axis=0))) if len(best) else 0,
+        "best_known_front_size": int(len(best)),
         "best_known_budget_hv": ceiling_hv,
         "exact_hv": normalized_hypervolume(prep["exact_front"], norm) if prep["exact_front"] is not None else None,
         "exact_space_size": prep["exact_size"], "eval_s_median": eval_s, "lottery_budget": args.lottery_budget,
@@ -472,6 +472,8 @@ def _problem_doc(prep: dict[str, Any], outs: list[dict[str, Any]], rows_of: dict
 
 
 def _notes(doc: dict[str, Any]) -> list[str]:
+    from codesign.results.agent_bench import budget_share
+
     objs = ", ".join(f"{o['name']} ({o['direction']}, {o['scale']}: ideal {o['ideal']:.4g}, nadir {o['nadir']:.4g})"
                      for o in doc["normalization"]["objectives"])
     notes = [f"Problem `{doc['problem']}` (version `{doc['problem_version']}`), budget {doc['budget']} evaluations, "
@@ -484,10 +486,9 @@ def _notes(doc: dict[str, Any]) -> list[str]:
              + (f" and the exact front (all {doc['exact_space_size']} designs enumerated; normalized HV "
                 f"{doc['exact_hv']:.4f})" if doc["exact_hv"] is not None else "")
              + f": {doc['best_known_front_size']} points, normalized HV {doc['best_known_hv'] or 0:.4f}."
-             + (f" Its best {doc['budget']} points (chosen greedily for HV) hold "
-                f"{doc['best_known_budget_hv'] / doc['best_known_hv']:.3f} of that HV: a run of "
-                f"{doc['budget']} evaluations could hold at least as much, had it found them."
-                if doc.get("best_known_budget_hv") is not None and doc.get("best_known_hv") else ""),
+             + (f" Its best {doc['budget']} points (chosen greedily for HV) hold {budget_share(doc):.3f} of "
+                f"that HV: a run of {doc['budget']} evaluations could hold at least as much, had it found them."
+                if budget_share(doc) is not None else ""),
              "",
              "Verdict vs random: `beats` = median margin larger than the seed spread (the larger IQR); "
              "`≥` = median not below random's; `loses` = median below random's. "

@@ -210,6 +210,14 @@ def markdown_table(rows: Sequence[Mapping[str, Any]], title: str, notes: Sequenc
     return "\n".join(lines) + "\n"
 
 
+def budget_share(doc: Mapping[str, Any]) -> float | None:
+    """The share of a benchmark document's best-known front HV its best ``budget`` points hold
+    (chosen greedily; ``best_known_budget_hv``), None where not measured."""
+    if doc.get("best_known_budget_hv") is None or not doc.get("best_known_hv"):
+        return None
+    return float(doc["best_known_budget_hv"] / doc["best_known_hv"])
+
+
 def summary_table(docs: Sequence[Mapping[str, Any]], stale: Mapping[str, Sequence[str]] | None = None) -> str:
     """Agents × problems: median normalized HV ÷ best-known, and the verdict against random;
     the cells of ``stale[problem]`` agents are marked (:data:`STALE_NOTE`)."""
@@ -231,8 +239,8 @@ def summary_table(docs: Sequence[Mapping[str, Any]], stale: Mapping[str, Sequenc
             cells.append(f"{r['hv_median']:.4f} ({_fmt(r.get('ratio_median'), '.3f')}){mark}")
         lines.append(f"| `{a}` | " + " | ".join(cells) + " |")
     if any(d.get("best_known_budget_hv") is not None for d in docs):  # what one run could hold on each problem
-        cells = [f"{d['best_known_budget_hv']:.4f} ({d['best_known_budget_hv'] / d['best_known_hv']:.3f})"
-                 if d.get("best_known_budget_hv") is not None and d.get("best_known_hv") else "—" for d in docs]
+        cells = [f"{d['best_known_budget_hv']:.4f} ({budget_share(d):.3f})" if budget_share(d) is not None else "—"
+                 for d in docs]
         budgets = {d["budget"] for d in docs}
         k = f"{budgets.pop()} points" if len(budgets) == 1 else "budget's points"
         lines.append(f"| best {k} of the best-known front (greedy) | " + " | ".join(cells) + " |")
