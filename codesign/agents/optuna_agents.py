@@ -151,8 +151,8 @@ class GPAgent(OptunaAgent):
     Cost: optuna's defaults optimize the acquisition from ``2048`` preliminary samples with
     ``10`` local searches and ``128`` QMC samples per EHVI evaluation; with 4 objectives the
     EHVI box decomposition of the front multiplies every evaluation, and a trial took 6.5–22 s
-    here with those defaults. The agent sets the sampler's acquisition-optimizer knobs (the ones optuna documents
-    as overridable by advanced users: ``_n_preliminary_samples``, ``_n_local_search``,
+    here with those defaults. The agent sets the sampler's acquisition-optimizer knobs (the ones
+    optuna documents as overridable by advanced users: ``_n_preliminary_samples``, ``_n_local_search``,
     ``_n_qmc_samples_ehvi``) to ``n_preliminary_samples`` / ``n_local_search`` /
     ``n_qmc_samples`` and reports the measured seconds per ask in ``describe()``
     (``ask_s_mean``, ``ask_s_last``); at start it warns with its expected cost

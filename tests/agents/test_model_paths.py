@@ -86,5 +86,6 @@ def test_optuna_gp_says_at_start_what_it_will_cost() -> None:
     (row,) = [r for r in table.splitlines() if re.match(r"\| `optuna-gp` \| 200 \|", r)]
     measured = float(row.split("|")[4])  # the "s per design" column
     assert measured <= EXPECTED_ASK_S, (measured, EXPECTED_ASK_S)
-    with pytest.warns(UserWarning, match=rf"expect up to about {EXPECTED_ASK_S} s per design .*{len(OBJECTIVES)} objectives here"):
+    stated = rf"expect up to about {EXPECTED_ASK_S} s per design .*{len(OBJECTIVES)} objectives here"
+    with pytest.warns(UserWarning, match=stated):
         REGISTRIES["agent"].make("optuna-gp", space=conformance_space(), objectives=list(OBJECTIVES), seed=0)
