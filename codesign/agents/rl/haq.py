@@ -44,10 +44,9 @@ uniform budgets in the state, σ₀ 0.5 (the default)       0.2588  0.2366  0.27
 uniform budgets in the state, σ₀ 0.35                    0.2476  0.2335  —       0.1701
 =======================================================  ======  ======  ======  ======
 
-The first row is the previous default: the committed ``moe-accel`` table still shows it, marked
-as measured with earlier code; the other tables show the default. The default ties random on
-``moe-accel`` (−0.0002, against a seed spread of 0.0079; on seeds 5-9 it gives 0.1441 against
-random's 0.1425). A narrower σ₀ helps there and hurts on ``digits-accel`` (the 0.35 row), so
+The first row is the previous default; the committed tables show the default. The default ties
+random on ``moe-accel`` (−0.0002, against a seed spread of 0.0124 in the committed table, which
+counts it as a loss; on seeds 5-9 it gives 0.1441 against random's 0.1425). A narrower σ₀ helps there and hurts on ``digits-accel`` (the 0.35 row), so
 HAQ's own 0.5 is kept rather than a value picked per problem. With uniform
 budgets on ``moe-accel`` only: σ₀ 0.25 0.1574, 0.15 0.0750 (the policy collapses onto few
 designs); σ₀ 0.25 without decay 0.1589; σ₀ 0.5 without decay 0.1353; 50 warm-up designs 0.1441.
