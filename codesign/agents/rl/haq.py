@@ -67,11 +67,11 @@ bit width of 2.9-3.3 over the 90 quantization choices (random 4.9-5.0). That cor
 small-area end of the front; the rest of the front needs the larger hardware the policy stops
 trying, which is why ``haq`` ends level with random search there. A hardware-side preference
 drawn per design and shown in the state, with a wall or a reward that depends on it, is the next
-step. One such wall was tried and not taken: a second
-fraction drawn per design (its own stream, a second extra column) capping every ordered hardware
-parameter at that fraction of its range gave a steadier worst seed but a lower median on
-``digits-accel`` (0.2436, range 0.2359–0.2679, against the default's 0.2588, 0.1916–0.2689, and
-random's 0.2525): capping every size together keeps designs off the mixed corners of the front.
+step. One such wall was tried and not taken: a second fraction drawn per design (its own stream,
+a second extra column) capping every ordered hardware parameter at that fraction of its range
+gave a steadier worst seed but a lower median on ``digits-accel`` (0.2436, range 0.2359–0.2679,
+against the default's 0.2588, 0.1916–0.2689, and random's 0.2525): capping every size together
+keeps designs off the mixed corners of the front.
 """
 
 from __future__ import annotations
